@@ -1,0 +1,176 @@
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import type { Hangtime } from '../../src/hangtime.js';
+import { HangtimeError } from '../../src/errors.js';
+import { responseForError, type HangtimeRequest, type PlainResponse, type WebHandler } from '../../src/http.js';
+
+export interface NodeAdapterOptions {
+  /** Give every request a deadline this many ms after it arrives (a platform-like limit).
+   * Default: none; holds are bounded by `maxWaitMs` only. */
+  readonly timeLimitMs?: number;
+  /** Largest request body read, in bytes. Default `8 * 1024 * 1024`. */
+  readonly maxBodyBytes?: number;
+  /** Receives errors of a Web handler that threw. Never `console`. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * Run a hangtime endpoint (or any Web-standard handler) as a `node:http` request listener.
+ * A client that disconnects aborts its hold at once.
+ *
+ * @example
+ * import { createServer } from 'node:http';
+ * import { createHangtime } from 'hangtime';
+ * import { toNodeListener } from 'hangtime/node';
+ *
+ * createServer(toNodeListener(createHangtime())).listen(3000);
+ */
+export function toNodeListener(target: Hangtime | WebHandler, options: NodeAdapterOptions = {}): RequestListener {
+  const { timeLimitMs, maxBodyBytes = 8 * 1024 * 1024, onError = () => {} } = options;
+  if (timeLimitMs !== undefined && !(typeof timeLimitMs === 'number' && timeLimitMs > 0)) {
+    throw new TypeError(`Expected \`timeLimitMs\` to be a positive number, got ${String(timeLimitMs)}`);
+  }
+  if (!(Number.isInteger(maxBodyBytes) && maxBodyBytes > 0)) {
+    throw new TypeError(`Expected \`maxBodyBytes\` to be a positive integer, got ${String(maxBodyBytes)}`);
+  }
+  const isHangtime = typeof target === 'object' && target !== null && typeof target.respond === 'function';
+  if (!isHangtime && typeof target !== 'function') {
+    throw new TypeError('Expected a hangtime instance (createHangtime()) or a Web handler (request) => Response');
+  }
+
+  return (req, res) => {
+    const deadline = timeLimitMs === undefined ? undefined : Date.now() + timeLimitMs;
+    const controller = new AbortController();
+    // `close` before the answer is finished means the client went away: end the hold now.
+    res.once('close', () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    if (isHangtime) {
+      const request: HangtimeRequest = {
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        headers: { get: (name) => headerValue(req, name) },
+        signal: controller.signal,
+        text: () => readBody(req, maxBodyBytes),
+      };
+      (target as Hangtime).respond(request, { deadline }).then(
+        (answer) => send(res, answer),
+        (error: unknown) => send(res, responseForError(error)),
+      );
+      return;
+    }
+    serveWeb(target as WebHandler, req, res, controller.signal, deadline).catch((error: unknown) => {
+      onError(error);
+      if (!res.headersSent) send(res, responseForError(error));
+      else res.destroy(error as Error);
+    });
+  };
+}
+
+export interface NodeServer {
+  readonly server: Server;
+  /** `http://host:port`, with the port the system chose when `port` was 0. */
+  readonly url: string;
+  /** Stop accepting, end held polls, and resolve when the server is closed. */
+  close(): Promise<void>;
+}
+
+/**
+ * Listen on a port with {@link toNodeListener}.
+ *
+ * @example
+ * const { url, close } = await serve(createHangtime(), { port: 3000 });
+ */
+export async function serve(
+  target: Hangtime | WebHandler,
+  options: NodeAdapterOptions & { readonly port?: number; readonly hostname?: string } = {},
+): Promise<NodeServer> {
+  const { port = 3000, hostname = '127.0.0.1', ...adapterOptions } = options;
+  const server = createServer(toNodeListener(target, adapterOptions));
+  // Long polls are long: Node's default request timeout (300 s) is fine, but keep-alive
+  // sockets should outlive a poll so clients reuse them.
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, hostname, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    server,
+    url: `http://${host}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function send(res: ServerResponse, answer: PlainResponse): void {
+  if (res.destroyed) return;
+  res.writeHead(answer.status, answer.headers);
+  res.end(answer.body);
+}
+
+function headerValue(req: IncomingMessage, name: string): string | null {
+  const value = req.headers[name.toLowerCase()];
+  if (value === undefined) return null;
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBodyBytes) {
+        reject(new HangtimeError('payload_too_large', 413, `Request bodies are at most ${maxBodyBytes} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+async function serveWeb(
+  handler: WebHandler,
+  req: IncomingMessage,
+  res: ServerResponse,
+  signal: AbortSignal,
+  deadline: number | undefined,
+): Promise<void> {
+  const headers = new Headers();
+  for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+  const method = req.method ?? 'GET';
+  const hasBody = method !== 'GET' && method !== 'HEAD';
+  const request = new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
+    method,
+    headers,
+    signal,
+    body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : null,
+    // Required by undici for a streamed request body.
+    ...(hasBody ? { duplex: 'half' } : {}),
+  } as RequestInit);
+  const response = await handler(request, { deadline, signal });
+  const outHeaders: Record<string, string | string[]> = {};
+  response.headers.forEach((value, key) => {
+    if (key !== 'set-cookie') outHeaders[key] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) outHeaders['set-cookie'] = cookies;
+  res.writeHead(response.status, outHeaders);
+  if (response.body === null) {
+    res.end();
+    return;
+  }
+  Readable.fromWeb(response.body as import('node:stream/web').ReadableStream).pipe(res);
+}

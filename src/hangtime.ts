@@ -1,0 +1,386 @@
+import { holdBudget, type WakeReason } from './budget.js';
+import { DEFAULT_MAX_CHANNELS, assertChannel, parseChannels } from './channels.js';
+import { corsHeaders, preflight, resolveCors, type CorsOptions } from './cors.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { HangtimeError, badRequest } from './errors.js';
+import { hold, type Gap, type HoldOutcome } from './hold.js';
+import {
+  errorResponse,
+  jsonResponse,
+  queryOf,
+  responseForError,
+  toResponse,
+  type HandlerContext,
+  type HangtimeRequest,
+  type PlainResponse,
+} from './http.js';
+import type { EventLog, StoredEvent } from './log.js';
+import { memoryLog } from './memory-log.js';
+import {
+  assertKnownOptions,
+  assertNonNegativeNumber,
+  assertOptionalFunction,
+  assertPositiveInteger,
+  assertPositiveNumber,
+} from './options.js';
+import { publish } from './publish.js';
+
+/** `true` lets the request through; `false` answers 403; an object chooses 401 or 403. */
+export type AuthDecision = boolean | { readonly status: 401 | 403; readonly message?: string; readonly headers?: Record<string, string> };
+
+export interface HangtimeOptions {
+  /** Where events live. Default: a new {@link memoryLog}. */
+  readonly log?: EventLog;
+  /** Longest hold, in ms. Default `25_000`. */
+  readonly maxWaitMs?: number;
+  /** Time kept free before the platform deadline, in ms. Default `1_000`. */
+  readonly safetyMarginMs?: number;
+  /** Budgets shorter than this answer at once, in ms. Default `250`. */
+  readonly minHoldMs?: number;
+  /** Channels one poll may follow. Default `32`. */
+  readonly maxChannels?: number;
+  /** Events in one answer. Default `100`; a client may ask for fewer with `limit`. */
+  readonly maxEvents?: number;
+  /** Largest answer, in bytes; adapters lower it to their platform's cap. Default `1_000_000`. */
+  readonly maxResponseBytes?: number;
+  /** Polls one process holds at once; more get 503 `too_many_waiters`. Default `10_000`. */
+  readonly maxWaiters?: number;
+  /** Longest one log read may take before the poll answers 503 `log_unavailable`. Default `5_000`. */
+  readonly logTimeoutMs?: number;
+  /** Called once per poll with the channels it follows. */
+  readonly authorize?: (request: HangtimeRequest, channels: readonly string[]) => AuthDecision | Promise<AuthDecision>;
+  /** Enables `POST` publishing; called once per publish. Publishing is off without it. */
+  readonly authorizePublish?: (request: HangtimeRequest, channel: string) => AuthDecision | Promise<AuthDecision>;
+  /** CORS: `true` for any origin, or {@link CorsOptions}. Default: no CORS headers. */
+  readonly cors?: true | CorsOptions;
+  /** Receives unexpected errors (a 500, a log failure). Never `console`. */
+  readonly onError?: (error: unknown) => void;
+  /** Random source for the hold jitter, for tests. Default `Math.random`. */
+  readonly random?: () => number;
+  /** Clock, for tests. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+export interface HangtimeEvent<T = unknown> {
+  readonly channel: string;
+  readonly position: string;
+  readonly data: T;
+}
+
+export interface WaitOptions {
+  /** Channels to follow (1 to `maxChannels`). */
+  readonly channels: readonly string[];
+  /** The cursor of the previous result; omit for a new reader. */
+  readonly cursor?: string | undefined;
+  /** Where channels without a position start. Default `'now'`. */
+  readonly from?: 'now' | 'oldest';
+  /** When the platform stops the function (epoch ms); the hold ends `safetyMarginMs` before. */
+  readonly deadline?: number | undefined;
+  /** Ends the hold at once (for example `request.signal`). */
+  readonly signal?: AbortSignal | undefined;
+  /** Hold at most this long, in ms (capped by `maxWaitMs`). */
+  readonly waitMs?: number | undefined;
+  /** At most this many events (capped by `maxEvents`). */
+  readonly limit?: number | undefined;
+}
+
+export interface WaitResult<T = unknown> {
+  /** The events after the cursor, in position order per channel; empty on timeout or gap. */
+  readonly events: ReadonlyArray<HangtimeEvent<T>>;
+  /** Pass to the next wait: covers exactly the events returned. */
+  readonly cursor: string;
+  /** More events are already waiting. */
+  readonly more: boolean;
+  /** Why the hold ended. */
+  readonly reason: WakeReason;
+  /** Channels whose history after the cursor is gone (`reason === 'gap'`); `cursor` resumes them. */
+  readonly gaps: readonly Gap[];
+  /** How long the hold lasted, in ms. */
+  readonly heldMs: number;
+}
+
+export interface Hangtime {
+  /** The event log: `hangtime.log.append(channel, data)` publishes from backend code. */
+  readonly log: EventLog;
+  /** The Web-standard handler: `(request, { deadline, signal }) => Response`. */
+  readonly handler: (request: Request, context?: HandlerContext) => Promise<Response>;
+  /** The same handler on plain objects, for adapters that never build a `Request`. */
+  respond(request: HangtimeRequest, context?: HandlerContext): Promise<PlainResponse>;
+  /** The hold as a primitive, for custom handlers (own auth, response shape, notify-then-fetch). */
+  wait<T = unknown>(options: WaitOptions): Promise<WaitResult<T>>;
+  /** Polls held right now. */
+  stats(): { readonly waiting: number };
+}
+
+const OPTION_NAMES = [
+  'log', 'maxWaitMs', 'safetyMarginMs', 'minHoldMs', 'maxChannels', 'maxEvents', 'maxResponseBytes',
+  'maxWaiters', 'logTimeoutMs', 'authorize', 'authorizePublish', 'cors', 'onError', 'random', 'now',
+] as const;
+
+const POLL_PARAMETERS = new Set(['channels', 'cursor', 'from', 'wait', 'limit']);
+
+/** Room kept in every answer for the cursor and the fixed JSON around the events. */
+const ANSWER_OVERHEAD_BYTES = 16 * 1024;
+
+/**
+ * Create a hangtime endpoint: a long-poll handler over an event log.
+ *
+ * @example
+ * import { createHangtime, memoryLog } from 'hangtime';
+ *
+ * const hangtime = createHangtime({ log: memoryLog(), maxWaitMs: 20_000 });
+ * export const GET = (request: Request) => hangtime.handler(request);
+ * await hangtime.log.append('chat', { text: 'hello' });
+ */
+export function createHangtime(options: HangtimeOptions = {}): Hangtime {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`Expected options to be an object, got ${options === null ? 'null' : typeof options}`);
+  }
+  assertKnownOptions(options, OPTION_NAMES, 'createHangtime()');
+  const log = options.log ?? memoryLog();
+  if (typeof log.waitFor !== 'function' || typeof log.read !== 'function') {
+    throw new TypeError('Expected `log` to be an event log (memoryLog(), redisLog(), …)');
+  }
+  const maxWaitMs = assertPositiveNumber(options.maxWaitMs ?? 25_000, 'maxWaitMs');
+  const safetyMarginMs = assertNonNegativeNumber(options.safetyMarginMs ?? 1_000, 'safetyMarginMs');
+  const minHoldMs = assertNonNegativeNumber(options.minHoldMs ?? 250, 'minHoldMs');
+  const maxChannels = assertPositiveInteger(options.maxChannels ?? DEFAULT_MAX_CHANNELS, 'maxChannels');
+  const maxEvents = assertPositiveInteger(options.maxEvents ?? 100, 'maxEvents');
+  const maxResponseBytes = assertPositiveInteger(options.maxResponseBytes ?? 1_000_000, 'maxResponseBytes');
+  const maxWaiters = assertPositiveInteger(options.maxWaiters ?? 10_000, 'maxWaiters');
+  const logTimeoutMs = assertPositiveNumber(options.logTimeoutMs ?? 5_000, 'logTimeoutMs');
+  for (const name of ['authorize', 'authorizePublish', 'onError', 'random', 'now'] as const) {
+    assertOptionalFunction(options[name], name);
+  }
+  assertResponseCap(maxResponseBytes, log.maxEventBytes, 'maxResponseBytes');
+  const cors = resolveCors(options.cors);
+  const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  const onError = options.onError ?? (() => {});
+  let waiting = 0;
+
+  /** Where each channel starts: the cursor's position, or `from` for channels it lacks. */
+  async function startPositions(channels: readonly string[], cursor: string | undefined, from: 'now' | 'oldest') {
+    const known = cursor === undefined ? new Map<string, string>() : decodeCursor(cursor, (p) => log.isPosition(p));
+    const positions = new Map<string, string>();
+    await Promise.all(
+      channels.map(async (channel) => {
+        positions.set(channel, known.get(channel) ?? (from === 'now' ? await log.head(channel) : '0'));
+      }),
+    );
+    // Keep the order of `channels` whatever order the heads resolved in.
+    return new Map(channels.map((channel) => [channel, positions.get(channel)!]));
+  }
+
+  interface PollInput {
+    channels: readonly string[];
+    cursor: string | undefined;
+    from: 'now' | 'oldest';
+    clientWaitMs: number | undefined;
+    limit: number;
+    context: HandlerContext;
+  }
+
+  async function poll(input: PollInput): Promise<{ outcome: HoldOutcome; cursor: string }> {
+    if (waiting >= maxWaiters) {
+      throw new HangtimeError('too_many_waiters', 503, `This process already holds ${maxWaiters} polls`, {
+        retryAfterSeconds: 1 + Math.floor(random() * 3),
+      });
+    }
+    waiting++;
+    try {
+      const { context } = input;
+      const margin = context.safetyMarginMs ?? safetyMarginMs;
+      const cap = Math.min(maxResponseBytes, context.maxResponseBytes ?? Infinity);
+      const positions = await startPositions(input.channels, input.cursor, input.from);
+      const budget = holdBudget({
+        now: now(),
+        maxWaitMs,
+        clientWaitMs: input.clientWaitMs,
+        deadline: context.deadline,
+        safetyMarginMs: margin,
+        minHoldMs,
+        random: random(),
+      });
+      const outcome = await hold({
+        log,
+        positions,
+        budget,
+        signal: context.signal,
+        limit: input.limit,
+        maxBytes: cap - ANSWER_OVERHEAD_BYTES,
+        logTimeoutMs,
+        // Reads finish by half the margin before the deadline: the other half is for answering.
+        readBy: context.deadline === undefined ? undefined : context.deadline - margin / 2,
+        now,
+      });
+      return { outcome, cursor: encodeCursor(outcome.positions) };
+    } finally {
+      waiting--;
+    }
+  }
+
+  async function respondToPoll(request: HangtimeRequest, context: HandlerContext): Promise<PlainResponse> {
+    const query = queryOf(request.url);
+    for (const name of query.keys()) {
+      if (!POLL_PARAMETERS.has(name)) throw badRequest('unknown_parameter', `Unknown parameter \`${name.slice(0, 40)}\``);
+    }
+    const channels = parseChannels(query.getAll('channels'), maxChannels);
+    const cursor = single(query, 'cursor');
+    const from = single(query, 'from') ?? 'now';
+    if (from !== 'now' && from !== 'oldest') throw badRequest('bad_parameter', '`from` is `now` or `oldest`');
+    const clientWaitMs = parseWait(single(query, 'wait') ?? preferWait(request.headers.get('prefer')));
+    const limitText = single(query, 'limit');
+    const limit = limitText === undefined ? maxEvents : parseLimit(limitText, maxEvents);
+
+    if (options.authorize !== undefined) {
+      const denied = denial(await options.authorize(request, channels));
+      if (denied !== undefined) return denied;
+    }
+    const { outcome, cursor: next } = await poll({
+      channels,
+      cursor,
+      from,
+      clientWaitMs,
+      limit,
+      context: { ...context, signal: request.signal ?? context.signal },
+    });
+    const timing = { 'server-timing': `hold;dur=${outcome.heldMs.toFixed(1)};desc="${outcome.reason}"` };
+    if (outcome.gaps.length > 0) {
+      const first = outcome.gaps[0]!;
+      return errorResponse(410, 'cursor_expired', `History after the cursor is no longer retained on channel "${first.channel}"`, {
+        headers: timing,
+        fields: `,"gaps":${JSON.stringify(outcome.gaps)},"cursor":"${next}"`,
+      });
+    }
+    return jsonResponse(200, eventsBody(outcome, next), timing);
+  }
+
+  async function respond(request: HangtimeRequest, context: HandlerContext = {}): Promise<PlainResponse> {
+    const origin = request.headers.get('origin');
+    let answer: PlainResponse;
+    try {
+      switch (request.method) {
+        case 'GET':
+          answer = await respondToPoll(request, context);
+          break;
+        case 'POST':
+          answer =
+            options.authorizePublish === undefined
+              ? methodNotAllowed()
+              : await publish(request, { log, authorize: options.authorizePublish, denial });
+          break;
+        case 'OPTIONS':
+          answer = cors === undefined ? methodNotAllowed() : preflight(cors, origin, request);
+          break;
+        default:
+          answer = methodNotAllowed();
+      }
+    } catch (error) {
+      answer = responseForError(error);
+      if (answer.status >= 500) onError(error);
+    }
+    if (cors !== undefined) Object.assign(answer.headers, corsHeaders(cors, origin));
+    return answer;
+  }
+
+  function methodNotAllowed(): PlainResponse {
+    const allow = ['GET', ...(options.authorizePublish ? ['POST'] : []), ...(cors ? ['OPTIONS'] : [])].join(', ');
+    return errorResponse(405, 'method_not_allowed', `This endpoint serves ${allow}`, { headers: { allow } });
+  }
+
+  return {
+    log,
+    respond,
+    handler: async (request, context) => toResponse(await respond(request, context)),
+    async wait<T>(waitOptions: WaitOptions): Promise<WaitResult<T>> {
+      if (typeof waitOptions !== 'object' || waitOptions === null) throw new TypeError('Expected wait() options to be an object');
+      assertKnownOptions(waitOptions, ['channels', 'cursor', 'from', 'deadline', 'signal', 'waitMs', 'limit'], 'wait()');
+      if (!Array.isArray(waitOptions.channels) || waitOptions.channels.length === 0) {
+        throw new TypeError('Expected `channels` to be a non-empty array of channel names');
+      }
+      waitOptions.channels.forEach((channel) => assertChannel(channel));
+      const channels = [...new Set(waitOptions.channels)];
+      if (channels.length > maxChannels) throw new TypeError(`Expected at most ${maxChannels} channels, got ${channels.length}`);
+      const { outcome, cursor } = await poll({
+        channels,
+        cursor: waitOptions.cursor,
+        from: waitOptions.from ?? 'now',
+        clientWaitMs: waitOptions.waitMs,
+        limit: Math.min(waitOptions.limit ?? maxEvents, maxEvents),
+        context: { deadline: waitOptions.deadline, signal: waitOptions.signal },
+      });
+      return {
+        events: outcome.events.map(({ channel, event }) => ({ channel, position: event.position, data: JSON.parse(event.json) as T })),
+        cursor,
+        more: outcome.more,
+        reason: outcome.reason,
+        gaps: outcome.gaps,
+        heldMs: outcome.heldMs,
+      };
+    },
+    stats: () => ({ waiting }),
+  };
+}
+
+/** Every answer must fit an event of the largest size the log accepts. */
+export function assertResponseCap(maxResponseBytes: number, maxEventBytes: number, name: string): void {
+  if (maxResponseBytes < maxEventBytes + ANSWER_OVERHEAD_BYTES) {
+    throw new TypeError(
+      `Expected \`${name}\` (${maxResponseBytes}) to be at least the log's maxEventBytes (${maxEventBytes}) + ${ANSWER_OVERHEAD_BYTES}, so that every event fits in an answer`,
+    );
+  }
+}
+
+// Per event, the JSON fragment of an answer is the same for every poll that delivers it:
+// built once, shared by all the waiters a publish wakes (fan-out costs one string, not N).
+const fragments = new WeakMap<StoredEvent, string>();
+
+function eventsBody(outcome: HoldOutcome, cursor: string): string {
+  let body = '{"events":[';
+  outcome.events.forEach(({ channel, event }, i) => {
+    let fragment = fragments.get(event);
+    if (fragment === undefined) {
+      // Channels and positions are validated ASCII without quotes or backslashes.
+      fragment = `{"channel":"${channel}","position":"${event.position}","data":${event.json}}`;
+      fragments.set(event, fragment);
+    }
+    body += i === 0 ? fragment : `,${fragment}`;
+  });
+  return `${body}],"cursor":"${cursor}","more":${outcome.more}}`;
+}
+
+function denial(decision: AuthDecision): PlainResponse | undefined {
+  if (decision === true) return undefined;
+  if (decision === false) return errorResponse(403, 'forbidden', 'Not allowed');
+  const status = decision.status === 401 ? 401 : 403;
+  return errorResponse(status, status === 401 ? 'unauthorized' : 'forbidden', decision.message ?? (status === 401 ? 'Credentials required' : 'Not allowed'), {
+    headers: { ...decision.headers },
+  });
+}
+
+function single(query: URLSearchParams, name: string): string | undefined {
+  const values = query.getAll(name);
+  if (values.length > 1) throw badRequest('bad_parameter', `\`${name}\` may be given once`);
+  return values[0];
+}
+
+/** `wait` is in seconds (RFC 7240's unit), a decimal number from 0 up. */
+function parseWait(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d{1,6}(\.\d{1,3})?$/.test(text)) throw badRequest('bad_parameter', '`wait` is a number of seconds, like 25 or 0.5');
+  return Number(text) * 1000;
+}
+
+function preferWait(prefer: string | null): string | undefined {
+  if (prefer === null) return undefined;
+  const match = /(?:^|[,;\s])wait=(\d{1,6})(?:$|[,;\s])/i.exec(prefer);
+  return match?.[1];
+}
+
+function parseLimit(text: string, maxEvents: number): number {
+  if (!/^\d{1,9}$/.test(text) || Number(text) < 1 || Number(text) > maxEvents) {
+    throw badRequest('bad_parameter', `\`limit\` is a whole number from 1 to ${maxEvents}`);
+  }
+  return Number(text);
+}

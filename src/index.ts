@@ -1,0 +1,15 @@
+export { createHangtime, assertResponseCap } from './hangtime.js';
+export type { AuthDecision, Hangtime, HangtimeEvent, HangtimeOptions, WaitOptions, WaitResult } from './hangtime.js';
+export { memoryLog } from './memory-log.js';
+export type { MemoryLog, MemoryLogOptions } from './memory-log.js';
+export { START, DEFAULT_MAX_EVENT_BYTES, serializeEventData, utf8Length } from './log.js';
+export type { EventLog, ReadOptions, ReadResult, StoredEvent, WaitTarget } from './log.js';
+export { HangtimeError, isHangtimeError } from './errors.js';
+export type { ErrorCode } from './errors.js';
+export { holdBudget } from './budget.js';
+export type { Budget, WakeReason } from './budget.js';
+export type { Gap } from './hold.js';
+export type { CorsOptions } from './cors.js';
+export { CHANNEL_PATTERN, isChannel } from './channels.js';
+export { toResponse, responseForError } from './http.js';
+export type { HandlerContext, HangtimeRequest, PlainResponse, WebHandler } from './http.js';

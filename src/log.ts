@@ -1,0 +1,129 @@
+/**
+ * The event-log contract. Every log (the in-memory one in `memory-log.ts`, the Redis one in
+ * `redis/`) implements it and passes the shared conformance suite in `test/conformance/`.
+ *
+ * Positions are opaque strings chosen by the log. Within one *generation* of a channel they
+ * are unique and compare correctly as strings (`a < b` means `a` was appended first). A
+ * channel gets a new generation when the log loses its history (a process restart for the
+ * memory log, a deleted stream for Redis); a position from an older generation is reported
+ * as a gap, never read against the new data.
+ */
+
+/** The position before the first event a channel ever had. Valid for every log and channel. */
+export const START = '0';
+
+/** One stored event as a log returns it: the data stays serialised so a batch fanned out to
+ * thousands of waiters is never parsed and re-serialised per waiter. */
+export interface StoredEvent {
+  /** Position of this event in its channel. */
+  readonly position: string;
+  /** The event data, serialised as JSON. */
+  readonly json: string;
+}
+
+export interface ReadOptions {
+  /** At most this many events. */
+  readonly limit: number;
+  /** Stop adding events once their JSON would exceed this many bytes (UTF-8). The first
+   * event is always returned, whatever its size: the caller bounds event size at append. */
+  readonly maxBytes: number;
+}
+
+/** Events after a position, or a gap when history the reader needed is gone. */
+export type ReadResult =
+  | {
+      readonly kind: 'events';
+      /** In position order; empty when nothing follows `after`. */
+      readonly events: readonly StoredEvent[];
+      /** True when more events follow the last one returned. */
+      readonly more: boolean;
+    }
+  | {
+      readonly kind: 'gap';
+      /** Read after this position to continue with the oldest event still retained. */
+      readonly resumeAfter: string;
+      /** How many events were lost, when the log can tell; otherwise `null`. */
+      readonly missed: number | null;
+    };
+
+/** A channel and the position after which its waiter wants events. */
+export interface WaitTarget {
+  readonly channel: string;
+  readonly after: string;
+}
+
+export interface EventLog {
+  /**
+   * Append one event to a channel (creating the channel on first append) and return its
+   * position. Rejects with a `RangeError` when the serialised data exceeds
+   * {@link EventLog.maxEventBytes}, and a `TypeError` when it is not JSON-serialisable.
+   */
+  append(channel: string, data: unknown): Promise<string>;
+
+  /** Read events after `after` (a position, or {@link START}). */
+  read(channel: string, after: string, options: ReadOptions): Promise<ReadResult>;
+
+  /**
+   * The position a reader should start after to receive only events appended from now on:
+   * the newest event's position, or {@link START} for a channel with no history.
+   */
+  head(channel: string): Promise<string>;
+
+  /**
+   * Resolve `true` as soon as any target channel has an event after its `after` position,
+   * including one appended before this call (this is what makes a hold race-free: the wait
+   * is defined by the position, not by the moment it starts). Resolve `false` when `signal`
+   * aborts, releasing every listener. May resolve `true` spuriously; callers read to see.
+   * A position from another generation or behind retention counts as "has an event".
+   */
+  waitFor(targets: readonly WaitTarget[], signal: AbortSignal): Promise<boolean>;
+
+  /** Whether a string is syntactically a position of this log (cheap, no I/O). */
+  isPosition(position: string): boolean;
+
+  /** Largest accepted event, in bytes of serialised JSON. */
+  readonly maxEventBytes: number;
+
+  /** Release timers and connections the log opened itself. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serialise event data for a log, enforcing the JSON and size contract shared by all logs.
+ * @returns the JSON text and its UTF-8 length.
+ */
+export function serializeEventData(data: unknown, maxEventBytes: number): { json: string; bytes: number } {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(data);
+  } catch (error) {
+    throw new TypeError(`Expected event data to be JSON-serialisable: ${(error as Error).message}`, { cause: error });
+  }
+  if (json === undefined) {
+    throw new TypeError(`Expected event data to be JSON-serialisable, got ${typeof data}`);
+  }
+  const bytes = utf8Length(json);
+  if (bytes > maxEventBytes) {
+    throw new RangeError(`Event data is ${bytes} bytes of JSON, more than maxEventBytes (${maxEventBytes})`);
+  }
+  return { json, bytes };
+}
+
+/** UTF-8 byte length of a string without allocating an encoded copy. */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    if (code < 0x800) bytes += 1;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      // A surrogate pair is 2 UTF-16 units and 4 UTF-8 bytes.
+      bytes += 2;
+      i++;
+    } else bytes += 2;
+  }
+  return bytes;
+}
+
+/** Default largest event: comfortably under the smallest buffered-response cap (ALB, 1 MB). */
+export const DEFAULT_MAX_EVENT_BYTES = 256 * 1024;

@@ -1,0 +1,43 @@
+/** Option validation with precise messages: ``Expected `maxWaitMs` to be …, got -1``. */
+
+export function assertPositiveNumber(value: unknown, name: string): number {
+  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
+    throw new TypeError(`Expected \`${name}\` to be a positive number, got ${show(value)}`);
+  }
+  return value;
+}
+
+export function assertNonNegativeNumber(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new TypeError(`Expected \`${name}\` to be a finite number >= 0, got ${show(value)}`);
+  }
+  return value;
+}
+
+export function assertPositiveInteger(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new TypeError(`Expected \`${name}\` to be a positive integer, got ${show(value)}`);
+  }
+  return value;
+}
+
+export function assertOptionalFunction(value: unknown, name: string): void {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new TypeError(`Expected \`${name}\` to be a function, got ${show(value)}`);
+  }
+}
+
+/** Reject option names nobody defined, so a typo is never silently ignored. */
+export function assertKnownOptions(options: object, known: readonly string[], what: string): void {
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new TypeError(`Unknown option \`${key}\` for ${what}; expected one of: ${known.join(', ')}`);
+    }
+  }
+}
+
+export function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  return typeof value;
+}
