@@ -72,9 +72,13 @@ function toBase64Url(ascii: string): string {
 
 function fromBase64Url(text: string): string | undefined {
   if (!/^[A-Za-z0-9_-]+$/.test(text)) return undefined;
+  let decoded: string;
   try {
-    return atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+    decoded = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
   } catch {
     return undefined;
   }
+  // atob ignores the unused low bits of the last character: insist on the canonical form so
+  // that every edit of a cursor is an error, not an alias.
+  return toBase64Url(decoded) === text ? decoded : undefined;
 }

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { createHangtime, memoryLog } from '../../src/index.js';
+import { startServer, until, type PollBody } from './support.js';
+
+describe('the hold', () => {
+  it('frees the waiter at once when the client disconnects', async () => {
+    const log = memoryLog();
+    const { hangtime, poll } = await startServer({ log, maxWaitMs: 20_000 });
+    const controllers = Array.from({ length: 20 }, () => new AbortController());
+    const polls = controllers.map((c, i) => poll(`channels=c${i % 3},shared`, { signal: c.signal }).catch(() => 'aborted'));
+    await until(() => hangtime.stats().waiting === 20 && log.stats().waiters === 20);
+    const started = Date.now();
+    controllers.forEach((c) => c.abort());
+    expect(await Promise.all(polls)).toEqual(Array(20).fill('aborted'));
+    await until(() => hangtime.stats().waiting === 0 && log.stats().waiters === 0);
+    // "At once": well before the 20 s budget, with room for a loaded machine.
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('wait() ends at once on its signal and releases its listeners', async () => {
+    const log = memoryLog();
+    const hangtime = createHangtime({ log, maxWaitMs: 20_000 });
+    const controller = new AbortController();
+    const pending = hangtime.wait({ channels: ['a', 'b'], signal: controller.signal });
+    await until(() => log.stats().waiters === 1);
+    controller.abort();
+    const result = await pending;
+    expect(result.reason).toBe('abort');
+    expect(result.events).toEqual([]);
+    expect(log.stats().waiters).toBe(0);
+    expect(hangtime.stats().waiting).toBe(0);
+  });
+
+  it('wait() returns parsed events and a cursor that continues exactly after them', async () => {
+    const hangtime = createHangtime({ maxWaitMs: 2_000 });
+    const start = await hangtime.wait({ channels: ['x'], waitMs: 0 });
+    expect(start.reason).toBe('timeout');
+    await hangtime.log.append('x', { n: 1 });
+    await hangtime.log.append('x', { n: 2 });
+    const first = await hangtime.wait<{ n: number }>({ channels: ['x'], cursor: start.cursor, limit: 1 });
+    expect(first.events.map((e) => e.data.n)).toEqual([1]);
+    expect(first.more).toBe(true);
+    const second = await hangtime.wait<{ n: number }>({ channels: ['x'], cursor: first.cursor });
+    expect(second.events.map((e) => e.data.n)).toEqual([2]);
+    expect(second.reason).toBe('events');
+  });
+
+  it('wait() holds until the deadline minus the safety margin', async () => {
+    const hangtime = createHangtime({ maxWaitMs: 20_000, safetyMarginMs: 300 });
+    const started = Date.now();
+    const result = await hangtime.wait({ channels: ['x'], deadline: started + 1_300 });
+    expect(result.reason).toBe('deadline');
+    expect(Date.now() - started).toBeLessThan(1_300);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(800);
+  });
+
+  it('cuts answers to maxResponseBytes and delivers the rest on the next poll', async () => {
+    const log = memoryLog({ maxEventBytes: 10_000 });
+    const hangtime = createHangtime({ log, maxResponseBytes: 40_000 });
+    for (let i = 0; i < 20; i++) await log.append('big', { i, pad: 'x'.repeat(9_000) });
+    let cursor: string | undefined;
+    const seen: number[] = [];
+    for (let round = 0; round < 20 && seen.length < 20; round++) {
+      const answer = await hangtime.respond({
+        method: 'GET',
+        url: `/?channels=big&from=oldest&wait=0${cursor ? `&cursor=${cursor}` : ''}`,
+        headers: new Headers(),
+      });
+      expect(answer.status).toBe(200);
+      expect(Buffer.byteLength(answer.body)).toBeLessThanOrEqual(40_000);
+      const body = JSON.parse(answer.body) as PollBody;
+      seen.push(...body.events.map((e) => (e.data as { i: number }).i));
+      cursor = body.cursor;
+    }
+    expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  it('rejects bad options with precise TypeErrors', () => {
+    expect(() => createHangtime({ maxWaitMs: -1 })).toThrow(new TypeError('Expected `maxWaitMs` to be a positive number, got -1'));
+    expect(() => createHangtime({ maxWaitsMs: 5 } as never)).toThrow(/Unknown option `maxWaitsMs`/);
+    expect(() => createHangtime({ maxEvents: 1.5 })).toThrow(/`maxEvents` to be a positive integer, got 1.5/);
+    expect(() => createHangtime({ authorize: 'yes' } as never)).toThrow(/`authorize` to be a function/);
+    expect(() => createHangtime({ maxResponseBytes: 100_000 })).toThrow(/maxResponseBytes.*maxEventBytes/);
+    expect(() => createHangtime({ cors: { origins: '*' } } as never)).toThrow(/cors.origins/);
+    expect(() => memoryLog({ maxAgeMs: 0 })).toThrow(/`maxAgeMs` to be a positive number/);
+  });
+
+  it('wait() rejects bad arguments with TypeErrors', async () => {
+    const hangtime = createHangtime();
+    await expect(hangtime.wait({ channels: [] })).rejects.toThrow(TypeError);
+    await expect(hangtime.wait({ channels: ['bad channel'] })).rejects.toThrow(/Expected `channel`/);
+    await expect(hangtime.wait({ channels: ['a'], timeout: 5 } as never)).rejects.toThrow(/Unknown option `timeout`/);
+  });
+});
