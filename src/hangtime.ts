@@ -3,7 +3,7 @@ import { DEFAULT_MAX_CHANNELS, assertChannel, parseChannels } from './channels.j
 import { corsHeaders, preflight, resolveCors, type CorsOptions } from './cors.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { HangtimeError, badRequest } from './errors.js';
-import { hold, type Gap, type HoldOutcome } from './hold.js';
+import { hold, type Batch, type Gap, type HoldOutcome } from './hold.js';
 import {
   errorResponse,
   jsonResponse,
@@ -14,7 +14,7 @@ import {
   type HangtimeRequest,
   type PlainResponse,
 } from './http.js';
-import type { EventLog, StoredEvent } from './log.js';
+import type { EventLog } from './log.js';
 import { memoryLog } from './memory-log.js';
 import {
   assertKnownOptions,
@@ -24,6 +24,7 @@ import {
   assertPositiveNumber,
 } from './options.js';
 import { publish } from './publish.js';
+import type { SignalLike } from './signal.js';
 
 /** `true` lets the request through; `false` answers 403; an object chooses 401 or 403. */
 export type AuthDecision = boolean | { readonly status: 401 | 403; readonly message?: string; readonly headers?: Record<string, string> };
@@ -77,7 +78,7 @@ export interface WaitOptions {
   /** When the platform stops the function (epoch ms); the hold ends `safetyMarginMs` before. */
   readonly deadline?: number | undefined;
   /** Ends the hold at once (for example `request.signal`). */
-  readonly signal?: AbortSignal | undefined;
+  readonly signal?: SignalLike | undefined;
   /** Hold at most this long, in ms (capped by `maxWaitMs`). */
   readonly waitMs?: number | undefined;
   /** At most this many events (capped by `maxEvents`). */
@@ -162,6 +163,7 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
   /** Where each channel starts: the cursor's position, or `from` for channels it lacks. */
   async function startPositions(channels: readonly string[], cursor: string | undefined, from: 'now' | 'oldest') {
     const known = cursor === undefined ? new Map<string, string>() : decodeCursor(cursor, (p) => log.isPosition(p));
+    if (sameChannels(known, channels)) return known;
     const positions = new Map<string, string>();
     await Promise.all(
       channels.map(async (channel) => {
@@ -214,7 +216,7 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
         readBy: context.deadline === undefined ? undefined : context.deadline - margin / 2,
         now,
       });
-      return { outcome, cursor: encodeCursor(outcome.positions) };
+      return { outcome, cursor: cursorOf(outcome.batch) };
     } finally {
       waiting--;
     }
@@ -246,14 +248,15 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
       context: { ...context, signal: request.signal ?? context.signal },
     });
     const timing = { 'server-timing': `hold;dur=${outcome.heldMs.toFixed(1)};desc="${outcome.reason}"` };
-    if (outcome.gaps.length > 0) {
-      const first = outcome.gaps[0]!;
+    const { batch } = outcome;
+    if (batch.gaps.length > 0) {
+      const first = batch.gaps[0]!;
       return errorResponse(410, 'cursor_expired', `History after the cursor is no longer retained on channel "${first.channel}"`, {
         headers: timing,
-        fields: `,"gaps":${JSON.stringify(outcome.gaps)},"cursor":"${next}"`,
+        fields: `,"gaps":${JSON.stringify(batch.gaps)},"cursor":"${next}"`,
       });
     }
-    return jsonResponse(200, eventsBody(outcome, next), timing);
+    return jsonResponse(200, bodyOf(batch, next), timing);
   }
 
   async function respond(request: HangtimeRequest, context: HandlerContext = {}): Promise<PlainResponse> {
@@ -310,17 +313,26 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
         limit: Math.min(waitOptions.limit ?? maxEvents, maxEvents),
         context: { deadline: waitOptions.deadline, signal: waitOptions.signal },
       });
+      const { batch } = outcome;
       return {
-        events: outcome.events.map(({ channel, event }) => ({ channel, position: event.position, data: JSON.parse(event.json) as T })),
+        events: batch.events.map(({ channel, event }) => ({ channel, position: event.position, data: JSON.parse(event.json) as T })),
         cursor,
-        more: outcome.more,
+        more: batch.more,
         reason: outcome.reason,
-        gaps: outcome.gaps,
+        gaps: batch.gaps,
         heldMs: outcome.heldMs,
       };
     },
     stats: () => ({ waiting }),
   };
+}
+
+/** Whether the cursor names exactly the poll's channels, in the same order (the usual case). */
+function sameChannels(known: ReadonlyMap<string, string>, channels: readonly string[]): boolean {
+  if (known.size !== channels.length) return false;
+  let i = 0;
+  for (const channel of known.keys()) if (channel !== channels[i++]) return false;
+  return true;
 }
 
 /** Every answer must fit an event of the largest size the log accepts. */
@@ -332,22 +344,29 @@ export function assertResponseCap(maxResponseBytes: number, maxEventBytes: numbe
   }
 }
 
-// Per event, the JSON fragment of an answer is the same for every poll that delivers it:
-// built once, shared by all the waiters a publish wakes (fan-out costs one string, not N).
-const fragments = new WeakMap<StoredEvent, string>();
+// A batch may be shared by every poll a publish woke (see `readAll` in hold.ts): its cursor
+// and its answer body are built once for all of them, so a fan-out to N polls costs one
+// body, not N.
+const cursors = new WeakMap<Batch, string>();
+const bodies = new WeakMap<Batch, string>();
 
-function eventsBody(outcome: HoldOutcome, cursor: string): string {
-  let body = '{"events":[';
-  outcome.events.forEach(({ channel, event }, i) => {
-    let fragment = fragments.get(event);
-    if (fragment === undefined) {
-      // Channels and positions are validated ASCII without quotes or backslashes.
-      fragment = `{"channel":"${channel}","position":"${event.position}","data":${event.json}}`;
-      fragments.set(event, fragment);
-    }
-    body += i === 0 ? fragment : `,${fragment}`;
+function cursorOf(batch: Batch): string {
+  let cursor = cursors.get(batch);
+  if (cursor === undefined) cursors.set(batch, (cursor = encodeCursor(batch.positions)));
+  return cursor;
+}
+
+function bodyOf(batch: Batch, cursor: string): string {
+  let body = bodies.get(batch);
+  if (body !== undefined) return body;
+  body = '{"events":[';
+  batch.events.forEach(({ channel, event }, i) => {
+    // Channels and positions are validated ASCII without quotes or backslashes.
+    body += `${i === 0 ? '' : ','}{"channel":"${channel}","position":"${event.position}","data":${event.json}}`;
   });
-  return `${body}],"cursor":"${cursor}","more":${outcome.more}}`;
+  body += `],"cursor":"${cursor}","more":${batch.more}}`;
+  bodies.set(batch, body);
+  return body;
 }
 
 function denial(decision: AuthDecision): PlainResponse | undefined {

@@ -1,7 +1,8 @@
-import pTimeout from 'p-timeout';
 import type { Budget, WakeReason } from './budget.js';
 import { HangtimeError } from './errors.js';
 import { utf8Length, type EventLog, type StoredEvent } from './log.js';
+import { Trigger, type SignalLike } from './signal.js';
+import { withTimeout } from './timeout.js';
 
 /** A channel whose cursor position named history the log no longer has. */
 export interface Gap {
@@ -23,7 +24,7 @@ export interface HoldInput {
   readonly positions: ReadonlyMap<string, string>;
   readonly budget: Budget;
   /** The client's disconnect (or the caller's cancellation). */
-  readonly signal?: AbortSignal | undefined;
+  readonly signal?: SignalLike | undefined;
   readonly limit: number;
   /** Bytes the delivered events may take in the answer, envelopes included. */
   readonly maxBytes: number;
@@ -34,12 +35,20 @@ export interface HoldInput {
   readonly now: () => number;
 }
 
-export interface HoldOutcome {
+/**
+ * What one read of a poll's channels found. Immutable and possibly shared: polls with the
+ * same positions that read at the same time share one batch (see `readAll`).
+ */
+export interface Batch {
   readonly events: readonly DeliveredEvent[];
   /** Positions after the delivered events (the gap's resume points for a gap). */
   readonly positions: ReadonlyMap<string, string>;
   readonly more: boolean;
   readonly gaps: readonly Gap[];
+}
+
+export interface HoldOutcome {
+  readonly batch: Batch;
   readonly reason: WakeReason;
   readonly heldMs: number;
 }
@@ -59,67 +68,82 @@ export async function hold(input: HoldInput): Promise<HoldOutcome> {
   const { log, budget, signal, now } = input;
   const startedAt = now();
   const endsAt = startedAt + budget.budgetMs;
-  const finish = (outcome: Omit<HoldOutcome, 'heldMs'>): HoldOutcome => ({ ...outcome, heldMs: now() - startedAt });
+  const finish = (batch: Batch, reason: WakeReason): HoldOutcome => ({ batch, reason, heldMs: now() - startedAt });
 
   for (;;) {
-    const read = await readAll(input);
-    if (read.gaps.length > 0) return finish({ ...read, reason: 'gap' });
-    if (read.events.length > 0) return finish({ ...read, reason: 'events' });
+    const batch = await readAll(input);
+    if (batch.gaps.length > 0) return finish(batch, 'gap');
+    if (batch.events.length > 0) return finish(batch, 'events');
 
-    const empty = { events: [], positions: input.positions, more: false, gaps: [] };
-    if (signal?.aborted) return finish({ ...empty, reason: 'abort' });
+    if (signal?.aborted) return finish(batch, 'abort');
     const remainingMs = endsAt - now();
-    if (budget.budgetMs === 0 || remainingMs <= 0) {
-      return finish({ ...empty, reason: budget.budgetMs === 0 && budget.limitedBy === 'timeout' ? 'timeout' : budget.limitedBy });
-    }
+    if (budget.budgetMs === 0 || remainingMs <= 0) return finish(batch, budget.limitedBy);
     const woken = await waitForAppend(input, remainingMs);
-    if (woken !== 'append') return finish({ ...empty, reason: woken === 'abort' ? 'abort' : budget.limitedBy });
+    if (woken !== 'append') return finish(batch, woken === 'abort' ? 'abort' : budget.limitedBy);
     // Woken: loop to read. A spurious wake finds nothing and waits again for what is left.
   }
 }
 
 /** Wait until the log signals an append, the budget runs out, or the client leaves. */
 async function waitForAppend(input: HoldInput, remainingMs: number): Promise<'append' | 'timeout' | 'abort'> {
-  const controller = new AbortController();
-  let ended: 'timeout' | 'abort' | undefined;
-  const onAbort = () => {
-    ended ??= 'abort';
-    controller.abort();
-  };
-  const timer = setTimeout(() => {
-    ended ??= 'timeout';
-    controller.abort();
-  }, remainingMs);
-  input.signal?.addEventListener('abort', onAbort, { once: true });
+  const signal = new Trigger();
+  const onClientAbort = () => signal.fire('abort');
+  const timer = setTimeout(() => signal.fire('timeout'), remainingMs);
+  input.signal?.addEventListener('abort', onClientAbort, { once: true });
+  let onEnd: (() => void) | undefined;
   try {
     const targets = [...input.positions].map(([channel, after]) => ({ channel, after }));
     // Raced against our own signal: a log that fails to honour an abort cannot hold the
     // poll past its budget.
     const woken = await Promise.race([
-      input.log.waitFor(targets, controller.signal),
-      new Promise<false>((resolve) => controller.signal.addEventListener('abort', () => resolve(false), { once: true })),
+      input.log.waitFor(targets, signal),
+      new Promise<false>((resolve) => {
+        onEnd = () => resolve(false);
+        signal.addEventListener('abort', onEnd, { once: true });
+      }),
     ]);
-    return woken && ended === undefined ? 'append' : (ended ?? 'timeout');
+    if (signal.aborted) return signal.reason === 'abort' ? 'abort' : 'timeout';
+    return woken ? 'append' : 'timeout';
   } catch (error) {
     throw logUnavailable(error);
   } finally {
     clearTimeout(timer);
-    input.signal?.removeEventListener('abort', onAbort);
-    controller.abort();
+    input.signal?.removeEventListener('abort', onClientAbort);
+    if (onEnd !== undefined) signal.removeEventListener('abort', onEnd);
+    // No abort after a wake: the log released its listeners when it resolved (its contract).
   }
 }
 
+// Reads in flight, per log, by what they read. When a publish wakes N polls that share a
+// cursor (a fan-out), or N clients re-poll with the cursor they all just got, one read and
+// one batch serve them all instead of N. Sharing is safe whatever the timing: a poll that
+// joins a read started just before an append gets a batch without that event, and a cursor
+// that says so, so its next poll (or its wait, which is defined by positions) picks it up.
+const inflight = new WeakMap<EventLog, Map<string, Promise<Batch>>>();
+
 /** Read every channel after its position and merge, within the count and byte bounds. */
-async function readAll(input: HoldInput): Promise<Omit<HoldOutcome, 'heldMs' | 'reason'>> {
+function readAll(input: HoldInput): Promise<Batch> {
+  let byKey = inflight.get(input.log);
+  if (byKey === undefined) inflight.set(input.log, (byKey = new Map()));
+  let key = `${input.limit}/${input.maxBytes}`;
+  for (const [channel, position] of input.positions) key += `,${channel}=${position}`;
+  let pending = byKey.get(key);
+  if (pending === undefined) {
+    const reads = byKey;
+    pending = readAllNow(input).finally(() => reads.delete(key));
+    byKey.set(key, pending);
+  }
+  return pending;
+}
+
+async function readAllNow(input: HoldInput): Promise<Batch> {
   const { log, positions, limit, maxBytes } = input;
   const timeoutMs = Math.max(1, Math.min(input.logTimeoutMs, (input.readBy ?? Infinity) - input.now()));
   const channels = [...positions.keys()];
   let results;
   try {
-    results = await pTimeout(
-      Promise.all(channels.map((channel) => log.read(channel, positions.get(channel)!, { limit, maxBytes }))),
-      { milliseconds: timeoutMs },
-    );
+    const reads = channels.map((channel) => log.read(channel, positions.get(channel)!, { limit, maxBytes }));
+    results = await withTimeout(Promise.all(reads), timeoutMs, () => new Error(`The log did not answer within ${timeoutMs} ms`));
   } catch (error) {
     throw logUnavailable(error);
   }
@@ -135,7 +159,7 @@ async function readAll(input: HoldInput): Promise<Omit<HoldOutcome, 'heldMs' | '
   }
 
   const events: DeliveredEvent[] = [];
-  const next = new Map(positions);
+  let next: Map<string, string> | undefined;
   let bytes = 0;
   let more = false;
   results.forEach((result, i) => {
@@ -147,12 +171,12 @@ async function readAll(input: HoldInput): Promise<Omit<HoldOutcome, 'heldMs' | '
       if (events.length >= limit || (events.length > 0 && bytes + size > maxBytes)) break;
       bytes += size;
       events.push({ channel, event });
-      next.set(channel, event.position);
+      (next ??= new Map(positions)).set(channel, event.position);
       taken++;
     }
     if (result.more || taken < result.events.length) more = true;
   });
-  return { events, positions: next, more, gaps: [] };
+  return { events, positions: next ?? positions, more, gaps: [] };
 }
 
 function logUnavailable(error: unknown): HangtimeError {

@@ -1,4 +1,5 @@
 import { HangtimeError, isHangtimeError, type ErrorCode } from './errors.js';
+import type { SignalLike } from './signal.js';
 
 /**
  * The request shape the core reads: a subset of the Web `Request`, so adapters can hand the
@@ -10,8 +11,8 @@ export interface HangtimeRequest {
   /** Absolute URL, or path plus query string. */
   readonly url: string;
   readonly headers: { get(name: string): string | null };
-  /** Aborts when the client disconnects. */
-  readonly signal?: AbortSignal;
+  /** Aborts when the client disconnects (an `AbortSignal`, or any {@link SignalLike}). */
+  readonly signal?: SignalLike;
   /** The body as text (publish only). */
   text?(): Promise<string>;
 }
@@ -21,7 +22,7 @@ export interface HandlerContext {
   /** When the platform stops this invocation, in epoch milliseconds. */
   readonly deadline?: number | undefined;
   /** Aborts when the client disconnects (used when the request carries no signal). */
-  readonly signal?: AbortSignal | undefined;
+  readonly signal?: SignalLike | undefined;
   /** The platform's buffered-response cap, in bytes; answers are cut to stay under it. */
   readonly maxResponseBytes?: number | undefined;
   /** Time kept free before `deadline`; overrides the server's `safetyMarginMs`. */

@@ -9,6 +9,8 @@
  * as a gap, never read against the new data.
  */
 
+import type { SignalLike } from './signal.js';
+
 /** The position before the first event a channel ever had. Valid for every log and channel. */
 export const START = '0';
 
@@ -75,8 +77,10 @@ export interface EventLog {
    * is defined by the position, not by the moment it starts). Resolve `false` when `signal`
    * aborts, releasing every listener. May resolve `true` spuriously; callers read to see.
    * A position from another generation or behind retention counts as "has an event".
+   * `signal` is an `AbortSignal` or anything with its `aborted` flag and `abort` listeners
+   * (see {@link SignalLike}); use only those members.
    */
-  waitFor(targets: readonly WaitTarget[], signal: AbortSignal): Promise<boolean>;
+  waitFor(targets: readonly WaitTarget[], signal: SignalLike): Promise<boolean>;
 
   /** Whether a string is syntactically a position of this log (cheap, no I/O). */
   isPosition(position: string): boolean;

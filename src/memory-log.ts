@@ -11,6 +11,7 @@ import {
 } from './log.js';
 import { assertKnownOptions, assertPositiveInteger, assertPositiveNumber } from './options.js';
 import { randomId } from './random.js';
+import type { SignalLike } from './signal.js';
 
 export interface MemoryLogOptions {
   /** Events kept per channel; older ones are dropped first. Default `1000`. */
@@ -163,7 +164,7 @@ export function memoryLog(options: MemoryLogOptions = {}): MemoryLog {
       return channel === undefined ? START : position(channel, channel.lastSeq);
     },
 
-    waitFor(targets: readonly WaitTarget[], signal: AbortSignal) {
+    waitFor(targets: readonly WaitTarget[], signal: SignalLike) {
       if (signal.aborted || closed) return Promise.resolve(false);
       for (const { channel, after } of targets) {
         const located = locate(channels.get(channel), after);

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import type { Hangtime } from '../../src/hangtime.js';
 import { HangtimeError } from '../../src/errors.js';
+import { Trigger } from '../../src/signal.js';
 import { responseForError, type HangtimeRequest, type PlainResponse, type WebHandler } from '../../src/http.js';
 
 export interface NodeAdapterOptions {
@@ -41,17 +42,18 @@ export function toNodeListener(target: Hangtime | WebHandler, options: NodeAdapt
 
   return (req, res) => {
     const deadline = timeLimitMs === undefined ? undefined : Date.now() + timeLimitMs;
-    const controller = new AbortController();
-    // `close` before the answer is finished means the client went away: end the hold now.
-    res.once('close', () => {
-      if (!res.writableFinished) controller.abort();
-    });
     if (isHangtime) {
+      // A Trigger, not an AbortController: this runs once per poll (see src/signal.ts).
+      const disconnected = new Trigger();
+      // `close` before the answer is finished means the client went away: end the hold now.
+      res.once('close', () => {
+        if (!res.writableFinished) disconnected.fire();
+      });
       const request: HangtimeRequest = {
         method: req.method ?? 'GET',
         url: req.url ?? '/',
         headers: { get: (name) => headerValue(req, name) },
-        signal: controller.signal,
+        signal: disconnected,
         text: () => readBody(req, maxBodyBytes),
       };
       (target as Hangtime).respond(request, { deadline }).then(
@@ -60,6 +62,10 @@ export function toNodeListener(target: Hangtime | WebHandler, options: NodeAdapt
       );
       return;
     }
+    const controller = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) controller.abort();
+    });
     serveWeb(target as WebHandler, req, res, controller.signal, deadline).catch((error: unknown) => {
       onError(error);
       if (!res.headersSent) send(res, responseForError(error));
