@@ -105,4 +105,50 @@ describe('no event lost or duplicated across consecutive polls', () => {
     expect(seen.length).toBe(total);
     expect(new Set(seen).size).toBe(total);
   });
+
+  it('polls that share a cursor share reads, and each still sees every event once', async () => {
+    const total = 1_500;
+    const inner = memoryLog({ maxEventsPerChannel: 100_000 });
+    let reads = 0;
+    const log: EventLog = {
+      ...inner,
+      read(channel, after, options) {
+        reads++;
+        return inner.read(channel, after, options);
+      },
+    };
+    const hangtime = createHangtime({ log, maxWaitMs: 5, minHoldMs: 0, safetyMarginMs: 0 });
+    let produced = 0;
+    const ticker = setInterval(() => {
+      // Bursts at random moments: between, during and after the shared reads.
+      const burst = 1 + Math.floor(Math.random() * 4);
+      for (let i = 0; i < burst; i++) {
+        pick(schedulers)(() => {
+          if (produced < total) void log.append('shared', produced++);
+        });
+      }
+    }, 1);
+    const start = await hangtime.wait({ channels: ['shared'], waitMs: 0 });
+    let polls = 0;
+    const consume = async () => {
+      const seen: number[] = [];
+      let cursor = start.cursor;
+      const deadline = Date.now() + 60_000;
+      while (seen.length < total && Date.now() < deadline) {
+        const result = await hangtime.wait<number>({ channels: ['shared'], cursor, limit: 3 });
+        polls++;
+        seen.push(...result.events.map((e) => e.data));
+        cursor = result.cursor;
+      }
+      return seen;
+    };
+    try {
+      const results = await Promise.all(Array.from({ length: 40 }, consume));
+      for (const seen of results) expect(seen).toEqual(Array.from({ length: total }, (_, i) => i));
+      // The sharing really happened: far fewer reads than polls.
+      expect(reads).toBeLessThan(polls / 3);
+    } finally {
+      clearInterval(ticker);
+    }
+  });
 });
