@@ -1,5 +1,5 @@
 import type { Budget, WakeReason } from './budget.js';
-import { HangtimeError } from './errors.js';
+import { HangtimeError, isHangtimeError } from './errors.js';
 import { utf8Length, type EventLog, type StoredEvent } from './log.js';
 import { Trigger, type SignalLike } from './signal.js';
 import { withTimeout } from './timeout.js';
@@ -127,25 +127,27 @@ function readAll(input: HoldInput): Promise<Batch> {
   if (byKey === undefined) inflight.set(input.log, (byKey = new Map()));
   let key = `${input.limit}/${input.maxBytes}`;
   for (const [channel, position] of input.positions) key += `,${channel}=${position}`;
-  let pending = byKey.get(key);
-  if (pending === undefined) {
+  let shared = byKey.get(key);
+  if (shared === undefined) {
     const reads = byKey;
-    pending = readAllNow(input).finally(() => reads.delete(key));
-    byKey.set(key, pending);
+    // Bounded by logTimeoutMs, so a hung read cannot keep its key busy for later polls.
+    shared = readAllNow(input, input.logTimeoutMs).finally(() => reads.delete(key));
+    byKey.set(key, shared);
   }
-  return pending;
+  // A poll whose platform deadline comes sooner gives up sooner, on its own.
+  const ownMs = input.readBy === undefined ? Infinity : input.readBy - input.now();
+  return ownMs >= input.logTimeoutMs ? shared : withTimeout(shared, Math.max(1, ownMs), () => readTimeout(ownMs));
 }
 
-async function readAllNow(input: HoldInput): Promise<Batch> {
+async function readAllNow(input: HoldInput, timeoutMs: number): Promise<Batch> {
   const { log, positions, limit, maxBytes } = input;
-  const timeoutMs = Math.max(1, Math.min(input.logTimeoutMs, (input.readBy ?? Infinity) - input.now()));
   const channels = [...positions.keys()];
   let results;
   try {
     const reads = channels.map((channel) => log.read(channel, positions.get(channel)!, { limit, maxBytes }));
-    results = await withTimeout(Promise.all(reads), timeoutMs, () => new Error(`The log did not answer within ${timeoutMs} ms`));
+    results = await withTimeout(Promise.all(reads), timeoutMs, () => readTimeout(timeoutMs));
   } catch (error) {
-    throw logUnavailable(error);
+    throw isHangtimeError(error) ? error : logUnavailable(error);
   }
 
   const gaps: Gap[] = [];
@@ -177,6 +179,10 @@ async function readAllNow(input: HoldInput): Promise<Batch> {
     if (result.more || taken < result.events.length) more = true;
   });
   return { events, positions: next ?? positions, more, gaps: [] };
+}
+
+function readTimeout(ms: number): HangtimeError {
+  return logUnavailable(new Error(`The log did not answer within ${Math.round(ms)} ms`));
 }
 
 function logUnavailable(error: unknown): HangtimeError {

@@ -203,6 +203,21 @@ describe('GET: errors', () => {
     expect(errors).toHaveLength(1);
   });
 
+  it('503 `log_unavailable` when the log fails, and the next poll works again', async () => {
+    const base = memoryLog();
+    let failing = true;
+    const flaky: EventLog = {
+      ...base,
+      read: (...args) => (failing ? Promise.reject(new Error('connection reset')) : base.read(...args)),
+    };
+    const errors: unknown[] = [];
+    const { poll } = await startServer({ log: flaky, maxWaitMs: 500, onError: (e) => errors.push(e) });
+    await expectError(await poll('channels=a'), 503, 'log_unavailable');
+    expect((errors[0] as Error).cause).toMatchObject({ message: 'connection reset' });
+    failing = false;
+    expect((await poll('channels=a&wait=0')).status).toBe(200);
+  });
+
   it('500 `internal` without details when a hook throws, reported to onError', async () => {
     const errors: unknown[] = [];
     const { poll } = await startServer({
