@@ -14,7 +14,7 @@ import {
   type HangtimeRequest,
   type PlainResponse,
 } from './http.js';
-import type { EventLog } from './log.js';
+import { START, type EventLog } from './log.js';
 import { memoryLog } from './memory-log.js';
 import {
   assertKnownOptions,
@@ -25,6 +25,7 @@ import {
 } from './options.js';
 import { publish } from './publish.js';
 import type { SignalLike } from './signal.js';
+import { withTimeout } from './timeout.js';
 
 /** `true` lets the request through; `false` answers 403; an object chooses 401 or 403. */
 export type AuthDecision = boolean | { readonly status: 401 | 403; readonly message?: string; readonly headers?: Record<string, string> };
@@ -161,17 +162,26 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
   let waiting = 0;
 
   /** Where each channel starts: the cursor's position, or `from` for channels it lacks. */
-  async function startPositions(channels: readonly string[], cursor: string | undefined, from: 'now' | 'oldest') {
+  async function startPositions(
+    channels: readonly string[],
+    cursor: string | undefined,
+    from: 'now' | 'oldest',
+    readBy: number | undefined,
+  ): Promise<ReadonlyMap<string, string>> {
     const known = cursor === undefined ? new Map<string, string>() : decodeCursor(cursor, (p) => log.isPosition(p));
     if (sameChannels(known, channels)) return known;
-    const positions = new Map<string, string>();
-    await Promise.all(
-      channels.map(async (channel) => {
-        positions.set(channel, known.get(channel) ?? (from === 'now' ? await log.head(channel) : '0'));
-      }),
+    const heads = Promise.all(
+      channels.map((channel) => known.get(channel) ?? (from === 'now' ? log.head(channel) : START)),
     );
-    // Keep the order of `channels` whatever order the heads resolved in.
-    return new Map(channels.map((channel) => [channel, positions.get(channel)!]));
+    // Bounded like every log call: a hung `head` must not hold a poll (and its waiter slot).
+    const timeoutMs = Math.max(1, Math.min(logTimeoutMs, (readBy ?? Infinity) - now()));
+    let starts: string[];
+    try {
+      starts = await withTimeout(heads, timeoutMs, () => new Error(`The log did not answer head() within ${Math.round(timeoutMs)} ms`));
+    } catch (error) {
+      throw new HangtimeError('log_unavailable', 503, 'The event log did not answer in time', { cause: error, retryAfterSeconds: 1 });
+    }
+    return new Map(channels.map((channel, i) => [channel, starts[i]!]));
   }
 
   interface PollInput {
@@ -194,7 +204,9 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
       const { context } = input;
       const margin = context.safetyMarginMs ?? safetyMarginMs;
       const cap = Math.min(maxResponseBytes, context.maxResponseBytes ?? Infinity);
-      const positions = await startPositions(input.channels, input.cursor, input.from);
+      // Log calls finish half the margin before the deadline: the other half is for answering.
+      const readBy = context.deadline === undefined ? undefined : context.deadline - margin / 2;
+      const positions = await startPositions(input.channels, input.cursor, input.from, readBy);
       const budget = holdBudget({
         now: now(),
         maxWaitMs,
@@ -212,8 +224,7 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
         limit: input.limit,
         maxBytes: cap - ANSWER_OVERHEAD_BYTES,
         logTimeoutMs,
-        // Reads finish by half the margin before the deadline: the other half is for answering.
-        readBy: context.deadline === undefined ? undefined : context.deadline - margin / 2,
+        readBy,
         now,
       });
       return { outcome, cursor: cursorOf(outcome.batch) };

@@ -27,7 +27,7 @@ export interface NodeAdapterOptions {
  *
  * createServer(toNodeListener(createHangtime())).listen(3000);
  */
-export function toNodeListener(target: Hangtime | WebHandler, options: NodeAdapterOptions = {}): RequestListener {
+export function toNodeListener(target: Pick<Hangtime, 'respond'> | WebHandler, options: NodeAdapterOptions = {}): RequestListener {
   const { timeLimitMs, maxBodyBytes = 8 * 1024 * 1024, onError = () => {} } = options;
   if (timeLimitMs !== undefined && !(typeof timeLimitMs === 'number' && timeLimitMs > 0)) {
     throw new TypeError(`Expected \`timeLimitMs\` to be a positive number, got ${String(timeLimitMs)}`);
@@ -56,7 +56,7 @@ export function toNodeListener(target: Hangtime | WebHandler, options: NodeAdapt
         signal: disconnected,
         text: () => readBody(req, maxBodyBytes),
       };
-      (target as Hangtime).respond(request, { deadline }).then(
+      (target as Pick<Hangtime, 'respond'>).respond(request, { deadline }).then(
         (answer) => send(res, answer),
         (error: unknown) => send(res, responseForError(error)),
       );
@@ -89,7 +89,7 @@ export interface NodeServer {
  * const { url, close } = await serve(createHangtime(), { port: 3000 });
  */
 export async function serve(
-  target: Hangtime | WebHandler,
+  target: Pick<Hangtime, 'respond'> | WebHandler,
   options: NodeAdapterOptions & { readonly port?: number; readonly hostname?: string } = {},
 ): Promise<NodeServer> {
   const { port = 3000, hostname = '127.0.0.1', ...adapterOptions } = options;

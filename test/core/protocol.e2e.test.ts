@@ -218,6 +218,16 @@ describe('GET: errors', () => {
     expect((await poll('channels=a&wait=0')).status).toBe(200);
   });
 
+  it('503 in time when `head` hangs for a new reader, and the waiter slot is freed', async () => {
+    const base = memoryLog();
+    const hanging: EventLog = { ...base, head: () => new Promise(() => {}) };
+    const { hangtime, poll } = await startServer({ log: hanging, maxWaitMs: 20_000, safetyMarginMs: 1_000 }, { timeLimitMs: 3_000 });
+    const started = Date.now();
+    await expectError(await poll('channels=a'), 503, 'log_unavailable');
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(hangtime.stats().waiting).toBe(0);
+  });
+
   it('500 `internal` without details when a hook throws, reported to onError', async () => {
     const errors: unknown[] = [];
     const { poll } = await startServer({
