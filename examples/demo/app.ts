@@ -1,0 +1,105 @@
+/**
+ * The demo page's script: the real `hangtime/client` following the `chat` channel.
+ *
+ * Each tab keeps its transcript and its cursor in `sessionStorage` (per tab, kept across
+ * reloads): after a reload it shows the stored transcript and resumes after the stored cursor,
+ * so messages sent meanwhile arrive once, and nothing is shown twice.
+ */
+import { subscribe, type HangtimeEvent } from '../../src/client/index.js';
+
+interface Message {
+  name: string;
+  text: string;
+}
+
+/** One line of the transcript: a message with its position, or a notice (a gap). */
+interface Line {
+  position?: string;
+  name?: string;
+  text: string;
+}
+
+const ENDPOINT = '/api/poll';
+const TRANSCRIPT_KEY = 'hangtime-demo:transcript';
+const CURSOR_KEY = 'hangtime-demo:cursor';
+const NAME_KEY = 'hangtime-demo:name';
+const KEEP_LINES = 200;
+
+const list = document.querySelector<HTMLUListElement>('#messages')!;
+const status = document.querySelector<HTMLSpanElement>('#status')!;
+const form = document.querySelector<HTMLFormElement>('#send')!;
+const nameInput = document.querySelector<HTMLInputElement>('#name')!;
+const textInput = document.querySelector<HTMLInputElement>('#text')!;
+
+const transcript: Line[] = JSON.parse(sessionStorage.getItem(TRANSCRIPT_KEY) ?? '[]') as Line[];
+const shown = new Set(transcript.map((line) => line.position));
+transcript.forEach(show);
+
+nameInput.value = sessionStorage.getItem(NAME_KEY) ?? `guest-${Math.floor(Math.random() * 9000 + 1000)}`;
+nameInput.addEventListener('change', () => sessionStorage.setItem(NAME_KEY, nameInput.value));
+sessionStorage.setItem(NAME_KEY, nameInput.value);
+
+function show(line: Line): void {
+  const item = document.createElement('li');
+  if (line.position === undefined) {
+    item.className = 'notice';
+    item.textContent = line.text;
+  } else {
+    item.dataset.position = line.position;
+    const name = document.createElement('b');
+    name.textContent = line.name ?? '';
+    item.append(name, line.text);
+  }
+  list.append(item);
+  item.scrollIntoView({ block: 'nearest' });
+}
+
+function add(line: Line): void {
+  transcript.push(line);
+  transcript.splice(0, transcript.length - KEEP_LINES);
+  // Stored before `onEvents` returns, that is before the client stores the cursor: a reload
+  // never finds a cursor ahead of the transcript.
+  sessionStorage.setItem(TRANSCRIPT_KEY, JSON.stringify(transcript));
+  show(line);
+}
+
+subscribe<Message>(ENDPOINT, {
+  channels: ['chat'],
+  // A new tab starts with the history the server still has; a reload resumes after its cursor.
+  from: 'oldest',
+  storageKey: CURSOR_KEY,
+  storage: sessionStorage,
+  onEvents(events: ReadonlyArray<HangtimeEvent<Message>>) {
+    for (const { position, data } of events) {
+      // The batch may come again if the tab closed before the cursor was stored: show it once.
+      if (shown.has(position)) continue;
+      shown.add(position);
+      add({ position, name: String(data.name).slice(0, 20), text: String(data.text).slice(0, 500) });
+    }
+  },
+  onGap(gaps) {
+    const missed = gaps.map((gap) => gap.missed).reduce<number | null>((sum, n) => (sum === null || n === null ? null : sum + n), 0);
+    add({ text: `The server lost history (${missed === null ? 'an unknown number of' : missed} messages missed): was it restarted?` });
+  },
+  onStatus(next) {
+    status.dataset.status = next;
+    status.textContent = next;
+  },
+  onError(error) {
+    if (!error.willRetry) add({ text: `Live updates stopped: ${error.code} (${error.message})` });
+  },
+});
+
+form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const text = textInput.value.trim();
+  if (text === '') return;
+  textInput.value = '';
+  void fetch(ENDPOINT, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ channel: 'chat', data: { name: nameInput.value, text } }),
+  }).then((answer) => {
+    if (!answer.ok) add({ text: `Not sent (${answer.status}): ${text}` });
+  }, () => add({ text: `Not sent (offline?): ${text}` }));
+});

@@ -1,0 +1,270 @@
+// The rules of the poll loop, each against the real handler on a real server (a proxy in
+// front where a platform's answers are needed).
+import { describe, expect, it } from 'vitest';
+import { isHangtimeClientError, poll, subscribe, type CursorStorage, type HangtimeClientError, type HangtimeEvent, type Status } from '../../src/client/index.js';
+import { onCleanup, sleep, startProxy, startServer, until } from './support.js';
+
+type N = { n: number };
+
+const memoryStorage = (): CursorStorage & { map: Map<string, string> } => {
+  const map = new Map<string, string>();
+  return { map, getItem: (key) => map.get(key) ?? null, setItem: (key, value) => void map.set(key, value) };
+};
+
+describe('stopping', () => {
+  it('stops on a 403 with a typed error that says why, after one request', async () => {
+    const server = await startServer({ authorize: () => false });
+    const proxy = await startProxy(server.url);
+    const errors: HangtimeClientError[] = [];
+    const statuses: Status[] = [];
+    const subscription = subscribe(proxy.url, {
+      channels: ['a'],
+      onEvents: () => {},
+      onError: (error) => errors.push(error),
+      onStatus: (status) => statuses.push(status),
+    });
+    await expect(subscription.done).rejects.toMatchObject({ name: 'HangtimeClientError', code: 'forbidden', status: 403, willRetry: false });
+    expect(errors).toHaveLength(1);
+    expect(isHangtimeClientError(errors[0])).toBe(true);
+    expect(statuses).toEqual(['connecting', 'closed']);
+    expect(proxy.requests).toHaveLength(1);
+  });
+
+  it('stops on a 400 (a cursor this server did not write) with the protocol code', async () => {
+    const server = await startServer();
+    const subscription = subscribe(server.url, { channels: ['a'], cursor: 'not-a-cursor', onEvents: () => {}, onError: () => {} });
+    await expect(subscription.done).rejects.toMatchObject({ code: 'bad_cursor', status: 400, willRetry: false });
+    expect(subscription.status).toBe('closed');
+  });
+
+  it('gives up after `retries` failed attempts in a row', async () => {
+    const server = await startServer();
+    await server.stop();
+    const errors: HangtimeClientError[] = [];
+    const subscription = subscribe(server.url, { channels: ['a'], retries: 2, backoffMs: 5, onEvents: () => {}, onError: (e) => errors.push(e) });
+    await expect(subscription.done).rejects.toMatchObject({ code: 'network', status: 0, willRetry: false });
+    expect(errors.map((e) => e.willRetry)).toEqual([true, true, false]);
+  });
+
+  it('close() aborts the held poll at once: the server holds nothing afterwards', async () => {
+    const server = await startServer({ maxWaitMs: 20_000 });
+    const statuses: Status[] = [];
+    const subscription = subscribe(server.url, { channels: ['a'], onEvents: () => {}, onStatus: (s) => statuses.push(s) });
+    await until(() => subscription.status === 'live');
+    await until(() => server.hangtime.stats().waiting === 1, 10_000, 'a held poll');
+    subscription.close();
+    await subscription.done;
+    await until(() => server.hangtime.stats().waiting === 0, 2_000, 'the hold released');
+    expect(statuses).toEqual(['connecting', 'live', 'closed']);
+    subscription.close(); // idempotent
+  });
+
+  it('an aborted signal ends the loop like close(); an already aborted one never polls', async () => {
+    const server = await startServer({ maxWaitMs: 20_000 });
+    const proxy = await startProxy(server.url);
+    const controller = new AbortController();
+    const subscription = subscribe(proxy.url, { channels: ['a'], signal: controller.signal, onEvents: () => {} });
+    await until(() => server.hangtime.stats().waiting === 1, 10_000, 'a held poll');
+    controller.abort();
+    await subscription.done;
+    await until(() => server.hangtime.stats().waiting === 0, 2_000, 'the hold released');
+    const requests = proxy.requests.length;
+    const never = subscribe(proxy.url, { channels: ['a'], signal: AbortSignal.abort(), onEvents: () => {} });
+    await never.done;
+    expect(never.status).toBe('closed');
+    expect(proxy.requests).toHaveLength(requests);
+  });
+});
+
+describe('retrying', () => {
+  it('honours Retry-After on a 429, and retries 408', async () => {
+    const server = await startServer({ maxWaitMs: 300 });
+    const times: number[] = [];
+    const proxy = await startProxy(server.url, (_req, i) => {
+      times.push(Date.now());
+      if (i === 1) return { status: 429, when: 'before', headers: { 'retry-after': '1' } };
+      if (i === 3) return { status: 408, when: 'before' };
+      return 'forward';
+    });
+    const errors: HangtimeClientError[] = [];
+    const subscription = subscribe(proxy.url, { channels: ['a'], backoffMs: 5, maxBackoffMs: 10, onEvents: () => {}, onError: (e) => errors.push(e) });
+    onCleanup(() => subscription.close());
+    await until(() => times.length >= 6, 15_000, 'six requests');
+    expect(errors.map((e) => [e.status, e.willRetry])).toEqual([[429, true], [408, true]]);
+    // The backoff alone is at most 10 ms; the wait after the 429 is the server's second.
+    expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(950);
+  });
+
+  it('re-polls at once after an empty answer from a held poll', async () => {
+    const server = await startServer({ maxWaitMs: 300, minHoldMs: 20 });
+    const proxy = await startProxy(server.url);
+    const errors: HangtimeClientError[] = [];
+    const subscription = subscribe(proxy.url, { channels: ['a'], onEvents: () => {}, onError: (e) => errors.push(e) });
+    onCleanup(() => subscription.close());
+    await sleep(2_500);
+    // ~300 ms holds: about 8 polls; a client that waited its 1 s backoff base would make 3.
+    expect(proxy.requests.length).toBeGreaterThanOrEqual(5);
+    expect(errors).toEqual([]);
+  });
+
+  it('backs off when the server keeps answering at once with nothing (no busy loop)', async () => {
+    // A budget below `minHoldMs`: every answer is an instant empty one.
+    const server = await startServer({ maxWaitMs: 1 });
+    const proxy = await startProxy(server.url);
+    const subscription = subscribe(proxy.url, { channels: ['a'], backoffMs: 50, maxBackoffMs: 400, onEvents: () => {} });
+    onCleanup(() => subscription.close());
+    await sleep(1_500);
+    // Without the backoff this is hundreds of requests on loopback.
+    expect(proxy.requests.length).toBeGreaterThan(2);
+    expect(proxy.requests.length).toBeLessThan(40);
+  });
+
+  it('a throwing onEvents gets the same batch again after a backoff, reported as `handler`', async () => {
+    const server = await startServer();
+    const received: number[][] = [];
+    const errors: HangtimeClientError[] = [];
+    let failures = 2;
+    const subscription = subscribe<N>(server.url, {
+      channels: ['a'],
+      backoffMs: 5,
+      onEvents: (events) => {
+        received.push(events.map((e) => e.data.n));
+        if (failures-- > 0) throw new Error('handler bug');
+      },
+      onError: (e) => errors.push(e),
+    });
+    onCleanup(() => subscription.close());
+    await until(() => subscription.status === 'live');
+    const before = subscription.cursor;
+    await server.log.append('a', { n: 1 });
+    await server.log.append('a', { n: 2 });
+    await until(() => received.length === 3, 10_000, 'three deliveries');
+    expect(received).toEqual([[1, 2], [1, 2], [1, 2]]);
+    expect(errors.map((e) => [e.code, (e.cause as Error).message, e.willRetry])).toEqual([
+      ['handler', 'handler bug', true],
+      ['handler', 'handler bug', true],
+    ]);
+    expect(subscription.cursor).not.toBe(before);
+    await server.log.append('a', { n: 3 });
+    await until(() => received.length === 4);
+    expect(received[3]).toEqual([3]);
+  });
+});
+
+describe('cursor', () => {
+  it('drops duplicates (same channel and position) when a poll is answered from an older cursor', async () => {
+    const server = await startServer();
+    const urls: string[] = [];
+    let replayed = false;
+    // A fetch that, once, sends the request before last again: its answer repeats events.
+    const replaying = (url: string, init: RequestInit) => {
+      urls.push(url);
+      const events = new URL(url).searchParams.get('cursor') && urls.length > 3 && !replayed;
+      if (events) replayed = true;
+      return fetch(events ? urls[urls.length - 3]! : url, init);
+    };
+    const events: Array<HangtimeEvent<N>> = [];
+    const subscription = subscribe<N>(server.url, { channels: ['a'], fetch: replaying, onEvents: (batch) => void events.push(...batch) });
+    onCleanup(() => subscription.close());
+    await until(() => subscription.status === 'live');
+    for (let n = 0; n < 6; n++) {
+      await server.log.append('a', { n });
+      await until(() => events.length === n + 1 || replayed, 5_000);
+      await sleep(30);
+    }
+    await until(() => events.length >= 6);
+    await sleep(200);
+    expect(replayed).toBe(true);
+    expect(events.map((e) => e.data.n)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('persists the cursor under storageKey: a restarted subscriber misses nothing and repeats nothing', async () => {
+    const server = await startServer();
+    const storage = memoryStorage();
+    const seen: number[] = [];
+    const options = { channels: ['a'], storageKey: 'k', storage, onEvents: (batch: ReadonlyArray<HangtimeEvent<N>>) => void seen.push(...batch.map((e) => e.data.n)) };
+    const first = subscribe<N>(server.url, options);
+    await until(() => first.status === 'live');
+    await server.log.append('a', { n: 0 });
+    await until(() => seen.length === 1);
+    first.close();
+    await first.done;
+    expect(storage.map.get('k')).toBe(first.cursor);
+    await server.log.append('a', { n: 1 });
+    await server.log.append('a', { n: 2 });
+    const second = subscribe<N>(server.url, options);
+    onCleanup(() => second.close());
+    await until(() => seen.length === 3);
+    await sleep(200);
+    expect(seen).toEqual([0, 1, 2]);
+    expect(storage.map.get('k')).toBe(second.cursor);
+  });
+
+  it('sends extra headers from a function, called for every poll', async () => {
+    let token = 'one';
+    const seen: string[] = [];
+    const server = await startServer({
+      maxWaitMs: 200,
+      minHoldMs: 20,
+      authorize: (request) => {
+        seen.push(request.headers.get('authorization') ?? '');
+        return request.headers.get('authorization') !== null;
+      },
+    });
+    const subscription = subscribe(server.url, { channels: ['a'], headers: () => ({ authorization: `Bearer ${token}` }), onEvents: () => {} });
+    onCleanup(() => subscription.close());
+    await until(() => seen.length >= 2);
+    token = 'two';
+    await until(() => seen.at(-1) === 'Bearer two');
+    expect(seen[0]).toBe('Bearer one');
+  });
+});
+
+describe('poll()', () => {
+  it('yields batches; the cursor moves when the next one is asked for; break releases the hold', async () => {
+    const server = await startServer({ maxWaitMs: 20_000 });
+    const storage = memoryStorage();
+    setTimeout(() => void server.log.append('jobs', { n: 1 }), 300);
+    const batches: number[][] = [];
+    for await (const batch of poll<N>(server.url, { channels: ['jobs'], storageKey: 'jobs', storage })) {
+      batches.push(batch.events.map((e) => e.data.n));
+      // Inside the body the batch is not handled yet: the stored cursor is still the old one.
+      expect(storage.map.get('jobs')).not.toBe(batch.cursor);
+      if (batches.length === 2) break;
+      setTimeout(() => void server.log.append('jobs', { n: 2 }), 100);
+    }
+    expect(batches).toEqual([[1], [2]]);
+    await until(() => server.hangtime.stats().waiting === 0, 2_000, 'no hold left');
+  });
+
+  it('throws the fatal error from the loop, and validates its options at once', async () => {
+    const server = await startServer({ authorize: () => ({ status: 401 }) });
+    await expect(async () => {
+      for await (const _ of poll(server.url, { channels: ['a'] })) void _;
+    }).rejects.toMatchObject({ code: 'unauthorized', status: 401 });
+    expect(() => poll(server.url, { channels: [] })).toThrow(TypeError);
+  });
+});
+
+describe('options', () => {
+  const url = 'http://127.0.0.1:9/poll';
+  const onEvents = () => {};
+  it.each([
+    [{ channels: [], onEvents }, 'Expected `channels` to be a non-empty array of channel names, got '],
+    [{ channels: ['a,b'], onEvents }, 'Expected `channels` to be a non-empty array of channel names, got a,b'],
+    [{ channels: ['a'] }, 'Expected `onEvents` to be a function, got undefined'],
+    [{ channels: ['a'], onEvents, waitMs: -1 }, 'Expected `waitMs` to be a number >= 0, got -1'],
+    [{ channels: ['a'], onEvents, retries: Number.NaN }, 'Expected `retries` to be a number >= 0, got NaN'],
+    [{ channels: ['a'], onEvents, onError: 'log' }, 'Expected `onError` to be a function, got log'],
+    [{ channels: ['a'], onEvents, pauseWhenHidden: 1 }, 'Expected `pauseWhenHidden` to be a boolean, got 1'],
+    [{ channels: ['a'], onEvents, storagekey: 'typo' }, 'Unknown option `storagekey` for subscribe()'],
+    [undefined, 'Expected `channels` to be a non-empty array of channel names, got undefined'],
+  ])('subscribe(%j) throws a TypeError', (options, message) => {
+    expect(() => subscribe(url, options as never)).toThrow(new TypeError(message));
+  });
+
+  it('rejects onEvents for poll() and a URL it cannot resolve', () => {
+    expect(() => poll(url, { channels: ['a'], onEvents } as never)).toThrow('Unknown option `onEvents` for poll()');
+    expect(() => subscribe('/relative/in/node', { channels: ['a'], onEvents })).toThrow(TypeError);
+  });
+});
