@@ -7,7 +7,7 @@ import { hold, type Batch, type Gap, type HoldOutcome } from './hold.js';
 import {
   errorResponse,
   jsonResponse,
-  queryOf,
+  parseQuery,
   responseForError,
   toResponse,
   type HandlerContext,
@@ -161,15 +161,38 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
   const onError = options.onError ?? (() => {});
   let waiting = 0;
 
+  // Decoded cursors, by their text. After a fan-out every client re-polls with the cursor it
+  // just got, the same one: decoded once, not N times. Entries are never mutated; the cache is
+  // simply dropped when it grows past a bound.
+  const decodedCursors = new Map<string, ReadonlyMap<string, string>>();
+  function decode(cursor: string): ReadonlyMap<string, string> {
+    let positions = decodedCursors.get(cursor);
+    if (positions === undefined) {
+      positions = decodeCursor(cursor, (p) => log.isPosition(p));
+      if (decodedCursors.size >= 1_000) decodedCursors.clear();
+      decodedCursors.set(cursor, positions);
+    }
+    return positions;
+  }
+
   /** Where each channel starts: the cursor's position, or `from` for channels it lacks. */
-  async function startPositions(
+  function startPositions(
     channels: readonly string[],
     cursor: string | undefined,
     from: 'now' | 'oldest',
     readBy: number | undefined,
+  ): ReadonlyMap<string, string> | Promise<ReadonlyMap<string, string>> {
+    const known = cursor === undefined ? new Map<string, string>() : decode(cursor);
+    // The usual poll: no log call, no promise.
+    return sameChannels(known, channels) ? known : startPositionsFromLog(channels, known, from, readBy);
+  }
+
+  async function startPositionsFromLog(
+    channels: readonly string[],
+    known: ReadonlyMap<string, string>,
+    from: 'now' | 'oldest',
+    readBy: number | undefined,
   ): Promise<ReadonlyMap<string, string>> {
-    const known = cursor === undefined ? new Map<string, string>() : decodeCursor(cursor, (p) => log.isPosition(p));
-    if (sameChannels(known, channels)) return known;
     const heads = Promise.all(
       channels.map((channel) => known.get(channel) ?? (from === 'now' ? log.head(channel) : START)),
     );
@@ -206,7 +229,8 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
       const cap = Math.min(maxResponseBytes, context.maxResponseBytes ?? Infinity);
       // Log calls finish half the margin before the deadline: the other half is for answering.
       const readBy = context.deadline === undefined ? undefined : context.deadline - margin / 2;
-      const positions = await startPositions(input.channels, input.cursor, input.from, readBy);
+      const start = startPositions(input.channels, input.cursor, input.from, readBy);
+      const positions = start instanceof Map ? start : await start;
       const budget = holdBudget({
         now: now(),
         maxWaitMs,
@@ -234,11 +258,11 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
   }
 
   async function respondToPoll(request: HangtimeRequest, context: HandlerContext): Promise<PlainResponse> {
-    const query = queryOf(request.url);
+    const query = parseQuery(request.url);
     for (const name of query.keys()) {
       if (!POLL_PARAMETERS.has(name)) throw badRequest('unknown_parameter', `Unknown parameter \`${name.slice(0, 40)}\``);
     }
-    const channels = parseChannels(query.getAll('channels'), maxChannels);
+    const channels = parseChannels(query.get('channels') ?? [], maxChannels);
     const cursor = single(query, 'cursor');
     const from = single(query, 'from') ?? 'now';
     if (from !== 'now' && from !== 'oldest') throw badRequest('bad_parameter', '`from` is `now` or `oldest`');
@@ -271,7 +295,7 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
   }
 
   async function respond(request: HangtimeRequest, context: HandlerContext = {}): Promise<PlainResponse> {
-    const origin = request.headers.get('origin');
+    const origin = cors === undefined ? null : request.headers.get('origin');
     let answer: PlainResponse;
     try {
       switch (request.method) {
@@ -389,8 +413,9 @@ function denial(decision: AuthDecision): PlainResponse | undefined {
   });
 }
 
-function single(query: URLSearchParams, name: string): string | undefined {
-  const values = query.getAll(name);
+function single(query: Map<string, string[]>, name: string): string | undefined {
+  const values = query.get(name);
+  if (values === undefined) return undefined;
   if (values.length > 1) throw badRequest('bad_parameter', `\`${name}\` may be given once`);
   return values[0];
 }

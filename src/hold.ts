@@ -1,6 +1,6 @@
 import type { Budget, WakeReason } from './budget.js';
 import { HangtimeError, isHangtimeError } from './errors.js';
-import { utf8Length, type EventLog, type StoredEvent } from './log.js';
+import { utf8Length, type EventLog, type ReadResult, type StoredEvent, type WaitTarget } from './log.js';
 import { Trigger, type SignalLike } from './signal.js';
 import { withTimeout } from './timeout.js';
 
@@ -84,34 +84,45 @@ export async function hold(input: HoldInput): Promise<HoldOutcome> {
   }
 }
 
+/** What each set of positions waits on, built once per positions map (shared by the polls
+ * that carry the same cursor). */
+const targetsOf = new WeakMap<ReadonlyMap<string, string>, WaitTarget[]>();
+
 /** Wait until the log signals an append, the budget runs out, or the client leaves. */
-async function waitForAppend(input: HoldInput, remainingMs: number): Promise<'append' | 'timeout' | 'abort'> {
-  const signal = new Trigger();
-  const onClientAbort = () => signal.fire('abort');
-  const timer = setTimeout(() => signal.fire('timeout'), remainingMs);
-  input.signal?.addEventListener('abort', onClientAbort, { once: true });
-  let onEnd: (() => void) | undefined;
-  try {
-    const targets = [...input.positions].map(([channel, after]) => ({ channel, after }));
-    // Raced against our own signal: a log that fails to honour an abort cannot hold the
-    // poll past its budget.
-    const woken = await Promise.race([
-      input.log.waitFor(targets, signal),
-      new Promise<false>((resolve) => {
-        onEnd = () => resolve(false);
-        signal.addEventListener('abort', onEnd, { once: true });
-      }),
-    ]);
-    if (signal.aborted) return signal.reason === 'abort' ? 'abort' : 'timeout';
-    return woken ? 'append' : 'timeout';
-  } catch (error) {
-    throw logUnavailable(error);
-  } finally {
-    clearTimeout(timer);
-    input.signal?.removeEventListener('abort', onClientAbort);
-    if (onEnd !== undefined) signal.removeEventListener('abort', onEnd);
-    // No abort after a wake: the log released its listeners when it resolved (its contract).
+function waitForAppend(input: HoldInput, remainingMs: number): Promise<'append' | 'timeout' | 'abort'> {
+  let targets = targetsOf.get(input.positions);
+  if (targets === undefined) {
+    targets = [...input.positions].map(([channel, after]) => ({ channel, after }));
+    targetsOf.set(input.positions, targets);
   }
+  const signal = new Trigger();
+  const client = input.signal;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (outcome: 'append' | 'timeout' | 'abort' | Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      client?.removeEventListener('abort', onClientAbort);
+      if (outcome instanceof Error) reject(outcome);
+      else resolve(outcome);
+    };
+    // The timer and the client's abort settle the wait themselves, not only through the log:
+    // a log that fails to honour an abort cannot hold the poll past its budget.
+    const timer = setTimeout(() => {
+      signal.fire('timeout');
+      settle('timeout');
+    }, remainingMs);
+    const onClientAbort = () => {
+      signal.fire('abort');
+      settle('abort');
+    };
+    client?.addEventListener('abort', onClientAbort, { once: true });
+    input.log.waitFor(targets, signal).then(
+      (woken) => settle(woken && !signal.aborted ? 'append' : 'timeout'),
+      (error: unknown) => settle(logUnavailable(error)),
+    );
+  });
 }
 
 // Reads in flight, per log, by what they read. When a publish wakes N polls that share a
@@ -142,10 +153,15 @@ function readAll(input: HoldInput): Promise<Batch> {
 async function readAllNow(input: HoldInput, timeoutMs: number): Promise<Batch> {
   const { log, positions, limit, maxBytes } = input;
   const channels = [...positions.keys()];
-  let results;
+  let results: readonly ReadResult[];
   try {
-    const reads = channels.map((channel) => log.read(channel, positions.get(channel)!, { limit, maxBytes }));
-    results = await withTimeout(Promise.all(reads), timeoutMs, () => readTimeout(timeoutMs));
+    const options = { limit, maxBytes };
+    // One channel (the usual poll) needs no Promise.all.
+    const reads =
+      channels.length === 1
+        ? log.read(channels[0]!, positions.get(channels[0]!)!, options).then((result) => [result])
+        : Promise.all(channels.map((channel) => log.read(channel, positions.get(channel)!, options)));
+    results = await withTimeout(reads, timeoutMs, () => readTimeout(timeoutMs));
   } catch (error) {
     throw isHangtimeError(error) ? error : logUnavailable(error);
   }

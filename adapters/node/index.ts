@@ -123,10 +123,18 @@ function send(res: ServerResponse, answer: PlainResponse): void {
   res.end(answer.body);
 }
 
+/** A header from `rawHeaders`: reading `req.headers` would build the whole headers object,
+ * measurable per poll, when the core reads at most a header or two. Repeated headers are
+ * joined with ", " as the Fetch standard does. */
 function headerValue(req: IncomingMessage, name: string): string | null {
-  const value = req.headers[name.toLowerCase()];
-  if (value === undefined) return null;
-  return Array.isArray(value) ? value.join(', ') : value;
+  const raw = req.rawHeaders;
+  let value: string | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name.toLowerCase()) {
+      value = value === null ? raw[i + 1]! : `${value}, ${raw[i + 1]!}`;
+    }
+  }
+  return value;
 }
 
 function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<string> {
