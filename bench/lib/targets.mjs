@@ -1,0 +1,185 @@
+// The targets of issue 6, checked against one run's results. Every verdict is computed from
+// the JSON; the text around it says what the figure is limited by when the data can tell.
+import { SATURATED } from './fanout.mjs';
+import { errorTotal, num } from './format.mjs';
+
+const stage = (results, system, n) => results.fanout.find((f) => f.system === system && f.n === n);
+const okStage = (results, system, n) => {
+  const found = stage(results, system, n);
+  return found?.status === 'ok' ? found : undefined;
+};
+
+/** `met (0.93×)` or `missed by 23% (1.48×, target ≤ 1.25×)`. */
+function verdictRatio(value, reference, bound) {
+  if (value === undefined || reference === undefined || reference <= 0) return { status: 'not measured', text: 'not measured' };
+  const r = value / reference;
+  if (r <= bound) return { status: 'met', text: `met (${r.toFixed(2)}×)` };
+  return { status: 'missed', text: `missed by ${Math.round((r / bound - 1) * 100)}% (${r.toFixed(2)}× the floor, target ≤ ${bound}×)` };
+}
+
+function unavailable(results, system, n) {
+  const info = results.systems.find((s) => s.id === system);
+  if (info && !info.available) return `not measured: ${info.reason}`;
+  if (!results.fanout.some((f) => f.n === n)) return `not measured: N = ${num(n, 0)} is not part of this run${n > 5000 ? ' (run with --full)' : ''}`;
+  const found = stage(results, system, n);
+  if (found === undefined) return 'not measured in this run';
+  return `${found.status}: ${found.failure}`;
+}
+
+/** Hints that the data supports: what else was at its limit when the figure was taken. */
+function limits(results, n, systems) {
+  const hints = [];
+  for (const id of systems) {
+    const s = okStage(results, id, n);
+    if (s?.client?.busyMedian >= SATURATED) hints.push(`the load client was saturated during ${id}'s deliveries (busy ${num(s.client.busyMedian, 2)} of a core): latency partly measures the client`);
+  }
+  const load = results.machine.loadAverageStart?.[0];
+  if (load !== undefined && load > results.machine.cores * 0.25) hints.push(`the machine was not quiet (load average ${num(load, 2)} on ${results.machine.cores} cores when the run started)`);
+  return hints;
+}
+
+/** Where the extra CPU goes, phase by phase, against the floor. */
+function cpuSplit(results, id, n) {
+  const s = okStage(results, id, n)?.server;
+  const f = okStage(results, 'floor', n)?.server;
+  if (!s || !f) return undefined;
+  return `delivery phase ${num(s.cpuUsDeliveryPhase)} µs vs floor ${num(f.cpuUsDeliveryPhase)} µs (${(s.cpuUsDeliveryPhase / f.cpuUsDeliveryPhase).toFixed(2)}×), re-poll phase ${num(s.cpuUsRepollPhase)} µs vs ${num(f.cpuUsRepollPhase)} µs (${(s.cpuUsRepollPhase / f.cpuUsRepollPhase).toFixed(2)}×)`;
+}
+
+/** What to do about a target that is missed or not measured yet (shown under "Next steps"). */
+const NEXT = {
+  full: 'Run `npm run bench -- --full` on a quiet machine: quick mode stops at N = 5,000.',
+  complete: 'Run the complete bench (`npm run bench`): this run left that N or system out.',
+  connections: 'Find what gave out at N = 10,000 (errors by kind, Redis connections) and fix it in the Redis log.',
+  cpu: 'Profile the hangtime server under the fan-out (`node --cpu-prof` on bench/servers/hangtime.mjs) and cut the per-poll work of the phase that costs most over the floor (the row says which).',
+  memory: 'Take a heap snapshot with N polls held and count what each waiter retains beyond the floor’s socket and response (closures, AbortController, timer, cursor maps per hold).',
+  fanout: 'On a shared 2-core machine fan-out time follows server CPU per delivery: work on the CPU target first, then re-measure on a quiet machine.',
+  empty: 'Cut the Redis reads of a poll that finds nothing: serve the check from the process’s own knowledge of each channel’s head.',
+  batch: 'Read each new batch once per process, shared by all its waiters, not once per waiter.',
+  absent: 'Build the Redis log (issue 3) and run the bench again: `npm run bench` picks it up once dist/redis.js exists.',
+};
+
+export function evaluateTargets(results) {
+  const rows = [];
+  const bigNs = [5000, 10_000];
+
+  // 1. 10,000 polls on ≤ 3 Redis connections, zero errors.
+  {
+    const s = okStage(results, 'redis', 10_000);
+    const failed = stage(results, 'redis', 10_000);
+    let text;
+    let status;
+    if (s) {
+      const errors = errorTotal(s.errors);
+      status = s.redis.connectionsPeak <= 3 && errors === 0 ? 'met' : 'missed';
+      text = `${status}: ${num(s.redis.connectionsPeak, 0)} Redis connections at peak, ${num(errors, 0)} errors`;
+    } else if (failed?.status === 'failed') {
+      status = 'missed';
+      text = `missed: ${failed.failure}`;
+    } else {
+      status = 'not measured';
+      text = unavailable(results, 'redis', 10_000);
+      const at5k = okStage(results, 'redis', 5000);
+      if (at5k) text += `; at N = 5,000: ${num(at5k.redis.connectionsPeak, 0)} connections, ${num(errorTotal(at5k.errors), 0)} errors`;
+    }
+    const naive = stage(results, 'naive', 10_000);
+    const naiveText = naive ? `; for comparison, naive 1:1 at 10,000: ${naive.status === 'ok' ? `${num(naive.redis?.connectionsPeak, 0)} connections, ${num(errorTotal(naive.errors), 0)} errors` : `${naive.status} (${naive.failure})`}` : '';
+    rows.push({ target: 'hangtime + Redis holds 10,000 polls with ≤ 3 Redis connections and zero errors', status, text: text + naiveText, limits: [] });
+  }
+
+  // 2. CPU and memory per held poll ≤ 1.25× the floor.
+  for (const n of bigNs) {
+    if (!results.fanout.some((f) => f.n === n)) {
+      for (const what of ['server CPU per delivered event', 'memory per held poll']) {
+        rows.push({ target: `hangtime + Redis ${what} ≤ 1.25× the floor (N = ${num(n, 0)})`, status: 'not measured', text: unavailable(results, 'redis', n), limits: [] });
+      }
+      continue;
+    }
+    const s = okStage(results, 'redis', n);
+    const f = okStage(results, 'floor', n);
+    const cpu = s && f ? verdictRatio(s.server.cpuUsPerDelivery, f.server.cpuUsPerDelivery, 1.25) : { status: 'not measured', text: unavailable(results, s ? 'floor' : 'redis', n) };
+    if (s && f) cpu.text += `: ${num(s.server.cpuUsPerDelivery)} µs vs ${num(f.server.cpuUsPerDelivery)} µs per delivered event`;
+    const split = cpuSplit(results, 'redis', n);
+    rows.push({ target: `hangtime + Redis server CPU per delivered event ≤ 1.25× the floor (N = ${num(n, 0)})`, ...cpu, limits: cpu.status === 'missed' && split ? [`where it goes: ${split}`] : [] });
+    const mem = s && f ? verdictRatio(s.server.perHeldPollKiB, f.server.perHeldPollKiB, 1.25) : { status: 'not measured', text: unavailable(results, s ? 'floor' : 'redis', n) };
+    if (s && f) mem.text += `: ${num(s.server.perHeldPollKiB, 2)} KiB vs ${num(f.server.perHeldPollKiB, 2)} KiB per held poll`;
+    rows.push({ target: `hangtime + Redis memory per held poll ≤ 1.25× the floor (N = ${num(n, 0)})`, ...mem, limits: [] });
+  }
+
+  // 3. Fan-out completion: Redis ≤ 1.2×, memory ≤ 1.1× the floor.
+  for (const [id, bound] of [['redis', 1.2], ['memory', 1.1]]) {
+    const name = id === 'redis' ? 'Redis' : 'memory';
+    for (const n of bigNs) {
+      if (!results.fanout.some((f) => f.n === n)) {
+        rows.push({ target: `hangtime + ${name} log fan-out completion ≤ ${bound}× the floor (N = ${num(n, 0)})`, status: 'not measured', text: unavailable(results, id, n), limits: [] });
+        continue;
+      }
+      const s = okStage(results, id, n);
+      const f = okStage(results, 'floor', n);
+      const v = s && f ? verdictRatio(s.fanoutMs.median, f.fanoutMs.median, bound) : { status: 'not measured', text: unavailable(results, s ? 'floor' : id, n) };
+      if (s && f) v.text += `: ${num(s.fanoutMs.median)} ms vs ${num(f.fanoutMs.median)} ms`;
+      const split = v.status === 'missed' ? cpuSplit(results, id, n) : undefined;
+      rows.push({
+        target: `hangtime + ${name} log fan-out completion ≤ ${bound}× the floor (N = ${num(n, 0)})`,
+        ...v,
+        limits: v.status === 'missed' ? [...limits(results, n, ['floor', id]), ...(split ? [`server CPU per delivery: ${split}`] : [])] : [],
+      });
+    }
+  }
+
+  // 4. Redis commands: ≤ 2 per empty poll; per delivered batch independent of N.
+  {
+    const stages = results.fanout.filter((f) => f.system === 'redis' && f.status === 'ok' && f.redis);
+    if (stages.length === 0) {
+      rows.push({ target: '≤ 2 Redis commands per empty (timed-out) poll', status: 'not measured', text: unavailable(results, 'redis', 5000), limits: [] });
+      rows.push({ target: 'Redis commands per delivered batch independent of N', status: 'not measured', text: unavailable(results, 'redis', 5000), limits: [] });
+    } else {
+      const empty = stages.map((s) => [s.n, s.redis.emptyPoll?.commandsPerPoll]);
+      const worst = Math.max(...empty.map(([, c]) => c ?? Infinity));
+      rows.push({
+        target: '≤ 2 Redis commands per empty (timed-out) poll',
+        status: worst <= 2 ? 'met' : 'missed',
+        text: `${worst <= 2 ? 'met' : `missed by ${Math.round((worst / 2 - 1) * 100)}%`}: ${empty.map(([n, c]) => `${num(c, 2)} at N = ${num(n, 0)}`).join(', ')}`,
+        limits: [],
+      });
+      const perBatch = stages.map((s) => [s.n, s.redis.commandsPerPublish]);
+      const values = perBatch.map(([, c]) => c);
+      const flat = Math.max(...values) <= Math.max(2, 1.5 * Math.min(...values));
+      rows.push({
+        target: 'Redis commands per delivered batch independent of N (one read per process per batch)',
+        status: flat ? 'met' : 'missed',
+        text: `${flat ? 'met' : 'missed'}: ${perBatch.map(([n, c]) => `${num(c, 1)} at N = ${num(n, 0)}`).join(', ')} (publish to last answer, the publish's own XADD included)`,
+        limits: [],
+      });
+    }
+  }
+
+  // 5. The load client: measured, and saturation said.
+  {
+    const saturated = results.fanout.filter((f) => f.status === 'ok' && f.client?.saturated);
+    const busiest = results.fanout.filter((f) => f.status === 'ok').sort((a, b) => (b.client?.busyMedian ?? 0) - (a.client?.busyMedian ?? 0))[0];
+    rows.push({
+      target: 'the load client is measured, and its saturation said',
+      status: 'reported',
+      text: saturated.length
+        ? `saturated (≥ ${SATURATED} of a core while delivering) in ${saturated.length} of ${results.fanout.filter((f) => f.status === 'ok').length} fan-out stages: ${saturated.map((f) => `${f.system} N = ${num(f.n, 0)} (${num(f.client.busyMedian, 2)})`).join(', ')}`
+        : `never saturated; busiest: ${busiest ? `${busiest.system} N = ${num(busiest.n, 0)} at ${num(busiest.client.busyMedian, 2)} of a core` : '–'}`,
+      limits: [],
+    });
+  }
+  const redisInfo = results.systems.find((x) => x.id === 'redis');
+  for (const row of rows) {
+    if (row.status === 'not measured') {
+      if (/Redis/.test(row.target) && redisInfo && !redisInfo.available) row.next = NEXT.absent;
+      else row.next = /10,000/.test(row.target) || /10,000/.test(row.text) ? NEXT.full : NEXT.complete;
+    } else if (row.status === 'missed') {
+      if (/10,000 polls/.test(row.target)) row.next = NEXT.connections;
+      else if (/CPU/.test(row.target)) row.next = NEXT.cpu;
+      else if (/memory per held poll/.test(row.target)) row.next = NEXT.memory;
+      else if (/fan-out/.test(row.target)) row.next = NEXT.fanout;
+      else if (/empty/.test(row.target)) row.next = NEXT.empty;
+      else if (/batch/.test(row.target)) row.next = NEXT.batch;
+    }
+  }
+  return rows;
+}

@@ -1,0 +1,275 @@
+#!/usr/bin/env node
+// Renders a bench result (JSON) as docs/benchmarks.md and docs/benchmarks-fanout.svg.
+// Every number in those files comes from the JSON; nothing is copied by hand.
+//
+//   node bench/report.mjs                         renders bench/results/latest.json
+//   node bench/report.mjs bench/results/X.json    renders another run
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fanoutChart } from './lib/chart.mjs';
+import { SATURATED } from './lib/fanout.mjs';
+import { errorsText, kib, mib, num, ratio, table, textTable } from './lib/format.mjs';
+import { evaluateTargets } from './lib/targets.mjs';
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
+const ORDER = ['floor', 'memory', 'redis', 'naive', 'nchan'];
+const APT = 'apt-get install -y nginx libnginx-mod-nchan';
+
+const labelOf = (results, id) => results.systems.find((s) => s.id === id)?.label ?? id;
+const byOrder = (a, b) => ORDER.indexOf(a.system) - ORDER.indexOf(b.system);
+const floorAt = (results, n) => results.fanout.find((f) => f.system === 'floor' && f.n === n && f.status === 'ok');
+
+function fanoutRows(results, n) {
+  const floor = floorAt(results, n);
+  return results.fanout
+    .filter((f) => f.n === n)
+    .sort(byOrder)
+    .map((f) => {
+      const label = labelOf(results, f.system);
+      if (f.status !== 'ok') return [label, `**${f.status}**: ${f.failure}${f.heldAtMost !== undefined ? ` (at most ${num(f.heldAtMost, 0)} held)` : ''}`, '', '', '', '', '', '', '', '', errorsText(f.errors)];
+      const s = f.server;
+      return [
+        label,
+        num(f.latencyMs.p50),
+        num(f.latencyMs.p99),
+        num(f.fanoutMs.median),
+        ratio(f.fanoutMs.median, floor?.fanoutMs.median),
+        num(s.cpuUsPerDelivery),
+        ratio(s.cpuUsPerDelivery, floor?.server.cpuUsPerDelivery),
+        `${mib(s.rssIdleKiB)} / ${mib(s.rssHeldKiB)} / ${mib(s.rssPeakKiB)}`,
+        `${kib(s.perHeldPollKiB)} (${ratio(s.perHeldPollKiB, floor?.server.perHeldPollKiB)})`,
+        `${num(f.client.busyMedian, 2)}${f.client.saturated ? ' **saturated**' : ''}`,
+        errorsText(f.errors),
+      ];
+    });
+}
+
+const FANOUT_HEADER = ['system', 'p50 ms', 'p99 ms', 'fan-out ms', '× floor', 'server CPU µs / delivery', '× floor', 'RSS MiB idle / held / peak', 'KiB per held poll (× floor)', 'client busy', 'errors'];
+
+function redisRows(results) {
+  return results.fanout
+    .filter((f) => f.redis || (f.status !== 'ok' && ['redis', 'naive'].includes(f.system)))
+    .sort((a, b) => byOrder(a, b) || a.n - b.n)
+    .map((f) => {
+      const r = f.redis;
+      if (!r) return [labelOf(results, f.system), num(f.n, 0), `${f.status}`, '', '', '', '', ''];
+      // Commands below 0.01 per unit (a background check over a whole phase) are left out.
+      const kinds = (counts) =>
+        Object.entries(counts ?? {})
+          .filter(([, v]) => v >= 0.005)
+          .map(([k, v]) => `${k} ${num(v, 2)}`)
+          .join(', ') || '–';
+      return [
+        labelOf(results, f.system),
+        num(f.n, 0),
+        num(r.connectionsPeak, 0),
+        kib(r.memPerHeldPollKiB),
+        `${num(r.commandsPerPublish, 1)} (${kinds(r.deliveryCommandsPerPublish)})`,
+        `${num(r.commandsPerRepoll, 2)} (${kinds(r.repollCommandsPerPoll)})`,
+        `${num(r.emptyPoll?.commandsPerPoll, 2)} (${kinds(r.emptyPoll?.byCommand)})`,
+        num(r.commandsPerDelivery, 3),
+      ];
+    });
+}
+
+function throughputRows(results) {
+  const floor = results.throughput.results.find((t) => t.system === 'floor')?.best;
+  return results.throughput.results
+    .slice()
+    .sort(byOrder)
+    .map((t) => {
+      const label = labelOf(results, t.system);
+      const b = t.best;
+      if (t.status !== 'ok' || b === undefined) return [label, `**${t.status === 'ok' ? 'no rate met the bound' : t.status}**${t.failure ? `: ${t.failure}` : ''}${t.notes ? ` ${t.notes.join(' ')}` : ''}`, '', '', '', '', '', '', '', ''];
+      return [
+        label,
+        num(b.publishRate, 0),
+        num(b.deliveredPerS, 0),
+        ratio(b.deliveredPerS, floor?.deliveredPerS),
+        num(b.latencyMs.p50),
+        num(b.latencyMs.p90),
+        num(b.latencyMs.p99),
+        `${num(b.cpuUsPerDelivery)} (${ratio(b.cpuUsPerDelivery, floor?.cpuUsPerDelivery)})`,
+        num(b.serverCpuShare, 2),
+        `${num(b.clientBusy, 2)}${t.notes ? ` — ${t.notes.join(' ')}` : ''}`,
+      ];
+    });
+}
+
+function stepsDetail(results) {
+  const lines = [];
+  for (const t of results.throughput.results.slice().sort(byOrder)) {
+    if (!t.steps?.length) continue;
+    lines.push(`**${labelOf(results, t.system)}**\n`);
+    lines.push(
+      table(
+        ['publishes/s asked', 'published/s', 'delivered/s (expected)', 'p50 / p90 / p99 ms', 'server cores', 'client busy', 'errors', 'within bound'],
+        t.steps.map((s) => [num(s.publishRate, 0), num(s.publishedPerS, 0), `${num(s.deliveredPerS, 0)} (${num(s.expectedPerS, 0)})`, `${num(s.latencyMs.p50)} / ${num(s.latencyMs.p90)} / ${num(s.latencyMs.p99)}`, num(s.serverCpuShare, 2), num(s.clientBusy, 2), errorsText(s.errors), s.ok ? 'yes' : s.retried ? 'no (measured again)' : 'no']),
+      ),
+    );
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+export function renderMarkdown(results, source = 'bench/results/latest.json') {
+  const m = results.machine;
+  const ns = [...new Set(results.fanout.map((f) => f.n))].sort((a, b) => a - b);
+  const tp = results.throughput.params;
+  const targets = evaluateTargets(results);
+  const absent = results.systems.filter((s) => !s.available);
+  const md = [];
+  md.push('# Benchmarks');
+  md.push('');
+  md.push(`<!-- Generated by \`node bench/report.mjs\` from \`${source}\`. Do not edit: run \`npm run bench\` again. -->`);
+  md.push('');
+  md.push(`hangtime measured side by side with the physical floor of in-process fan-out, the naive 1:1 design and Nchan, in one run of \`${results.command}\` (${results.mode} mode, ${num(results.durationS, 0)} s, ${results.startedAt.replace('T', ' ').slice(0, 16)} UTC). How the bench works, and how to run it: [bench/README.md](../bench/README.md).`);
+  md.push('');
+  if (results.partial) md.push('> **Partial run** (systems, N or scenarios were filtered): not the complete comparison.\n');
+  md.push('## Machine');
+  md.push('');
+  md.push(
+    table(['', ''], [
+      ['CPU', `${m.cores} cores, ${m.cpuModel}`],
+      ['memory', `${num(m.memoryGiB)} GiB`],
+      ['OS', m.os],
+      ['Node', m.node],
+      ['Redis', results.redis?.unavailable ? `none — ${results.redis.unavailable}` : `${m.redis} (${results.redis?.private ? 'a private redis-server started by the bench' : `shared: ${results.redis?.url}`})`],
+      ['nginx / Nchan', m.nginx ? `${m.nginx} / libnginx-mod-nchan ${m.nchan}` : `not installed (\`${APT}\`)`],
+      ['open-file limit', num(results.openFiles, 0)],
+      ['load average (1 min) at start / end', `${num(m.loadAverageStart?.[0], 2)} / ${num(m.loadAverageEnd?.[0], 2)}`],
+      ['command', `\`${results.command}\``],
+    ]),
+  );
+  md.push('');
+  md.push('Client, servers, Redis and the bench share these cores over loopback. From N ≈ 1,000 up a Node load client can saturate (the *client busy* columns say when it did), and then latencies of good servers converge on it: compare servers by **server CPU per delivered event**, **memory per held poll** and **Redis connections**, and read latency beside them. Ratios (×) are to the floor measured in the same run.');
+  md.push('');
+  if (absent.length || results.notes.length) {
+    md.push('**Notes on this run**');
+    md.push('');
+    for (const s of absent) md.push(`- ${s.label}: not run — ${s.reason}.`);
+    for (const note of results.notes) md.push(`- ${note}`);
+    md.push('');
+  }
+
+  md.push('## Targets: where we stand');
+  md.push('');
+  md.push(table(['target (issue 6)', 'status', 'measured'], targets.map((t) => [t.target, t.status === 'met' ? '✅ met' : t.status === 'missed' ? '❌ missed' : t.status === 'reported' ? 'ℹ️ reported' : '⏳ not measured', t.text + (t.limits.length ? `. Limits: ${t.limits.join('; ')}` : '')])));
+  md.push('');
+
+  const next = [...new Set(targets.filter((t) => t.next).map((t) => t.next))];
+  if (next.length) {
+    md.push('**Next steps** (from the targets missed or not measured above):');
+    md.push('');
+    for (const step of next) md.push(`- ${step}`);
+    md.push('');
+  }
+
+  md.push('## Fan-out');
+  md.push('');
+  md.push(`N polls held on one channel, verified held by the system itself before each publish (see “held by” below); one event published; every subscriber's publish → complete-response latency; fan-out completion = when the last one has it; then all re-poll with the new cursor. ${results.fanout[0]?.rounds ?? '?'} measured rounds per N after warm-up rounds (at least 5,000 deliveries, so JIT compilation is done). Load client processes: ${ns.map((n) => `${results.fanout.find((f) => f.n === n)?.clients ?? '?'} at N = ${num(n, 0)}`).join(', ')}.`);
+  md.push('');
+  md.push('![Fan-out completion against N](benchmarks-fanout.svg)');
+  md.push('');
+  for (const n of ns) {
+    md.push(`### N = ${num(n, 0)}`);
+    md.push('');
+    md.push(table(FANOUT_HEADER, fanoutRows(results, n)));
+    md.push('');
+  }
+  md.push('- *fan-out ms*: median over rounds of publish → last subscriber answered. *p50 / p99*: over every delivery of every measured round.');
+  md.push('- *server CPU µs / delivery*: CPU time of the server process(es) (all threads; nginx master + worker) during the delivery phase (publish → last answer) and the re-poll phase (re-polls sent → all held again), over N: a long-poll delivery costs an answer and the next poll. Read from `/proc/<pid>/task/*/sched`.');
+  md.push('- *RSS*: resident memory at start (idle), with N held (median over rounds), and its high-water mark; *per held poll* = (held − idle) / N — at small N the first requests’ one-off growth dominates it.');
+  md.push(`- *client busy*: CPU of the busiest load client process over the delivery phase's wall time (1.00 = one full core); **saturated** from ${SATURATED}.`);
+  md.push('');
+  md.push('### Redis');
+  md.push('');
+  if (redisRows(results).length) {
+    md.push(table(['system', 'N', 'Redis connections at peak', 'KiB in Redis per held poll', 'commands per publish (publish → last answer)', 'commands per re-poll', 'commands per empty poll', 'commands per delivered event'], redisRows(results)));
+    md.push('');
+    md.push('Connections: `INFO clients` while N polls are held, minus the bench’s own. Commands: `INFO commandstats` deltas, the bench’s own INFO calls removed. *Empty poll*: every subscriber polls once more with its cursor and `wait=1`, nothing is published, every poll times out; all commands of that phase over the polls (background reads included). *Per delivered event* = per publish / N + per re-poll.');
+  } else {
+    md.push('No system using Redis ran.');
+  }
+  md.push('');
+  const constructions = [...new Set(results.fanout.filter((f) => f.construction && f.system === 'redis').map((f) => f.construction))];
+  if (constructions.length) md.push(`The Redis log was built with \`${constructions.join('`, `')}\` (see bench/servers/hangtime.mjs).\n`);
+  md.push(`How “held” was verified: ${[...new Map(results.fanout.filter((f) => f.heldBy).map((f) => [f.system, f.heldBy])).entries()].map(([id, how]) => `${labelOf(results, id)}: ${how}`).join('; ')}.`);
+  md.push('');
+
+  md.push('## Throughput');
+  md.push('');
+  md.push(`${tp.channels} channels × ${tp.subscribers} subscribers each, re-polling at once after every answer; a steady publish rate spread round-robin over the channels (a separate publisher process; each event carries its send time). A step search — doubling from ${tp.startRate} publishes/s, then one bisection — finds the highest rate whose per-delivery p99 stays under ${tp.p99BoundMs} ms with no errors, nothing lost or duplicated and the publisher keeping the rate. Each step: ${num(tp.warmMs / 1000)} s settling, ${num(tp.windowMs / 1000)} s measured.`);
+  md.push('');
+  if (results.throughput.results.length) {
+    md.push(table(['system', 'publishes/s', 'deliveries/s', '× floor', 'p50 ms', 'p90 ms', 'p99 ms', 'server CPU µs / delivery (× floor)', 'server cores busy', 'client busy'], throughputRows(results)));
+    md.push('');
+    md.push('<details><summary>Every step of the search</summary>\n');
+    md.push(stepsDetail(results));
+    md.push('</details>');
+  } else {
+    md.push('Not run in this run.');
+  }
+  md.push('');
+
+  md.push('## Reading these numbers');
+  md.push('');
+  md.push('- **The machine is the limit as much as the servers.** Two cores carry the server, the load client(s), Redis and the bench; a saturated client makes every good server look like the client. That is why the targets compare CPU per delivery and memory per held poll, which the client cannot inflate.');
+  md.push('- **The floor is a lower bound, not a competitor.** It holds responses in a Set and writes one shared body; it validates nothing and has no log semantics beyond a sequence number. hangtime does the protocol (validation, cursors with checksums, budgets, jitter, gap detection) on top.');
+  md.push('- **Nchan is C.** Its CPU figures come from `/proc` for the nginx master and worker; its shared-memory store is counted in their RSS.');
+  md.push('- **The naive design** blocks one Redis connection per poll: its Redis connections and Redis memory grow with N, and it meets Redis’ `maxclients` (10,000) and the open-file limit.');
+  md.push('- A failed or skipped stage is shown as such with its reason; nothing is left out silently.');
+  md.push('');
+  md.push('## Reproduce');
+  md.push('');
+  md.push('```sh');
+  md.push(`${APT}   # optional: Nchan is skipped (and said so) without it`);
+  md.push(results.command);
+  md.push('node bench/report.mjs   # re-render this page from bench/results/latest.json');
+  md.push('```');
+  md.push('');
+  return md.join('\n');
+}
+
+/** The tables of the run, for the terminal. */
+export function consoleSummary(results) {
+  const out = [];
+  const ns = [...new Set(results.fanout.map((f) => f.n))].sort((a, b) => a - b);
+  for (const n of ns) {
+    out.push(`Fan-out, N = ${num(n, 0)}`);
+    out.push(textTable(FANOUT_HEADER, fanoutRows(results, n)));
+    out.push('');
+  }
+  if (redisRows(results).length) {
+    out.push('Redis');
+    out.push(textTable(['system', 'N', 'conns', 'KiB/poll in Redis', 'cmds/publish', 'cmds/re-poll', 'cmds/empty poll', 'cmds/delivery'], redisRows(results)));
+    out.push('');
+  }
+  if (results.throughput.results.length) {
+    out.push(`Throughput (${results.throughput.params.channels} channels × ${results.throughput.params.subscribers} subscribers, highest rate with p99 < ${results.throughput.params.p99BoundMs} ms)`);
+    out.push(textTable(['system', 'publishes/s', 'deliveries/s', '× floor', 'p50', 'p90', 'p99', 'CPU µs/delivery', 'server cores', 'client busy'], throughputRows(results)));
+    out.push('');
+  }
+  out.push('Targets');
+  for (const t of evaluateTargets(results)) out.push(`  [${t.status}] ${t.target}: ${t.text}${t.limits.length ? `. Limits: ${t.limits.join('; ')}` : ''}`);
+  for (const s of results.systems.filter((x) => !x.available)) out.push(`  ${s.label}: not run — ${s.reason}`);
+  for (const note of results.notes) out.push(`  note: ${note}`);
+  return out.join('\n');
+}
+
+/** Write docs/benchmarks.md and docs/benchmarks-fanout.svg; returns their paths. */
+export function writeReport(results, source) {
+  const md = join(ROOT, 'docs', 'benchmarks.md');
+  const svg = join(ROOT, 'docs', 'benchmarks-fanout.svg');
+  writeFileSync(md, renderMarkdown(results, source));
+  writeFileSync(svg, fanoutChart(results));
+  return [md, svg];
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const file = resolve(process.argv[2] ?? join(ROOT, 'bench', 'results', 'latest.json'));
+  const results = JSON.parse(readFileSync(file, 'utf8'));
+  const written = writeReport(results, relative(ROOT, file));
+  process.stdout.write(`${written.map((f) => relative(process.cwd(), f)).join(', ')} written from ${relative(process.cwd(), file)}\n`);
+}

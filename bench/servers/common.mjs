@@ -1,0 +1,71 @@
+// What every Node bench server shares: an HTTP server tuned the same way for all systems,
+// a `/_bench/stats` control route (held polls, for the "verified held" check), and the
+// start-up handshake with bench/run.mjs over IPC.
+import { createServer } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+
+export const option = (name, fallback) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at === -1 ? fallback : process.argv[at + 1];
+};
+
+/** Import a built entry of the package (dist/*.js): benches measure what users install. */
+export const importDist = (entry) => import(pathToFileURL(join(process.env.BENCH_DIST ?? 'dist', `${entry}.js`)).href);
+
+export const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+
+/**
+ * The subset of the hangtime protocol that the floor and the naive server speak:
+ * `GET /poll?channels=…&cursor=…&wait=…` and `POST /poll {"channel","data"}`.
+ * @param {(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, query: URLSearchParams) => void} onPoll
+ * @param {(body: { channel: string, data: unknown }, res: import('node:http').ServerResponse) => void} onPublish
+ */
+export function pollRoutes(onPoll, onPublish) {
+  return (req, res) => {
+    const url = new URL(req.url, 'http://x');
+    if (url.pathname !== '/poll') return res.writeHead(404).end();
+    if (req.method === 'GET') return onPoll(req, res, url.searchParams);
+    if (req.method !== 'POST') return res.writeHead(405).end();
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk) => (text += chunk));
+    req.on('end', () => onPublish(JSON.parse(text), res));
+  };
+}
+
+/**
+ * Listen on a free loopback port with `listener`, `GET /_bench/stats` answering `stats()`.
+ * @param {import('node:http').RequestListener} listener
+ * @param {() => Record<string, unknown>} stats  must include `held`: polls held right now
+ */
+export async function listen(listener, stats, { onClose = async () => {} } = {}) {
+  const server = createServer((req, res) => {
+    if (req.url === '/_bench/stats') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(stats()));
+      return;
+    }
+    listener(req, res);
+  });
+  // Same for every system: idle keep-alive sockets outlive the gap between rounds, and no
+  // Node default timeout cuts a held poll.
+  server.keepAliveTimeout = 300_000;
+  server.headersTimeout = 0;
+  server.requestTimeout = 0;
+  server.maxRequestsPerSocket = 0;
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', 4096, resolve);
+  });
+  const shutdown = async () => {
+    server.closeAllConnections();
+    server.close();
+    await onClose();
+    process.exit(0);
+  };
+  process.on('disconnect', shutdown);
+  process.on('SIGTERM', shutdown);
+  process.send({ type: 'ready', port: server.address().port });
+  return server;
+}
