@@ -84,6 +84,15 @@ export async function hold(input: HoldInput): Promise<HoldOutcome> {
   }
 }
 
+/**
+ * Node keeps one timer list per distinct duration: jittered holds would each open their own
+ * (a priority-queue insert and removal per poll, measurable with thousands of holds). Holds
+ * longer than a second end on a 50 ms grid instead, never later than their budget.
+ */
+function timerMs(remainingMs: number): number {
+  return remainingMs > 1_000 ? Math.floor(remainingMs / 50) * 50 : remainingMs;
+}
+
 /** What each set of positions waits on, built once per positions map (shared by the polls
  * that carry the same cursor). */
 const targetsOf = new WeakMap<ReadonlyMap<string, string>, WaitTarget[]>();
@@ -112,7 +121,7 @@ function waitForAppend(input: HoldInput, remainingMs: number): Promise<'append' 
     const timer = setTimeout(() => {
       signal.fire('timeout');
       settle('timeout');
-    }, remainingMs);
+    }, timerMs(remainingMs));
     const onClientAbort = () => {
       signal.fire('abort');
       settle('abort');
@@ -149,6 +158,8 @@ function readAll(input: HoldInput): Promise<Batch> {
   const ownMs = input.readBy === undefined ? Infinity : input.readBy - input.now();
   return ownMs >= input.logTimeoutMs ? shared : withTimeout(shared, Math.max(1, ownMs), () => readTimeout(ownMs));
 }
+
+const NO_GAPS: readonly Gap[] = Object.freeze([]);
 
 async function readAllNow(input: HoldInput, timeoutMs: number): Promise<Batch> {
   const { log, positions, limit, maxBytes } = input;
@@ -194,7 +205,7 @@ async function readAllNow(input: HoldInput, timeoutMs: number): Promise<Batch> {
     }
     if (result.more || taken < result.events.length) more = true;
   });
-  return { events, positions: next ?? positions, more, gaps: [] };
+  return { events, positions: next ?? positions, more, gaps: NO_GAPS };
 }
 
 function readTimeout(ms: number): HangtimeError {
