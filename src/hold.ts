@@ -64,24 +64,25 @@ export const envelopeBytes = (channel: string, position: string): number => 33 +
  * follows `after`, now or later"), not by the moment the wait starts, so an append that lands
  * between the read and the wait wakes the waiter at once instead of being missed.
  */
-export async function hold(input: HoldInput): Promise<HoldOutcome> {
-  const { log, budget, signal, now } = input;
+export function hold(input: HoldInput): Promise<HoldOutcome> {
+  const { budget, signal, now } = input;
   const startedAt = now();
   const endsAt = startedAt + budget.budgetMs;
   const finish = (batch: Batch, reason: WakeReason): HoldOutcome => ({ batch, reason, heldMs: now() - startedAt });
-
-  for (;;) {
-    const batch = await readAll(input);
+  // A promise chain rather than an async loop: a waiting poll keeps these few closures alive,
+  // not a suspended frame (see poll() in hangtime.ts).
+  const step = (batch: Batch): HoldOutcome | Promise<HoldOutcome> => {
     if (batch.gaps.length > 0) return finish(batch, 'gap');
     if (batch.events.length > 0) return finish(batch, 'events');
-
     if (signal?.aborted) return finish(batch, 'abort');
     const remainingMs = endsAt - now();
     if (budget.budgetMs === 0 || remainingMs <= 0) return finish(batch, budget.limitedBy);
-    const woken = await waitForAppend(input, remainingMs);
-    if (woken !== 'append') return finish(batch, woken === 'abort' ? 'abort' : budget.limitedBy);
-    // Woken: loop to read. A spurious wake finds nothing and waits again for what is left.
-  }
+    return waitForAppend(input, remainingMs).then((woken) =>
+      // Woken: read again. A spurious wake finds nothing and waits again for what is left.
+      woken === 'append' ? readAll(input).then(step) : finish(batch, woken === 'abort' ? 'abort' : budget.limitedBy),
+    );
+  };
+  return readAll(input).then(step);
 }
 
 /**
