@@ -1,0 +1,130 @@
+import { Redis, type Cluster } from 'ioredis';
+import { DEFAULT_MAX_EVENT_BYTES } from '../log.js';
+import { assertKnownOptions, assertOptionalFunction, assertPositiveInteger, assertPositiveNumber, show } from '../options.js';
+import { DEFAULT_PREFIX, PREFIX_PATTERN } from './keys.js';
+import type { RedisClient } from './scripts.js';
+
+/**
+ * Options of `redisLog()`: where Redis is, the key prefix, retention. See docs/redis.md.
+ *
+ * @example
+ * const options: RedisLogOptions = { url: 'redis://127.0.0.1:6379', maxEventsPerChannel: 10_000, maxAgeMs: 86_400_000 };
+ */
+export interface RedisLogOptions {
+  /** An ioredis client or Cluster you own. The log sends its commands on it and never closes it. */
+  readonly client?: Redis | Cluster;
+  /** Or a Redis URL (`redis://` or `rediss://`): the log opens its own connection on first use
+   * and closes it in `close()`. Exactly one of `client` and `url`. */
+  readonly url?: string;
+  /** First part of every key. Default `'hangtime'`. Never use ioredis' `keyPrefix` instead. */
+  readonly prefix?: string;
+  /** Events kept per channel; older ones are trimmed. Default `1000`. */
+  readonly maxEventsPerChannel?: number;
+  /** Events older than this (by their Redis time) are trimmed. Default `Infinity` (no age limit). */
+  readonly maxAgeMs?: number;
+  /** `'approximate'` (default) lets a channel overshoot its limits by 1/16 and trims the excess at
+   * once; `'exact'` trims on every append. Readers behind trimmed events get a gap either way. */
+  readonly trim?: 'approximate' | 'exact';
+  /** Largest event, in bytes of JSON. Default `262_144` (256 KiB). */
+  readonly maxEventBytes?: number;
+  /** Longest any Redis command may take before its promise rejects. Default `5_000`. */
+  readonly commandTimeoutMs?: number;
+  /** `CLIENT SETNAME` of the connections the log opens (the pub/sub one gets `-sub`). Default `'hangtime'`. */
+  readonly connectionName?: string;
+  /** Receives errors no caller is waiting for (connection loss, a failed background check,
+   * an entry that is not a hangtime event). Never `console`. */
+  readonly onError?: (error: unknown) => void;
+}
+
+export interface ResolvedOptions {
+  readonly client: RedisClient;
+  /** Whether the log opened the client itself (and so closes it). */
+  readonly ownsClient: boolean;
+  readonly prefix: string;
+  readonly retention: readonly [maxLen: number, slackLen: number, maxAgeMs: number, slackMs: number];
+  readonly maxEventBytes: number;
+  readonly commandTimeoutMs: number;
+  readonly connectionName: string;
+  readonly onError: (error: unknown) => void;
+}
+
+const OPTION_NAMES = [
+  'client', 'url', 'prefix', 'maxEventsPerChannel', 'maxAgeMs', 'trim', 'maxEventBytes', 'commandTimeoutMs',
+  'connectionName', 'onError',
+];
+
+/** Validate the options (precise `TypeError`s) and open nothing yet: the URL client connects lazily. */
+export function resolveOptions(options: RedisLogOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`Expected redisLog() options to be an object, got ${options === null ? 'null' : typeof options}`);
+  }
+  assertKnownOptions(options, OPTION_NAMES, 'redisLog()');
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  if (typeof prefix !== 'string' || !PREFIX_PATTERN.test(prefix)) {
+    throw new TypeError(`Expected \`prefix\` to be 1 to 64 characters of A-Z a-z 0-9 _ - . : @ /, got ${show(prefix)}`);
+  }
+  const maxLen = assertPositiveInteger(options.maxEventsPerChannel ?? 1000, 'maxEventsPerChannel');
+  const maxAgeMs = assertPositiveNumber(options.maxAgeMs ?? Infinity, 'maxAgeMs');
+  const trim = options.trim ?? 'approximate';
+  if (trim !== 'approximate' && trim !== 'exact') {
+    throw new TypeError(`Expected \`trim\` to be 'approximate' or 'exact', got ${show(trim)}`);
+  }
+  const maxEventBytes = assertPositiveInteger(options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES, 'maxEventBytes');
+  const commandTimeoutMs = assertPositiveNumber(options.commandTimeoutMs ?? 5_000, 'commandTimeoutMs');
+  const connectionName = options.connectionName ?? 'hangtime';
+  if (typeof connectionName !== 'string' || !/^[A-Za-z0-9_.:-]{1,60}$/.test(connectionName)) {
+    throw new TypeError(`Expected \`connectionName\` to be 1 to 60 characters of A-Z a-z 0-9 _ - . :, got ${show(connectionName)}`);
+  }
+  assertOptionalFunction(options.onError, 'onError');
+  const onError = options.onError ?? (() => {});
+
+  const approximate = trim === 'approximate';
+  const ageMs = maxAgeMs === Infinity ? 0 : Math.ceil(maxAgeMs);
+  const retention = [maxLen, approximate ? Math.floor(maxLen / 16) : 0, ageMs, approximate ? Math.floor(ageMs / 16) : 0] as const;
+  const common = { prefix, retention, maxEventBytes, commandTimeoutMs, connectionName, onError };
+
+  if ((options.client === undefined) === (options.url === undefined)) {
+    throw new TypeError('Expected exactly one of `client` (an ioredis client or Cluster) and `url` (a Redis URL)');
+  }
+  if (options.client !== undefined) return { ...common, client: checkClient(options.client), ownsClient: false };
+  const url = options.url;
+  if (typeof url !== 'string' || !/^rediss?:\/\//.test(url)) {
+    throw new TypeError(`Expected \`url\` to be a redis:// or rediss:// URL, got ${show(url)}`);
+  }
+  const client = new Redis(url, {
+    connectionName,
+    lazyConnect: true,
+    // A command that was sent when the connection broke is failed, never sent twice: an
+    // append resent after a reconnect could be stored twice.
+    autoResendUnfulfilledCommands: false,
+    // Fail queued commands after one reconnection attempt instead of twenty: a poll must
+    // answer within its budget, and the next poll retries anyway.
+    maxRetriesPerRequest: 1,
+    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 1000),
+  });
+  client.on('error', onError);
+  return { ...common, client, ownsClient: true };
+}
+
+function checkClient(client: unknown): RedisClient {
+  const candidate = client as Partial<Redis> | null;
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    typeof candidate.evalsha !== 'function' ||
+    typeof candidate.duplicate !== 'function' ||
+    typeof candidate.isCluster !== 'boolean'
+  ) {
+    throw new TypeError(`Expected \`client\` to be an ioredis client or Cluster, got ${show(client)}`);
+  }
+  const redis = client as RedisClient;
+  const keyPrefix = redis.isCluster
+    ? ((redis as Cluster).options.keyPrefix ?? (redis as Cluster).options.redisOptions?.keyPrefix)
+    : (redis as Redis).options.keyPrefix;
+  if (keyPrefix) {
+    // ioredis prefixes keys but not pub/sub names, and publishers in other languages would
+    // have to know both prefixes: one documented prefix is simpler.
+    throw new TypeError(`Expected \`client\` without ioredis' \`keyPrefix\` (got ${show(keyPrefix)}): use the \`prefix\` option of redisLog()`);
+  }
+  return redis;
+}

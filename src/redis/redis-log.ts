@@ -1,0 +1,213 @@
+import { assertChannel } from '../channels.js';
+import { START, serializeEventData, utf8Length, type EventLog, type ReadResult, type StoredEvent } from '../log.js';
+import { randomId } from '../random.js';
+import { withTimeout } from '../timeout.js';
+import { redisKeys } from './keys.js';
+import { resolveOptions, type RedisLogOptions } from './options.js';
+import { GENERATION_LENGTH, compareIds, decodePosition, encodePosition, isRedisPosition } from './position.js';
+import { APPEND, READ, STATE, runScript, toState, type Script } from './scripts.js';
+import { Subscriber } from './subscriber.js';
+import { Watcher, type ChannelState } from './watcher.js';
+
+/**
+ * The event log {@link redisLog} returns: an `EventLog` with its prefix and counters.
+ *
+ * @example
+ * const { waiters } = log.stats(); // polls this process holds on the log right now
+ */
+export interface RedisLog extends EventLog {
+  /** The key prefix, for tools that look at the keys (see `redisKeys`). */
+  readonly prefix: string;
+  /** For monitoring and tests: channels watched by waiters (or lingering), waiters held. */
+  stats(): { channels: number; waiters: number };
+}
+
+/** How long a channel stays subscribed after its last waiter left: long enough that the next
+ * poll of a client (which comes right after an answer) finds it subscribed and known. */
+const LINGER_MS = 30_000;
+
+const EMPTY: ReadResult = { kind: 'events', events: [], more: false };
+
+/**
+ * The production event log: one Redis Stream per channel, any number of waiting polls per
+ * process over two connections (commands, and one pub/sub connection for wake-ups), each new
+ * batch read from Redis once per process. Works with one Redis (7.0 or newer) or a Redis Cluster.
+ * See docs/redis.md.
+ *
+ * @example
+ * import { createHangtime } from 'hangtime';
+ * import { redisLog } from 'hangtime/redis';
+ *
+ * const log = redisLog({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', maxEventsPerChannel: 10_000 });
+ * const hangtime = createHangtime({ log });
+ * await log.append('chat', { text: 'hello' });
+ */
+export function redisLog(options: RedisLogOptions): RedisLog {
+  const { client, ownsClient, prefix, retention, maxEventBytes, commandTimeoutMs, connectionName, onError } = resolveOptions(options);
+  let closing: Promise<void> | undefined;
+  // Bumped by every append this process completes: a read started after one never joins a
+  // read sent before it (read-your-writes), see `coalesce`.
+  let appendsDone = 0;
+  const inFlight = new Map<string, Promise<unknown>>();
+
+  const run = (script: Script, channel: string, args: ReadonlyArray<string | number>, what: string): Promise<unknown> => {
+    const keys = redisKeys(prefix, channel);
+    return withTimeout(
+      runScript(client, script, [keys.events, keys.meta], args),
+      commandTimeoutMs,
+      () => new Error(`Redis did not answer ${what} on channel "${channel}" within ${commandTimeoutMs} ms`),
+    );
+  };
+
+  const check = async (channel: string): Promise<ChannelState> => toState(await run(STATE, channel, [newGeneration()], 'a check'));
+
+  const subscriber = new Subscriber(client, `${connectionName}-sub`, {
+    onReady: () => watcher.onReady(),
+    onLost: () => watcher.onLost(),
+    onMessage: (name, message) => watcher.onMessage(name, message),
+    onError,
+  }, commandTimeoutMs);
+  const watcher = new Watcher({ prefix, subscriber, check, onError, lingerMs: LINGER_MS });
+
+  /**
+   * Identical reads in flight share one Redis command: after an append wakes N waiters, the
+   * hold of each reads the same channel after the same position, and Redis sees one read.
+   * The key carries what this process has learnt since (its own appends, wake messages), so a
+   * read never joins one that was sent before an append it already knows of.
+   */
+  function coalesce<T>(key: string, channel: string, load: () => Promise<T>): Promise<T> {
+    const full = `${key}\u0000${appendsDone}\u0000${watcher.snapshot(channel)?.messages ?? -1}`;
+    let pending = inFlight.get(full) as Promise<T> | undefined;
+    if (pending === undefined) {
+      pending = load().finally(() => inFlight.delete(full));
+      inFlight.set(full, pending);
+    }
+    return pending;
+  }
+
+  function assertOpen(): void {
+    if (closing !== undefined) throw new Error('The Redis log is closed');
+  }
+
+  async function readFromRedis(channel: string, after: string, limit: number, maxBytes: number): Promise<ReadResult> {
+    const position = after === START ? undefined : decodePosition(after);
+    // A string that is no position of ours reads nothing ('!' is never a generation): a gap.
+    const afterId = after === START ? '' : (position?.id ?? '0-0');
+    const afterGeneration = after === START ? '' : (position?.generation ?? '!');
+    const snapshot = watcher.snapshot(channel);
+    const reply = (await run(READ, channel, [newGeneration(), afterId, afterGeneration, limit, maxBytes, ...retention], 'a read')) as unknown[];
+    if (reply.length === 0) {
+      watcher.observe(channel, { exists: false }, snapshot);
+      return after === START ? EMPTY : { kind: 'gap', resumeAfter: START, missed: null };
+    }
+    const [generation, last, cut, added, length, more] = reply.slice(0, 6).map(String) as [string, string, string, string, string, string];
+    watcher.observe(channel, { exists: true, generation, last }, snapshot);
+    const resumeAfter = cut === '0-0' ? START : encodePosition(generation, cut);
+    if (after === START) {
+      if (cut !== '0-0') return { kind: 'gap', resumeAfter, missed: Number(added) - Number(length) };
+    } else if (
+      position === undefined ||
+      position.generation !== generation ||
+      compareIds(afterId, last) > 0 || // ahead of the channel: only a forged position is
+      compareIds(afterId, cut) < 0
+    ) {
+      return { kind: 'gap', resumeAfter, missed: null };
+    }
+    const events: StoredEvent[] = [];
+    for (let i = 6; i + 1 < reply.length; i += 2) {
+      const id = String(reply[i]);
+      events.push({ position: encodePosition(generation, id), json: checkedJson(channel, id, String(reply[i + 1])) });
+    }
+    return { kind: 'events', events, more: more === '1' };
+  }
+
+  /**
+   * Entries come from Redis, where anyone may have written them (see "Publishing from other
+   * languages"): one that is not JSON, or too large for an answer, would break every poll that
+   * delivers it, and the client could never move past it. It is delivered as `null` instead,
+   * and reported. Parsed once per process per batch (reads are shared), not per waiter.
+   */
+  function checkedJson(channel: string, id: string, json: string): string {
+    let problem: string | undefined;
+    if (utf8Length(json) > maxEventBytes) problem = `is larger than maxEventBytes (${maxEventBytes})`;
+    else {
+      try {
+        JSON.parse(json);
+      } catch {
+        problem = 'is not a hangtime event (no field `d` holding JSON)';
+      }
+    }
+    if (problem === undefined) return json;
+    onError(new Error(`Entry ${id} of channel "${channel}" ${problem}: delivered as null`));
+    return 'null';
+  }
+
+  const log: RedisLog = {
+    prefix,
+    maxEventBytes,
+
+    async append(channel, data) {
+      assertChannel(channel);
+      assertOpen();
+      const { json } = serializeEventData(data, maxEventBytes);
+      const snapshot = watcher.snapshot(channel);
+      const reply = (await run(APPEND, channel, [newGeneration(), json, redisKeys(prefix, channel).wake, ...retention], 'an append')) as unknown[];
+      const generation = String(reply[0]);
+      const id = String(reply[1]);
+      appendsDone++;
+      // Wakes this process's waiters now, without waiting for the message.
+      watcher.observe(channel, { exists: true, generation, last: id }, snapshot);
+      return encodePosition(generation, id);
+    },
+
+    async read(channel, after, { limit, maxBytes }) {
+      assertChannel(channel);
+      assertOpen();
+      // Known to be up to date (see watcher.ts): the poll that follows an answer costs no read.
+      if (watcher.knownEmpty(channel, after)) return EMPTY;
+      return coalesce(`r\u0000${channel}\u0000${after}\u0000${limit}\u0000${maxBytes}`, channel, () =>
+        readFromRedis(channel, after, limit, maxBytes),
+      );
+    },
+
+    async head(channel) {
+      assertChannel(channel);
+      assertOpen();
+      return coalesce(`h\u0000${channel}`, channel, async () => {
+        const snapshot = watcher.snapshot(channel);
+        const state = toState(await run(STATE, channel, [newGeneration()], 'a head'));
+        watcher.observe(channel, state, snapshot);
+        return !state.exists || state.last === '0-0' ? START : encodePosition(state.generation, state.last);
+      });
+    },
+
+    waitFor(targets, signal) {
+      try {
+        for (const { channel } of targets) assertChannel(channel);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return watcher.wait(targets, signal);
+    },
+
+    isPosition: isRedisPosition,
+
+    stats: () => watcher.stats(),
+
+    close() {
+      closing ??= (async () => {
+        watcher.close();
+        await subscriber.close();
+        if (ownsClient && client.status !== 'end') {
+          // Never connected (lazy): nothing to say goodbye to.
+          if (client.status === 'wait') client.disconnect();
+          else await withTimeout(client.quit(), commandTimeoutMs, () => new Error('QUIT timed out')).catch(() => client.disconnect());
+        }
+      })();
+      return closing;
+    },
+  };
+  return log;
+}
+
+const newGeneration = (): string => randomId(GENERATION_LENGTH);

@@ -1,0 +1,327 @@
+import { START, type WaitTarget } from '../log.js';
+import type { SignalLike } from '../signal.js';
+import { channelOfWake, redisKeys } from './keys.js';
+import { compareIds, decodePosition } from './position.js';
+import type { Subscriber } from './subscriber.js';
+
+/**
+ * Waiting without a connection per waiter. Every waiter of the process is an entry in a map;
+ * one pub/sub connection carries a wake message per append (`<gen> <id>`, published by the
+ * append script); one message wakes every waiter of its channel.
+ *
+ * Race-freedom rests on one invariant per watched channel: while its subscription is live,
+ * `state` (when known) is at least as new as every append whose message has not arrived yet.
+ * A state becomes known from a check (or a read, or our own append) sent while the
+ * subscription was live; from then on, any later append's message arrives on the same
+ * connection. So a waiter whose position equals the known last id can sleep: whatever comes
+ * next wakes it. A position that differs (older, another generation, or newer than we know)
+ * wakes at once; the hold reads and finds out (a spurious wake costs one read, shared by all
+ * waiters of the channel).
+ *
+ * When the connection drops, messages may be lost: every state is forgotten, and when the
+ * connection is back each watched channel is subscribed again and re-checked.
+ */
+
+/** What a check, a read or an append saw of a channel. */
+export type ChannelState =
+  | { readonly exists: false }
+  | { readonly exists: true; readonly generation: string; readonly last: string };
+
+/** When a command was sent, for deciding whether its answer is still news. */
+export interface Snapshot {
+  readonly live: number;
+  readonly messages: number;
+}
+
+export interface WatcherOptions {
+  readonly prefix: string;
+  readonly subscriber: Subscriber;
+  /** Ask Redis where a channel stands (the STATE script, bounded by a timeout). */
+  readonly check: (channel: string) => Promise<ChannelState>;
+  readonly onError: (error: unknown) => void;
+  /** How long a channel stays subscribed after its last waiter left. */
+  readonly lingerMs: number;
+}
+
+interface Watch {
+  readonly channel: string;
+  readonly wake: string;
+  readonly waiters: Map<Waiter, string>;
+  /** Names this live subscription (unique per watch and connection); `undefined` when the
+   * subscription is not live (yet, or any more). An answer counts only for the subscription
+   * it was sent under: appends between two subscriptions sent no message we received. */
+  live: number | undefined;
+  /** Known while live, see the invariant above. */
+  state: ChannelState | undefined;
+  /** Messages applied so far: an answer sent before the latest message may be older news. */
+  messages: number;
+  /** When Redis last told us `state` (an answer or a message), in epoch ms. */
+  confirmedAt: number;
+  checking: boolean;
+  recheck: boolean;
+  linger: ReturnType<typeof setTimeout> | undefined;
+}
+
+interface Waiter {
+  settle(woken: boolean): void;
+}
+
+/** Whether a reader at `after` has something to read (or must be told of a gap). */
+export function follows(state: ChannelState, after: string): boolean {
+  if (!state.exists) return after !== START;
+  if (after === START) return state.last !== '0-0';
+  const position = decodePosition(after);
+  return position === undefined || position.generation !== state.generation || position.id !== state.last;
+}
+
+/**
+ * How long a known state is trusted without hearing from Redis. Only a publisher that appends
+ * without publishing (see docs/redis.md) can make it stale; past this, a read goes to Redis
+ * and a waiter triggers a check (one per channel, shared by its waiters), which bounds the
+ * delay such an entry sees while polls keep coming. The poll right after an answer (the
+ * common case) still costs no Redis command.
+ */
+const TRUST_MS = 1_000;
+
+const isStale = (watch: Watch): boolean => Date.now() - watch.confirmedAt >= TRUST_MS;
+
+/** Delay before re-checking a channel whose check failed (Redis busy or restarting). */
+const CHECK_RETRY_MS = 250;
+
+export class Watcher {
+  readonly #options: WatcherOptions;
+  readonly #watches = new Map<string, Watch>();
+  readonly #toSubscribe = new Set<Watch>();
+  #flushQueued = false;
+  #lastLive = 0;
+  #waiterCount = 0;
+  #closed = false;
+
+  constructor(options: WatcherOptions) {
+    this.#options = options;
+  }
+
+  /** The waitFor of the log: see `EventLog.waitFor`. */
+  wait(targets: readonly WaitTarget[], signal: SignalLike): Promise<boolean> {
+    if (this.#closed || signal.aborted) return Promise.resolve(false);
+    for (const { channel, after } of targets) {
+      const watch = this.#watches.get(channel);
+      if (watch?.live !== undefined && watch.state !== undefined && follows(watch.state, after)) return Promise.resolve(true);
+    }
+    return new Promise<boolean>((resolve) => {
+      const watches: Watch[] = [];
+      let done = false;
+      const waiter: Waiter = {
+        settle: (woken) => {
+          if (done) return;
+          done = true;
+          signal.removeEventListener('abort', onAbort);
+          for (const watch of watches) {
+            watch.waiters.delete(waiter);
+            if (watch.waiters.size === 0) this.#linger(watch);
+          }
+          this.#waiterCount--;
+          resolve(woken);
+        },
+      };
+      const onAbort = () => waiter.settle(false);
+      this.#waiterCount++;
+      signal.addEventListener('abort', onAbort, { once: true });
+      for (const { channel, after } of targets) {
+        const watch = this.#acquire(channel);
+        watches.push(watch);
+        watch.waiters.set(waiter, after);
+      }
+    });
+  }
+
+  /** True when the channel is known to have nothing after `after`: a read needs no Redis. */
+  knownEmpty(channel: string, after: string): boolean {
+    const watch = this.#watches.get(channel);
+    return watch?.live !== undefined && watch.state !== undefined && !isStale(watch) && !follows(watch.state, after);
+  }
+
+  /** Taken before sending a command whose answer shows the channel's state. */
+  snapshot(channel: string): Snapshot | undefined {
+    const watch = this.#watches.get(channel);
+    return watch?.live === undefined ? undefined : { live: watch.live, messages: watch.messages };
+  }
+
+  /** Learn from an answer sent at `snapshot` (a read, an append or a check), waking who it concerns. */
+  observe(channel: string, state: ChannelState, snapshot: Snapshot | undefined): void {
+    const watch = this.#watches.get(channel);
+    if (watch === undefined || snapshot === undefined || watch.live !== snapshot.live) return;
+    const known = watch.state;
+    if (known?.exists && state.exists && known.generation === state.generation) {
+      // Same life of the channel: ids only grow, whatever order the answers came in.
+      const order = compareIds(state.last, known.last);
+      if (order < 0) return;
+      watch.confirmedAt = Date.now();
+      if (order === 0) return;
+    } else if (watch.messages !== snapshot.messages) {
+      // A message arrived after the command was sent: the answer may predate it.
+      return;
+    }
+    watch.state = state;
+    watch.confirmedAt = Date.now();
+    this.#wakeFollowing(watch);
+  }
+
+  stats(): { channels: number; waiters: number } {
+    return { channels: this.#watches.size, waiters: this.#waiterCount };
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const watch of this.#watches.values()) {
+      clearTimeout(watch.linger);
+      for (const waiter of [...watch.waiters.keys()]) waiter.settle(false);
+    }
+    this.#watches.clear();
+    this.#toSubscribe.clear();
+  }
+
+  // Subscriber events.
+
+  onReady(): void {
+    for (const watch of this.#watches.values()) this.#toSubscribe.add(watch);
+    this.#scheduleFlush();
+  }
+
+  onLost(): void {
+    for (const watch of this.#watches.values()) {
+      watch.live = undefined;
+      watch.state = undefined;
+    }
+  }
+
+  onMessage(name: string, message: string): void {
+    const channel = channelOfWake(this.#options.prefix, name);
+    const watch = channel === undefined ? undefined : this.#watches.get(channel);
+    if (watch?.live === undefined) return;
+    watch.messages++;
+    const space = message.indexOf(' ');
+    const generation = message.slice(0, space);
+    const last = message.slice(space + 1);
+    if (space > 0 && /^\d+-\d+$/.test(last)) {
+      const known = watch.state;
+      if (!(known?.exists && known.generation === generation && compareIds(last, known.last) <= 0)) {
+        watch.state = { exists: true, generation, last };
+        watch.confirmedAt = Date.now();
+      }
+      this.#wakeFollowing(watch);
+    } else {
+      // Not our format (a publisher that is not hangtime): something was appended, but what
+      // stands where is unknown. Wake everyone to read, and check before anyone sleeps again.
+      watch.state = undefined;
+      for (const waiter of [...watch.waiters.keys()]) waiter.settle(true);
+      this.#check(watch);
+    }
+  }
+
+  // Internals.
+
+  #acquire(channel: string): Watch {
+    let watch = this.#watches.get(channel);
+    if (watch === undefined) {
+      watch = {
+        channel,
+        wake: redisKeys(this.#options.prefix, channel).wake,
+        waiters: new Map(),
+        live: undefined,
+        state: undefined,
+        messages: 0,
+        confirmedAt: 0,
+        checking: false,
+        recheck: false,
+        linger: undefined,
+      };
+      this.#watches.set(channel, watch);
+      this.#toSubscribe.add(watch);
+      this.#options.subscriber.start();
+      this.#scheduleFlush();
+    } else if (watch.live !== undefined && (watch.state === undefined || isStale(watch)) && !watch.checking) {
+      // Live but not known (it lingered without waiters, or a foreign message came), or not
+      // heard of for a while: a check sent now is valid for this waiter whenever its read
+      // was, see the invariant above.
+      this.#check(watch);
+    }
+    clearTimeout(watch.linger);
+    watch.linger = undefined;
+    return watch;
+  }
+
+  #linger(watch: Watch): void {
+    clearTimeout(watch.linger);
+    if (this.#closed) return;
+    watch.linger = setTimeout(() => {
+      if (watch.waiters.size > 0 || this.#watches.get(watch.channel) !== watch) return;
+      this.#watches.delete(watch.channel);
+      this.#toSubscribe.delete(watch);
+      if (watch.live !== undefined) this.#options.subscriber.unsubscribe([watch.wake]).catch(this.#options.onError);
+    }, this.#options.lingerMs);
+    watch.linger.unref?.();
+  }
+
+  /** Subscribe every new watch in one command per tick, however many waiters arrive at once. */
+  #scheduleFlush(): void {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => {
+      this.#flushQueued = false;
+      // Not connected: `onReady` subscribes everything watched by then.
+      if (this.#options.subscriber.readyEpoch === undefined || this.#closed) return;
+      const batch = [...this.#toSubscribe].filter((watch) => this.#watches.get(watch.channel) === watch && watch.live === undefined);
+      this.#toSubscribe.clear();
+      if (batch.length === 0) return;
+      this.#options.subscriber.subscribe(batch.map((watch) => watch.wake)).then((epoch) => {
+        if (epoch === undefined) return;
+        for (const watch of batch) {
+          if (this.#watches.get(watch.channel) !== watch) {
+            // It lingered out meanwhile, and nothing watches its channel again: drop it.
+            if (!this.#watches.has(watch.channel)) this.#options.subscriber.unsubscribe([watch.wake]).catch(this.#options.onError);
+            continue;
+          }
+          watch.live = ++this.#lastLive;
+          watch.state = undefined;
+          // Appends between the waiter's read and this moment sent no message we received.
+          if (watch.waiters.size > 0) this.#check(watch);
+        }
+      }, this.#options.onError);
+    });
+  }
+
+  #check(watch: Watch): void {
+    if (watch.checking) {
+      watch.recheck = true;
+      return;
+    }
+    const snapshot = this.snapshot(watch.channel);
+    if (snapshot === undefined) return;
+    watch.checking = true;
+    watch.recheck = false;
+    this.#options.check(watch.channel).then(
+      (state) => {
+        watch.checking = false;
+        this.observe(watch.channel, state, snapshot);
+        if (watch.recheck) this.#check(watch);
+      },
+      (error: unknown) => {
+        watch.checking = false;
+        this.#options.onError(error);
+        const retry = setTimeout(() => {
+          if (this.#watches.get(watch.channel) === watch && watch.waiters.size > 0 && watch.state === undefined) this.#check(watch);
+        }, CHECK_RETRY_MS);
+        retry.unref?.();
+      },
+    );
+  }
+
+  #wakeFollowing(watch: Watch): void {
+    const state = watch.state;
+    if (state === undefined || watch.waiters.size === 0) return;
+    const woken: Waiter[] = [];
+    for (const [waiter, after] of watch.waiters) if (follows(state, after)) woken.push(waiter);
+    for (const waiter of woken) waiter.settle(true);
+  }
+}

@@ -1,0 +1,105 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createHangtime } from '../../src/hangtime.js';
+import { redisLog, type RedisLog } from '../../src/redis/index.js';
+import { sleep, testPrefix, until } from '../support/redis.js';
+import { describeWithServers, startRedisServer, type RedisServer } from './servers.js';
+
+/**
+ * What waiting costs Redis, counted exactly on a private redis-server (no other suite sends
+ * it commands): the number of Redis commands a fan-out takes must not grow with the number of
+ * waiters, and a poll that times out costs at most one script call. Counts, not timings.
+ */
+
+let server: RedisServer;
+let admin: Redis;
+
+/**
+ * Commands the server ran since the last reset, by name. Commands a script runs inside
+ * (XADD, XRANGE, …) are counted under their own names too, besides the EVALSHA.
+ */
+async function commandCalls(): Promise<Map<string, number>> {
+  const info = await admin.info('commandstats');
+  const calls = new Map<string, number>();
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),.*$/gm)) {
+    if (/^(info|config)/.test(match[1]!)) continue; // the test's own
+    calls.set(match[1]!, Number(match[2]));
+  }
+  return calls;
+}
+
+/** The log sends nothing but scripts and (un)subscriptions: its top-level commands. */
+const logCommands = (calls: Map<string, number>): number =>
+  ['evalsha', 'eval', 'subscribe', 'unsubscribe'].reduce((sum, name) => sum + (calls.get(name) ?? 0), 0);
+
+const allCommands = (calls: Map<string, number>): number => [...calls.values()].reduce((a, b) => a + b, 0);
+
+describeWithServers('what waiting costs Redis', () => {
+  beforeAll(async () => {
+    server = await startRedisServer();
+    admin = new Redis(server.url);
+  });
+  afterAll(async () => {
+    admin?.disconnect();
+    await server?.stop();
+  });
+
+  async function fanOut(waiters: number): Promise<{ scripts: number; commands: number }> {
+    const prefix = testPrefix();
+    const log = redisLog({ url: server.url, prefix });
+    const publisher = redisLog({ url: server.url, prefix });
+    try {
+      const hangtime = createHangtime({ log, maxWaiters: 100_000 });
+      const { cursor } = await hangtime.wait({ channels: ['fan'], waitMs: 0 });
+      const polls = Array.from({ length: waiters }, () => hangtime.wait({ channels: ['fan'], cursor, waitMs: 20_000 }));
+      await until(() => log.stats().waiters === waiters, `${waiters} waiters`);
+      // Connect the publisher and load its script (EVAL once) outside the count, and let the
+      // channel's subscription and check settle.
+      await publisher.append('warm-up', 0);
+      await sleep(100);
+      await admin.config('RESETSTAT');
+      await publisher.append('fan', { n: 1 });
+      const results = await Promise.all(polls);
+      expect(results.every((result) => result.events.length === 1 && result.reason === 'events')).toBe(true);
+      const calls = await commandCalls();
+      return { scripts: logCommands(calls), commands: allCommands(calls) };
+    } finally {
+      await Promise.all([log.close(), publisher.close()]);
+    }
+  }
+
+  it('a fan-out costs the same few commands for 10 waiters and for 1,000', async () => {
+    const small = await fanOut(10);
+    const large = await fanOut(1_000);
+    // One append script, and one read script shared by all the waiters of the process.
+    expect(small.scripts).toBeLessThanOrEqual(2);
+    expect(large.scripts).toBeLessThanOrEqual(2);
+    // Counting what the scripts run inside too: not one command more for 100 times the waiters.
+    expect(large.commands).toBeLessThanOrEqual(small.commands);
+  });
+
+  it('a poll that times out on a watched channel costs at most one script call', async () => {
+    const prefix = testPrefix();
+    const log = redisLog({ url: server.url, prefix });
+    try {
+      const hangtime = createHangtime({ log, minHoldMs: 0 });
+      let { cursor } = await hangtime.wait({ channels: ['quiet'], waitMs: 0 });
+      await log.append('quiet', 'once');
+      ({ cursor } = await hangtime.wait({ channels: ['quiet'], cursor, waitMs: 100 }));
+      // One poll that waits: the channel is now subscribed and known.
+      ({ cursor } = await hangtime.wait({ channels: ['quiet'], cursor, waitMs: 60 }));
+      await admin.config('RESETSTAT');
+      const polls = 20;
+      for (let i = 0; i < polls; i++) {
+        const result = await hangtime.wait({ channels: ['quiet'], cursor, waitMs: 60 });
+        expect(result.reason).toBe('timeout');
+        cursor = result.cursor;
+      }
+      // Mostly none: a read after the position the channel is known to stand at needs no
+      // Redis; at most one read script per poll when that knowledge is older than 1 s.
+      expect(logCommands(await commandCalls())).toBeLessThanOrEqual(polls);
+    } finally {
+      await log.close();
+    }
+  });
+});
