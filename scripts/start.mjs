@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-// Under node_modules so that the bundle's bare imports (esbuild, p-timeout) resolve.
+// Under node_modules so that the bundle's bare imports (esbuild) resolve.
 const outdir = join(root, 'node_modules', '.cache', 'hangtime-demo');
 const outfile = join(outdir, 'server.mjs');
 const { outputFiles } = await build({
