@@ -5,8 +5,8 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 import { HangtimeError, badRequest } from './errors.js';
 import { hold, type Batch, type Gap, type HoldOutcome } from './hold.js';
 import {
+  JSON_HEADERS,
   errorResponse,
-  jsonResponse,
   parseQuery,
   responseForError,
   toResponse,
@@ -119,6 +119,9 @@ const OPTION_NAMES = [
   'maxWaiters', 'logTimeoutMs', 'authorize', 'authorizePublish', 'cors', 'onError', 'random', 'now',
 ] as const;
 
+/** The context of a request that came with none. */
+const NO_CONTEXT: HandlerContext = Object.freeze({});
+
 const POLL_PARAMETERS = new Set(['channels', 'cursor', 'from', 'wait', 'limit']);
 
 /** Room kept in every answer for the cursor and the fixed JSON around the events. */
@@ -214,55 +217,68 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
     clientWaitMs: number | undefined;
     limit: number;
     context: HandlerContext;
+    /** The client's disconnect: the request's signal, else the context's. */
+    signal: SignalLike | undefined;
   }
 
-  // poll, respondToPoll and respond are promise chains, not async functions, on purpose: a
-  // held poll then keeps only the closures it needs, not a suspended frame per layer. With
-  // thousands of holds that halved the heap per held poll (docs/benchmarks.md).
+  // poll, respondToPoll and respond are promise chains, not async functions, on purpose, and
+  // as few links as possible: with thousands of holds, what each held poll keeps alive (a
+  // suspended frame per layer, a promise and closures per link) is what the garbage collector
+  // walks on every collection (docs/benchmarks.md).
 
-  function poll(input: PollInput): Promise<{ outcome: HoldOutcome; cursor: string }> {
+  /** Start a poll's hold. Counts it in `waiting`: the caller calls `released()` once it settles. */
+  function poll(input: PollInput): Promise<HoldOutcome> {
     if (waiting >= maxWaiters) {
       throw new HangtimeError('too_many_waiters', 503, `This process already holds ${maxWaiters} polls`, {
         retryAfterSeconds: 1 + Math.floor(random() * 3),
       });
     }
-    const { context } = input;
-    const margin = context.safetyMarginMs ?? safetyMarginMs;
-    const cap = Math.min(maxResponseBytes, context.maxResponseBytes ?? Infinity);
+    const margin = input.context.safetyMarginMs ?? safetyMarginMs;
     // Log calls finish half the margin before the deadline: the other half is for answering.
-    const readBy = context.deadline === undefined ? undefined : context.deadline - margin / 2;
-    const holdFrom = (positions: ReadonlyMap<string, string>) =>
-      hold({
-        log,
-        positions,
-        budget: holdBudget({
-          now: now(),
-          maxWaitMs,
-          clientWaitMs: input.clientWaitMs,
-          deadline: context.deadline,
-          safetyMarginMs: margin,
-          minHoldMs,
-          random: random(),
-        }),
-        signal: context.signal,
-        limit: input.limit,
-        maxBytes: cap - ANSWER_OVERHEAD_BYTES,
-        logTimeoutMs,
-        readBy,
-        now,
-      });
+    const readBy = input.context.deadline === undefined ? undefined : input.context.deadline - margin / 2;
     const start = startPositions(input.channels, input.cursor, input.from, readBy);
     waiting++;
-    const done = (outcome: HoldOutcome) => {
-      waiting--;
-      return { outcome, cursor: cursorOf(outcome.batch) };
-    };
-    const failed = (error: unknown): never => {
-      waiting--;
-      throw error;
-    };
-    return (start instanceof Promise ? start.then(holdFrom) : holdFrom(start)).then(done, failed);
+    return start instanceof Promise ? start.then((positions) => holdAt(input, positions, margin, readBy)) : holdAt(input, start, margin, readBy);
   }
+
+  function holdAt(input: PollInput, positions: ReadonlyMap<string, string>, margin: number, readBy: number | undefined): Promise<HoldOutcome> {
+    const { context } = input;
+    return hold({
+      log,
+      positions,
+      budget: holdBudget({
+        now: now(),
+        maxWaitMs,
+        clientWaitMs: input.clientWaitMs,
+        deadline: context.deadline,
+        safetyMarginMs: margin,
+        minHoldMs,
+        random: random(),
+      }),
+      signal: input.signal,
+      limit: input.limit,
+      maxBytes: Math.min(maxResponseBytes, context.maxResponseBytes ?? Infinity) - ANSWER_OVERHEAD_BYTES,
+      logTimeoutMs,
+      readBy,
+      now,
+    });
+  }
+
+  /** The answer to a poll that was counted in `waiting` (one function per instance, not per poll). */
+  const answerHeld = (outcome: HoldOutcome): PlainResponse => {
+    waiting--;
+    return pollAnswer(outcome, cursorOf(outcome.batch));
+  };
+  /** The answer to an error: 5xx go to `onError`. */
+  const answerError = (error: unknown): PlainResponse => {
+    const answer = responseForError(error);
+    if (answer.status >= 500) onError(error);
+    return answer;
+  };
+  const failHeld = (error: unknown): PlainResponse => {
+    waiting--;
+    return answerError(error);
+  };
 
   function respondToPoll(request: HangtimeRequest, context: HandlerContext): PlainResponse | Promise<PlainResponse> {
     const query = parseQuery(request.url);
@@ -276,23 +292,13 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
     const clientWaitMs = parseWait(single(query, 'wait') ?? preferWait(request.headers.get('prefer')));
     const limitText = single(query, 'limit');
     const limit = limitText === undefined ? maxEvents : parseLimit(limitText, maxEvents);
-    const input: PollInput = { channels, cursor, from, clientWaitMs, limit, context: { ...context, signal: request.signal ?? context.signal } };
+    const input: PollInput = { channels, cursor, from, clientWaitMs, limit, context, signal: request.signal ?? context.signal };
 
-    if (options.authorize === undefined) return poll(input).then(pollAnswer);
-    return Promise.resolve(options.authorize(request, channels)).then((decision) => denial(decision) ?? poll(input).then(pollAnswer));
+    if (options.authorize === undefined) return poll(input).then(answerHeld, failHeld);
+    return Promise.resolve(options.authorize(request, channels)).then((decision) => denial(decision) ?? poll(input).then(answerHeld, failHeld));
   }
 
-  function respond(request: HangtimeRequest, context: HandlerContext = {}): Promise<PlainResponse> {
-    const origin = cors === undefined ? null : request.headers.get('origin');
-    const finish = (answer: PlainResponse) => {
-      if (cors !== undefined) Object.assign(answer.headers, corsHeaders(cors, origin));
-      return answer;
-    };
-    const fail = (error: unknown) => {
-      const answer = responseForError(error);
-      if (answer.status >= 500) onError(error);
-      return finish(answer);
-    };
+  function respond(request: HangtimeRequest, context: HandlerContext = NO_CONTEXT): Promise<PlainResponse> {
     let answer: PlainResponse | Promise<PlainResponse>;
     try {
       switch (request.method) {
@@ -306,15 +312,21 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
               : publish(request, { log, authorize: options.authorizePublish, denial });
           break;
         case 'OPTIONS':
-          answer = cors === undefined ? methodNotAllowed() : preflight(cors, origin, request);
+          answer = cors === undefined ? methodNotAllowed() : preflight(cors, request.headers.get('origin'), request);
           break;
         default:
           answer = methodNotAllowed();
       }
     } catch (error) {
-      return Promise.resolve(fail(error));
+      answer = answerError(error);
     }
-    return answer instanceof Promise ? answer.then(finish, fail) : Promise.resolve(finish(answer));
+    if (cors === undefined) return answer instanceof Promise ? answer.then(undefined, answerError) : Promise.resolve(answer);
+    const origin = request.headers.get('origin');
+    const finish = (plain: PlainResponse) => {
+      Object.assign(plain.headers, corsHeaders(cors, origin));
+      return plain;
+    };
+    return answer instanceof Promise ? answer.then(finish, (error: unknown) => finish(answerError(error))) : Promise.resolve(finish(answer));
   }
 
   function methodNotAllowed(): PlainResponse {
@@ -335,14 +347,22 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
       waitOptions.channels.forEach((channel) => assertChannel(channel));
       const channels = [...new Set(waitOptions.channels)];
       if (channels.length > maxChannels) throw new TypeError(`Expected at most ${maxChannels} channels, got ${channels.length}`);
-      const { outcome, cursor } = await poll({
+      const held = poll({
         channels,
         cursor: waitOptions.cursor,
         from: waitOptions.from ?? 'now',
         clientWaitMs: waitOptions.waitMs,
         limit: Math.min(waitOptions.limit ?? maxEvents, maxEvents),
-        context: { deadline: waitOptions.deadline, signal: waitOptions.signal },
+        context: { deadline: waitOptions.deadline },
+        signal: waitOptions.signal,
       });
+      let outcome: HoldOutcome;
+      try {
+        outcome = await held;
+      } finally {
+        waiting--;
+      }
+      const cursor = cursorOf(outcome.batch);
       const { batch } = outcome;
       return {
         events: batch.events.map(({ channel, event }) => ({ channel, position: event.position, data: JSON.parse(event.json) as T })),
@@ -375,17 +395,22 @@ export function assertResponseCap(maxResponseBytes: number, maxEventBytes: numbe
 }
 
 /** The answer to a poll that held: events, an empty timeout, or a gap. */
-function pollAnswer({ outcome, cursor }: { outcome: HoldOutcome; cursor: string }): PlainResponse {
-  const timing = { 'server-timing': `hold;dur=${outcome.heldMs.toFixed(1)};desc="${outcome.reason}"` };
+function pollAnswer(outcome: HoldOutcome, cursor: string): PlainResponse {
+  const timing = `hold;dur=${outcome.heldMs.toFixed(1)};desc="${outcome.reason}"`;
   const { batch } = outcome;
   if (batch.gaps.length > 0) {
     const first = batch.gaps[0]!;
     return errorResponse(410, 'cursor_expired', `History after the cursor is no longer retained on channel "${first.channel}"`, {
-      headers: timing,
+      headers: { 'server-timing': timing },
       fields: `,"gaps":${JSON.stringify(batch.gaps)},"cursor":"${cursor}"`,
     });
   }
-  return jsonResponse(200, bodyOf(batch, cursor), timing);
+  // One headers object, not JSON_HEADERS spread into a copy: this runs once per answer.
+  return {
+    status: 200,
+    headers: { 'content-type': JSON_HEADERS['content-type']!, 'cache-control': JSON_HEADERS['cache-control']!, 'server-timing': timing },
+    body: bodyOf(batch, cursor),
+  };
 }
 
 // A batch may be shared by every poll a publish woke (see `readAll` in hold.ts): its cursor

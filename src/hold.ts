@@ -57,32 +57,161 @@ export interface HoldOutcome {
 export const envelopeBytes = (channel: string, position: string): number => 33 + channel.length + position.length;
 
 /**
- * The hold: answer at once if events follow the positions, otherwise wait until the log
- * signals an append on any channel or the budget runs out, then read again.
+ * The hold: wait until the log says events follow the positions (at once when they already
+ * do), then read them; or answer empty when the budget runs out or the client leaves.
  *
  * Race-free by construction: `log.waitFor` is defined by positions ("resolve if anything
- * follows `after`, now or later"), not by the moment the wait starts, so an append that lands
- * between the read and the wait wakes the waiter at once instead of being missed.
+ * follows `after`, now or later", a gap included), not by the moment the wait starts, so an
+ * append that lands at any moment around the call wakes the waiter instead of being missed.
+ * Waiting first (rather than reading first) means a poll with nothing to read, the usual
+ * re-poll after an answer, costs the log no read at all.
  */
 export function hold(input: HoldInput): Promise<HoldOutcome> {
-  const { budget, signal, now } = input;
-  const startedAt = now();
-  const endsAt = startedAt + budget.budgetMs;
-  const finish = (batch: Batch, reason: WakeReason): HoldOutcome => ({ batch, reason, heldMs: now() - startedAt });
-  // A promise chain rather than an async loop: a waiting poll keeps these few closures alive,
-  // not a suspended frame (see poll() in hangtime.ts).
-  const step = (batch: Batch): HoldOutcome | Promise<HoldOutcome> => {
-    if (batch.gaps.length > 0) return finish(batch, 'gap');
-    if (batch.events.length > 0) return finish(batch, 'events');
-    if (signal?.aborted) return finish(batch, 'abort');
-    const remainingMs = endsAt - now();
-    if (budget.budgetMs === 0 || remainingMs <= 0) return finish(batch, budget.limitedBy);
-    return waitForAppend(input, remainingMs).then((woken) =>
-      // Woken: read again. A spurious wake finds nothing and waits again for what is left.
-      woken === 'append' ? readAll(input).then(step) : finish(batch, woken === 'abort' ? 'abort' : budget.limitedBy),
+  if (input.budget.budgetMs === 0) {
+    // No budget: one read, whatever it finds.
+    const startedAt = input.now();
+    return readAll(input).then((batch) => ({
+      batch,
+      reason: batch.gaps.length > 0 ? 'gap' : batch.events.length > 0 ? 'events' : input.signal?.aborted ? 'abort' : input.budget.limitedBy,
+      heldMs: input.now() - startedAt,
+    }));
+  }
+  return new Promise((resolve, reject) => new Holder(input, resolve, reject).wait());
+}
+
+/**
+ * One hold in progress, as one object rather than a chain of closures and promises: with
+ * thousands of polls held, what each keeps alive is what the garbage collector walks, and
+ * that was most of a fan-out's server CPU (docs/benchmarks.md). The holder is also the
+ * signal the log's `waitFor` listens to (ended by the timer or the client), and the listener
+ * of the client's signal (`handleEvent`, as the DOM's EventTarget and `Trigger` call it).
+ */
+class Holder implements SignalLike {
+  /** For the log's first `waitFor`: set when the hold stops waiting. */
+  aborted = false;
+  #listeners: (() => void) | Array<() => void> | undefined;
+  readonly #input: HoldInput;
+  readonly #resolve: (outcome: HoldOutcome) => void;
+  readonly #reject: (error: unknown) => void;
+  readonly #startedAt: number;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The signal of the current `waitFor`: this holder for the first, a Trigger after a spurious wake. */
+  #logSignal: Holder | Trigger | undefined;
+  #clientListener: (() => void) | Holder | undefined;
+  #waiting = false;
+
+  constructor(input: HoldInput, resolve: (outcome: HoldOutcome) => void, reject: (error: unknown) => void) {
+    this.#input = input;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#startedAt = input.now();
+  }
+
+  /** Wait for the log to say that events follow the positions, for what is left of the budget. */
+  wait(): void {
+    const input = this.#input;
+    const client = input.signal;
+    if (client?.aborted) return this.#finish(emptyBatch(input.positions), 'abort');
+    const remainingMs = this.#startedAt + input.budget.budgetMs - input.now();
+    if (remainingMs <= 0) return this.#finish(emptyBatch(input.positions), input.budget.limitedBy);
+    this.#waiting = true;
+    // The timer and the client's abort end the wait themselves, not only through the log: a
+    // log that fails to honour an abort cannot hold the poll past its budget.
+    this.#timer = setTimeout(onHoldTimer, timerMs(remainingMs), this);
+    if (client !== undefined) {
+      // A Trigger or an AbortSignal calls `handleEvent` on a listener object: no closure per hold.
+      this.#clientListener = client instanceof Trigger || client instanceof AbortSignal ? this : () => this.handleEvent();
+      client.addEventListener('abort', this.#clientListener as () => void, { once: true });
+    }
+    const signal = this.#logSignal === undefined ? this : new Trigger();
+    this.#logSignal = signal;
+    input.log.waitFor(targetsOf(input.positions), signal).then(
+      (woken) => this.#woken(woken && !signal.aborted),
+      (error: unknown) => this.#failed(logUnavailable(error)),
     );
-  };
-  return readAll(input).then(step);
+  }
+
+  /** The client left. */
+  handleEvent(): void {
+    if (this.#stopWaiting()) this.#finish(emptyBatch(this.#input.positions), 'abort');
+  }
+
+  /** The budget ran out. */
+  timedOut(): void {
+    if (this.#stopWaiting()) this.#finish(emptyBatch(this.#input.positions), this.#input.budget.limitedBy);
+  }
+
+  #woken(woken: boolean): void {
+    if (!this.#stopWaiting()) return;
+    const input = this.#input;
+    if (!woken) return this.#finish(emptyBatch(input.positions), input.budget.limitedBy);
+    readAll(input).then(
+      (batch) => {
+        if (batch.gaps.length > 0) this.#finish(batch, 'gap');
+        else if (batch.events.length > 0) this.#finish(batch, 'events');
+        // A spurious wake found nothing: wait for what is left of the budget.
+        else this.wait();
+      },
+      (error: unknown) => this.#reject(error),
+    );
+  }
+
+  #failed(error: unknown): void {
+    if (this.#stopWaiting()) this.#reject(error);
+  }
+
+  /** Release the timer and every listener; false when the wait had already ended. */
+  #stopWaiting(): boolean {
+    if (!this.#waiting) return false;
+    this.#waiting = false;
+    clearTimeout(this.#timer);
+    if (this.#clientListener !== undefined) this.#input.signal?.removeEventListener('abort', this.#clientListener as () => void);
+    this.#clientListener = undefined;
+    this.#logSignal?.fire();
+    return true;
+  }
+
+  #finish(batch: Batch, reason: WakeReason): void {
+    this.#resolve({ batch, reason, heldMs: this.#input.now() - this.#startedAt });
+  }
+
+  // The log-facing signal (SignalLike): usually exactly one listener, the log's.
+  addEventListener(_type: 'abort', listener: () => void): void {
+    if (this.aborted) return;
+    const listeners = this.#listeners;
+    this.#listeners = listeners === undefined ? listener : Array.isArray(listeners) ? [...listeners, listener] : [listeners, listener];
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    const listeners = this.#listeners;
+    if (listeners === listener) this.#listeners = undefined;
+    else if (Array.isArray(listeners)) this.#listeners = listeners.filter((l) => l !== listener);
+  }
+
+  fire(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    const listeners = this.#listeners;
+    this.#listeners = undefined;
+    if (typeof listeners === 'function') listeners();
+    else if (listeners !== undefined) for (const listener of listeners) listener();
+  }
+}
+
+function onHoldTimer(holder: Holder): void {
+  holder.timedOut();
+}
+
+/** The answer of a poll that found nothing: one batch per positions map, so the polls that
+ * carry the same cursor share its cursor and body too (see `cursorOf` in hangtime.ts). */
+const NO_GAPS: readonly Gap[] = Object.freeze([]);
+const NO_EVENTS: readonly DeliveredEvent[] = Object.freeze([]);
+const emptyBatches = new WeakMap<ReadonlyMap<string, string>, Batch>();
+
+function emptyBatch(positions: ReadonlyMap<string, string>): Batch {
+  let batch = emptyBatches.get(positions);
+  if (batch === undefined) emptyBatches.set(positions, (batch = { events: NO_EVENTS, positions, more: false, gaps: NO_GAPS }));
+  return batch;
 }
 
 /**
@@ -96,43 +225,12 @@ function timerMs(remainingMs: number): number {
 
 /** What each set of positions waits on, built once per positions map (shared by the polls
  * that carry the same cursor). */
-const targetsOf = new WeakMap<ReadonlyMap<string, string>, WaitTarget[]>();
+const targets = new WeakMap<ReadonlyMap<string, string>, WaitTarget[]>();
 
-/** Wait until the log signals an append, the budget runs out, or the client leaves. */
-function waitForAppend(input: HoldInput, remainingMs: number): Promise<'append' | 'timeout' | 'abort'> {
-  let targets = targetsOf.get(input.positions);
-  if (targets === undefined) {
-    targets = [...input.positions].map(([channel, after]) => ({ channel, after }));
-    targetsOf.set(input.positions, targets);
-  }
-  const signal = new Trigger();
-  const client = input.signal;
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const settle = (outcome: 'append' | 'timeout' | 'abort' | Error) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      client?.removeEventListener('abort', onClientAbort);
-      if (outcome instanceof Error) reject(outcome);
-      else resolve(outcome);
-    };
-    // The timer and the client's abort settle the wait themselves, not only through the log:
-    // a log that fails to honour an abort cannot hold the poll past its budget.
-    const timer = setTimeout(() => {
-      signal.fire('timeout');
-      settle('timeout');
-    }, timerMs(remainingMs));
-    const onClientAbort = () => {
-      signal.fire('abort');
-      settle('abort');
-    };
-    client?.addEventListener('abort', onClientAbort, { once: true });
-    input.log.waitFor(targets, signal).then(
-      (woken) => settle(woken && !signal.aborted ? 'append' : 'timeout'),
-      (error: unknown) => settle(logUnavailable(error)),
-    );
-  });
+function targetsOf(positions: ReadonlyMap<string, string>): WaitTarget[] {
+  let list = targets.get(positions);
+  if (list === undefined) targets.set(positions, (list = [...positions].map(([channel, after]) => ({ channel, after }))));
+  return list;
 }
 
 // Reads in flight, per log, by what they read. When a publish wakes N polls that share a
@@ -159,8 +257,6 @@ function readAll(input: HoldInput): Promise<Batch> {
   const ownMs = input.readBy === undefined ? Infinity : input.readBy - input.now();
   return ownMs >= input.logTimeoutMs ? shared : withTimeout(shared, Math.max(1, ownMs), () => readTimeout(ownMs));
 }
-
-const NO_GAPS: readonly Gap[] = Object.freeze([]);
 
 async function readAllNow(input: HoldInput, timeoutMs: number): Promise<Batch> {
   const { log, positions, limit, maxBytes } = input;

@@ -10,19 +10,22 @@ export interface SignalLike {
   removeEventListener(type: 'abort', listener: () => void): void;
 }
 
+/** A listener function, or an object whose `handleEvent()` is called (as EventTarget does). */
+export type AbortListener = (() => void) | { handleEvent(): void };
+
 /** A one-shot, single-purpose abort signal: `fire()` calls each listener once. */
 export class Trigger implements SignalLike {
   aborted = false;
   reason: unknown = undefined;
-  #listeners: Array<() => void> | undefined;
+  #listeners: AbortListener[] | undefined;
 
   /** Listeners run at most once (`fire` is one-shot), so `{ once }` is implied. */
-  addEventListener(_type: 'abort', listener: () => void, _options?: { once?: boolean }): void {
+  addEventListener(_type: 'abort', listener: AbortListener, _options?: { once?: boolean }): void {
     if (this.aborted) return;
     (this.#listeners ??= []).push(listener);
   }
 
-  removeEventListener(_type: 'abort', listener: () => void): void {
+  removeEventListener(_type: 'abort', listener: AbortListener): void {
     const listeners = this.#listeners;
     if (listeners === undefined) return;
     const i = listeners.indexOf(listener);
@@ -35,6 +38,10 @@ export class Trigger implements SignalLike {
     this.reason = reason;
     const listeners = this.#listeners;
     this.#listeners = undefined;
-    if (listeners !== undefined) for (const listener of listeners) listener();
+    if (listeners === undefined) return;
+    for (const listener of listeners) {
+      if (typeof listener === 'function') listener();
+      else listener.handleEvent();
+    }
   }
 }

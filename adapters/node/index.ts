@@ -43,20 +43,8 @@ export function toNodeListener(target: Pick<Hangtime, 'respond'> | WebHandler, o
   return (req, res) => {
     const deadline = timeLimitMs === undefined ? undefined : Date.now() + timeLimitMs;
     if (isHangtime) {
-      // A Trigger, not an AbortController: this runs once per poll (see src/signal.ts).
-      const disconnected = new Trigger();
-      // `close` before the answer is finished means the client went away: end the hold now.
-      res.once('close', () => {
-        if (!res.writableFinished) disconnected.fire();
-      });
-      const request: HangtimeRequest = {
-        method: req.method ?? 'GET',
-        url: req.url ?? '/',
-        headers: { get: (name) => headerValue(req, name) },
-        signal: disconnected,
-        text: () => readBody(req, maxBodyBytes),
-      };
-      (target as Pick<Hangtime, 'respond'>).respond(request, { deadline }).then(
+      const request = new NodeRequest(req, res, maxBodyBytes);
+      (target as Pick<Hangtime, 'respond'>).respond(request, deadline === undefined ? NO_DEADLINE : { deadline }).then(
         (answer) => send(res, answer),
         (error: unknown) => send(res, responseForError(error)),
       );
@@ -115,6 +103,46 @@ export async function serve(
         server.closeAllConnections();
       }),
   };
+}
+
+const NO_DEADLINE = Object.freeze({});
+
+/**
+ * The core's view of a `node:http` request: one object per poll (its own headers view and
+ * disconnect signal), where closures and a Web `Request` would be several.
+ */
+class NodeRequest implements HangtimeRequest {
+  readonly method: string;
+  readonly url: string;
+  /** Fires when the client goes away before the answer is written: it ends the hold at once.
+   * A Trigger, not an AbortController: this runs once per poll (see src/signal.ts). */
+  readonly signal = new Trigger();
+  readonly #req: IncomingMessage;
+  readonly #maxBodyBytes: number;
+
+  constructor(req: IncomingMessage, res: ServerResponse, maxBodyBytes: number) {
+    this.method = req.method ?? 'GET';
+    this.url = req.url ?? '/';
+    this.#req = req;
+    this.#maxBodyBytes = maxBodyBytes;
+    const signal = this.signal;
+    // `close` before the answer is finished means the client went away.
+    res.once('close', () => {
+      if (!res.writableFinished) signal.fire();
+    });
+  }
+
+  get headers(): { get(name: string): string | null } {
+    return this;
+  }
+
+  get(name: string): string | null {
+    return headerValue(this.#req, name);
+  }
+
+  text(): Promise<string> {
+    return readBody(this.#req, this.#maxBodyBytes);
+  }
 }
 
 function send(res: ServerResponse, answer: PlainResponse): void {

@@ -136,8 +136,9 @@ describe('retrying', () => {
     onCleanup(() => subscription.close());
     await until(() => subscription.status === 'live');
     const before = subscription.cursor;
-    await server.log.append('a', { n: 1 });
-    await server.log.append('a', { n: 2 });
+    // Both appended before the woken hold reads (appends run synchronously up to their wake):
+    // one batch of two.
+    await Promise.all([server.log.append('a', { n: 1 }), server.log.append('a', { n: 2 })]);
     await until(() => received.length === 3, 10_000, 'three deliveries');
     expect(received).toEqual([[1, 2], [1, 2], [1, 2]]);
     expect(errors.map((e) => [e.code, (e.cause as Error).message, e.willRetry])).toEqual([

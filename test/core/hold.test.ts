@@ -1,5 +1,7 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { createHangtime, memoryLog } from '../../src/index.js';
+import { createHangtime, memoryLog, type EventLog } from '../../src/index.js';
+import type { SignalLike } from '../../src/signal.js';
 import { startServer, until, type PollBody } from './support.js';
 
 describe('the hold', () => {
@@ -29,6 +31,75 @@ describe('the hold', () => {
     expect(result.events).toEqual([]);
     expect(log.stats().waiters).toBe(0);
     expect(hangtime.stats().waiting).toBe(0);
+  });
+
+  it('a poll with nothing after its cursor costs the log no read; an append costs one', async () => {
+    const base = memoryLog();
+    let reads = 0;
+    const log: EventLog = { ...base, read: (...args) => (reads++, base.read(...args)) };
+    const hangtime = createHangtime({ log, maxWaitMs: 20_000 });
+    const { cursor } = await hangtime.wait({ channels: ['a'], waitMs: 0 });
+    reads = 0;
+    const timedOut = await hangtime.wait({ channels: ['a'], cursor, waitMs: 300 });
+    expect([timedOut.reason, timedOut.cursor, reads]).toEqual(['timeout', cursor, 0]);
+    const pending = hangtime.wait<string>({ channels: ['a'], cursor, waitMs: 20_000 });
+    await until(() => base.stats().waiters === 1);
+    await log.append('a', 'one');
+    const woken = await pending;
+    expect([woken.reason, woken.events.map((e) => e.data), reads]).toEqual(['events', ['one'], 1]);
+  });
+
+  it('after a spurious wake, waits again for the rest of the budget and still gets the event', async () => {
+    const base = memoryLog();
+    let spurious = 2;
+    const waitSignals: SignalLike[] = [];
+    const log: EventLog = {
+      ...base,
+      waitFor: (targets, signal) => {
+        waitSignals.push(signal);
+        return spurious-- > 0 ? Promise.resolve(true) : base.waitFor(targets, signal);
+      },
+    };
+    const hangtime = createHangtime({ log, maxWaitMs: 20_000 });
+    const { cursor } = await hangtime.wait({ channels: ['a'], waitMs: 0 });
+    const pending = hangtime.wait<number>({ channels: ['a'], cursor });
+    await until(() => base.stats().waiters === 1);
+    // Three waits, each with a signal of its own (a log may keep one it was given).
+    expect(new Set(waitSignals).size).toBe(3);
+    await log.append('a', 7);
+    const result = await pending;
+    expect([result.reason, result.events.map((e) => e.data)]).toEqual(['events', [7]]);
+    expect(waitSignals.every((signal) => signal.aborted)).toBe(true);
+    expect([base.stats().waiters, hangtime.stats().waiting]).toEqual([0, 0]);
+  });
+
+  it('wait() works with any SignalLike, not only AbortSignal, and releases its listener', async () => {
+    const listeners = new Set<() => void>();
+    const signal: SignalLike = {
+      aborted: false,
+      addEventListener: (_type, listener) => void listeners.add(listener),
+      removeEventListener: (_type, listener) => void listeners.delete(listener),
+    };
+    const log = memoryLog();
+    const hangtime = createHangtime({ log, maxWaitMs: 20_000 });
+    const pending = hangtime.wait({ channels: ['a'], signal });
+    await until(() => log.stats().waiters === 1);
+    expect(listeners.size).toBe(1);
+    (signal as { aborted: boolean }).aborted = true;
+    for (const listener of [...listeners]) listener();
+    expect((await pending).reason).toBe('abort');
+    expect([listeners.size, log.stats().waiters]).toEqual([0, 0]);
+  });
+
+  it('a timed-out hold leaves no listener on the client signal and no waiter in the log', async () => {
+    const log = memoryLog();
+    const hangtime = createHangtime({ log, maxWaitMs: 20_000, minHoldMs: 0 });
+    const controller = new AbortController();
+    const results = await Promise.all(Array.from({ length: 50 }, () => hangtime.wait({ channels: ['a'], signal: controller.signal, waitMs: 200 })));
+    expect(new Set(results.map((r) => r.reason))).toEqual(new Set(['timeout']));
+    expect([log.stats().waiters, hangtime.stats().waiting]).toEqual([0, 0]);
+    // Node warns past 10 listeners on one signal: none may be left behind.
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
   it('wait() returns parsed events and a cursor that continues exactly after them', async () => {

@@ -192,10 +192,12 @@ describe('GET: errors', () => {
   it('503 with Retry-After when the log does not answer in time, never past the deadline', async () => {
     const base = memoryLog();
     const hanging: EventLog = { ...base, read: () => new Promise(() => {}), head: base.head, close: base.close };
+    // An event to read: the hold reads only once the log says one follows the cursor.
+    await base.append('a', 'waiting to be read');
     const errors: unknown[] = [];
     const { poll } = await startServer({ log: hanging, maxWaitMs: 20_000, safetyMarginMs: 1_000, onError: (e) => errors.push(e) }, { timeLimitMs: 3_000 });
     const started = Date.now();
-    const response = await poll('channels=a');
+    const response = await poll('channels=a&from=oldest');
     // Reads give up half the margin before the deadline (2.5 s), leaving time to answer.
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(response.headers.get('retry-after')).toBe('1');
@@ -211,8 +213,9 @@ describe('GET: errors', () => {
       read: (...args) => (failing ? Promise.reject(new Error('connection reset')) : base.read(...args)),
     };
     const errors: unknown[] = [];
+    await base.append('a', 'waiting to be read');
     const { poll } = await startServer({ log: flaky, maxWaitMs: 500, onError: (e) => errors.push(e) });
-    await expectError(await poll('channels=a'), 503, 'log_unavailable');
+    await expectError(await poll('channels=a&from=oldest'), 503, 'log_unavailable');
     expect((errors[0] as Error).cause).toMatchObject({ message: 'connection reset' });
     failing = false;
     expect((await poll('channels=a&wait=0')).status).toBe(200);
