@@ -280,8 +280,24 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
     return answerError(error);
   };
 
-  function respondToPoll(request: HangtimeRequest, context: HandlerContext): PlainResponse | Promise<PlainResponse> {
-    const query = parseQuery(request.url);
+  /** A poll's query, parsed and validated. */
+  interface PollQuery {
+    readonly channels: readonly string[];
+    readonly cursor: string | undefined;
+    readonly from: 'now' | 'oldest';
+    /** The `wait` parameter, in ms; `undefined` when absent (then `Prefer: wait` applies). */
+    readonly waitMs: number | undefined;
+    readonly limit: number;
+  }
+
+  // Parsed queries, by their URL. After a fan-out every client of a channel re-polls with the
+  // same URL (same channels, same new cursor): parsed once, not N times. Entries are immutable;
+  // the cache is dropped when it grows past a bound. Invalid queries throw and are not kept.
+  const parsedQueries = new Map<string, PollQuery>();
+  function parsePollQuery(url: string): PollQuery {
+    let parsed = parsedQueries.get(url);
+    if (parsed !== undefined) return parsed;
+    const query = parseQuery(url);
     for (const name of query.keys()) {
       if (!POLL_PARAMETERS.has(name)) throw badRequest('unknown_parameter', `Unknown parameter \`${name.slice(0, 40)}\``);
     }
@@ -289,9 +305,21 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
     const cursor = single(query, 'cursor');
     const from = single(query, 'from') ?? 'now';
     if (from !== 'now' && from !== 'oldest') throw badRequest('bad_parameter', '`from` is `now` or `oldest`');
-    const clientWaitMs = parseWait(single(query, 'wait') ?? preferWait(request.headers.get('prefer')));
+    const waitMs = parseWait(single(query, 'wait'));
     const limitText = single(query, 'limit');
     const limit = limitText === undefined ? maxEvents : parseLimit(limitText, maxEvents);
+    parsed = { channels: Object.freeze(channels), cursor, from, waitMs, limit };
+    // Bounded in entries and in size: long URLs are rare, and parsed again each time.
+    if (url.length <= 2_048) {
+      if (parsedQueries.size >= 1_000) parsedQueries.clear();
+      parsedQueries.set(url, parsed);
+    }
+    return parsed;
+  }
+
+  function respondToPoll(request: HangtimeRequest, context: HandlerContext): PlainResponse | Promise<PlainResponse> {
+    const { channels, cursor, from, waitMs, limit } = parsePollQuery(request.url);
+    const clientWaitMs = waitMs ?? parseWait(preferWait(request.headers.get('prefer')));
     const input: PollInput = { channels, cursor, from, clientWaitMs, limit, context, signal: request.signal ?? context.signal };
 
     if (options.authorize === undefined) return poll(input).then(answerHeld, failHeld);

@@ -1,7 +1,7 @@
 import type { Budget, WakeReason } from './budget.js';
 import { HangtimeError, isHangtimeError } from './errors.js';
 import { utf8Length, type EventLog, type ReadResult, type StoredEvent, type WaitTarget } from './log.js';
-import { Trigger, type SignalLike } from './signal.js';
+import { Trigger, takesListenerObjects, type SignalLike } from './signal.js';
 import { withTimeout } from './timeout.js';
 
 /** A channel whose cursor position named history the log no longer has. */
@@ -83,13 +83,10 @@ export function hold(input: HoldInput): Promise<HoldOutcome> {
  * One hold in progress, as one object rather than a chain of closures and promises: with
  * thousands of polls held, what each keeps alive is what the garbage collector walks, and
  * that was most of a fan-out's server CPU (docs/benchmarks.md). The holder is also the
- * signal the log's `waitFor` listens to (ended by the timer or the client), and the listener
+ * signal (a Trigger) the log's first `waitFor` listens to (ended by the timer or the client), and the listener
  * of the client's signal (`handleEvent`, as the DOM's EventTarget and `Trigger` call it).
  */
-class Holder implements SignalLike {
-  /** For the log's first `waitFor`: set when the hold stops waiting. */
-  aborted = false;
-  #listeners: (() => void) | Array<() => void> | undefined;
+class Holder extends Trigger {
   readonly #input: HoldInput;
   readonly #resolve: (outcome: HoldOutcome) => void;
   readonly #reject: (error: unknown) => void;
@@ -101,6 +98,7 @@ class Holder implements SignalLike {
   #waiting = false;
 
   constructor(input: HoldInput, resolve: (outcome: HoldOutcome) => void, reject: (error: unknown) => void) {
+    super();
     this.#input = input;
     this.#resolve = resolve;
     this.#reject = reject;
@@ -120,7 +118,7 @@ class Holder implements SignalLike {
     this.#timer = setTimeout(onHoldTimer, timerMs(remainingMs), this);
     if (client !== undefined) {
       // A Trigger or an AbortSignal calls `handleEvent` on a listener object: no closure per hold.
-      this.#clientListener = client instanceof Trigger || client instanceof AbortSignal ? this : () => this.handleEvent();
+      this.#clientListener = takesListenerObjects(client) ? this : () => this.handleEvent();
       client.addEventListener('abort', this.#clientListener as () => void, { once: true });
     }
     const signal = this.#logSignal === undefined ? this : new Trigger();
@@ -173,28 +171,6 @@ class Holder implements SignalLike {
 
   #finish(batch: Batch, reason: WakeReason): void {
     this.#resolve({ batch, reason, heldMs: this.#input.now() - this.#startedAt });
-  }
-
-  // The log-facing signal (SignalLike): usually exactly one listener, the log's.
-  addEventListener(_type: 'abort', listener: () => void): void {
-    if (this.aborted) return;
-    const listeners = this.#listeners;
-    this.#listeners = listeners === undefined ? listener : Array.isArray(listeners) ? [...listeners, listener] : [listeners, listener];
-  }
-
-  removeEventListener(_type: 'abort', listener: () => void): void {
-    const listeners = this.#listeners;
-    if (listeners === listener) this.#listeners = undefined;
-    else if (Array.isArray(listeners)) this.#listeners = listeners.filter((l) => l !== listener);
-  }
-
-  fire(): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    const listeners = this.#listeners;
-    this.#listeners = undefined;
-    if (typeof listeners === 'function') listeners();
-    else if (listeners !== undefined) for (const listener of listeners) listener();
   }
 }
 

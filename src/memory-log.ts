@@ -11,7 +11,7 @@ import {
 } from './log.js';
 import { assertKnownOptions, assertPositiveInteger, assertPositiveNumber } from './options.js';
 import { randomId } from './random.js';
-import type { SignalLike } from './signal.js';
+import { takesListenerObjects, type SignalLike } from './signal.js';
 
 export interface MemoryLogOptions {
   /** Events kept per channel; older ones are dropped first. Default `1000`. */
@@ -47,7 +47,55 @@ interface Channel {
   droppedThrough: number;
 }
 
-type Waiter = (woken: boolean) => void;
+/** The waiters of one log: per channel, and their count. */
+interface Waiters {
+  readonly byChannel: Map<string, Set<Waiter>>;
+  count: number;
+}
+
+/**
+ * One `waitFor` in progress, registered on every target channel and removed from all of them
+ * on the first wake or on abort. An object rather than closures: thousands of them are held at
+ * once, and it listens to the signal itself (`handleEvent`) when the signal allows.
+ */
+class Waiter {
+  #done = false;
+  readonly #listener: Waiter | (() => void);
+
+  constructor(
+    readonly registry: Waiters,
+    readonly targets: readonly WaitTarget[],
+    readonly signal: SignalLike,
+    readonly resolve: (woken: boolean) => void,
+  ) {
+    for (const { channel } of targets) {
+      let set = registry.byChannel.get(channel);
+      if (set === undefined) registry.byChannel.set(channel, (set = new Set()));
+      set.add(this);
+    }
+    registry.count++;
+    this.#listener = takesListenerObjects(signal) ? this : () => this.settle(false);
+    signal.addEventListener('abort', this.#listener as () => void, { once: true });
+  }
+
+  /** The signal aborted. */
+  handleEvent(): void {
+    this.settle(false);
+  }
+
+  settle(woken: boolean): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.signal.removeEventListener('abort', this.#listener as () => void);
+    const { byChannel } = this.registry;
+    for (const { channel } of this.targets) {
+      const set = byChannel.get(channel);
+      if (set?.delete(this) && set.size === 0) byChannel.delete(channel);
+    }
+    this.registry.count--;
+    this.resolve(woken);
+  }
+}
 
 const POSITION = /^([0-9a-z]{6})-([0-9a-z]{9})$/;
 
@@ -71,8 +119,7 @@ export function memoryLog(options: MemoryLogOptions = {}): MemoryLog {
 
   const channels = new Map<string, Channel>();
   // Kept apart from `channels` so that waiting on a channel never creates it.
-  const waiters = new Map<string, Set<Waiter>>();
-  let waiterCount = 0;
+  const waiters: Waiters = { byChannel: new Map(), count: 0 };
   let closed = false;
 
   const position = (channel: Channel, seq: number): string =>
@@ -115,9 +162,9 @@ export function memoryLog(options: MemoryLogOptions = {}): MemoryLog {
   }
 
   function wake(channel: string): void {
-    const set = waiters.get(channel);
+    const set = waiters.byChannel.get(channel);
     if (set === undefined) return;
-    for (const waiter of set) waiter(true);
+    for (const waiter of set) waiter.settle(true);
   }
 
   const log: MemoryLog = {
@@ -172,27 +219,7 @@ export function memoryLog(options: MemoryLogOptions = {}): MemoryLog {
           return Promise.resolve(true);
         }
       }
-      return new Promise<boolean>((resolve) => {
-        // One waiter, registered on every target channel, removed from all of them on the
-        // first wake or on abort: nothing stays behind.
-        const waiter: Waiter = (woken) => {
-          signal.removeEventListener('abort', onAbort);
-          for (const { channel } of targets) {
-            const set = waiters.get(channel);
-            if (set?.delete(waiter) && set.size === 0) waiters.delete(channel);
-          }
-          waiterCount--;
-          resolve(woken);
-        };
-        const onAbort = () => waiter(false);
-        for (const { channel } of targets) {
-          let set = waiters.get(channel);
-          if (set === undefined) waiters.set(channel, (set = new Set()));
-          set.add(waiter);
-        }
-        waiterCount++;
-        signal.addEventListener('abort', onAbort, { once: true });
-      });
+      return new Promise<boolean>((resolve) => new Waiter(waiters, targets, signal, resolve));
     },
 
     isPosition(value) {
@@ -202,13 +229,13 @@ export function memoryLog(options: MemoryLogOptions = {}): MemoryLog {
     stats() {
       let events = 0;
       for (const channel of channels.values()) events += channel.entries.length;
-      return { channels: channels.size, events, waiters: waiterCount };
+      return { channels: channels.size, events, waiters: waiters.count };
     },
 
     async close() {
       if (closed) return;
       closed = true;
-      for (const set of [...waiters.values()]) for (const waiter of [...set]) waiter(false);
+      for (const set of [...waiters.byChannel.values()]) for (const waiter of [...set]) waiter.settle(false);
     },
   };
   return log;

@@ -13,23 +13,29 @@ export interface SignalLike {
 /** A listener function, or an object whose `handleEvent()` is called (as EventTarget does). */
 export type AbortListener = (() => void) | { handleEvent(): void };
 
-/** A one-shot, single-purpose abort signal: `fire()` calls each listener once. */
+/** A one-shot, single-purpose abort signal: `fire()` calls each listener once. Most have one
+ * listener, kept without an array. */
 export class Trigger implements SignalLike {
   aborted = false;
   reason: unknown = undefined;
-  #listeners: AbortListener[] | undefined;
+  #listeners: AbortListener | AbortListener[] | undefined;
 
   /** Listeners run at most once (`fire` is one-shot), so `{ once }` is implied. */
   addEventListener(_type: 'abort', listener: AbortListener, _options?: { once?: boolean }): void {
     if (this.aborted) return;
-    (this.#listeners ??= []).push(listener);
+    const listeners = this.#listeners;
+    if (listeners === undefined) this.#listeners = listener;
+    else if (Array.isArray(listeners)) listeners.push(listener);
+    else this.#listeners = [listeners, listener];
   }
 
   removeEventListener(_type: 'abort', listener: AbortListener): void {
     const listeners = this.#listeners;
-    if (listeners === undefined) return;
-    const i = listeners.indexOf(listener);
-    if (i >= 0) listeners.splice(i, 1);
+    if (listeners === listener) this.#listeners = undefined;
+    else if (Array.isArray(listeners)) {
+      const i = listeners.indexOf(listener);
+      if (i >= 0) listeners.splice(i, 1);
+    }
   }
 
   fire(reason?: unknown): void {
@@ -39,9 +45,20 @@ export class Trigger implements SignalLike {
     const listeners = this.#listeners;
     this.#listeners = undefined;
     if (listeners === undefined) return;
-    for (const listener of listeners) {
-      if (typeof listener === 'function') listener();
-      else listener.handleEvent();
-    }
+    if (!Array.isArray(listeners)) return call(listeners);
+    for (const listener of listeners) call(listener);
   }
+}
+
+function call(listener: AbortListener): void {
+  if (typeof listener === 'function') listener();
+  else listener.handleEvent();
+}
+
+/**
+ * Whether `signal` calls `handleEvent()` on listener objects (a Trigger, or an AbortSignal as
+ * every EventTarget does), so that a waiter can listen with itself instead of a closure.
+ */
+export function takesListenerObjects(signal: SignalLike): boolean {
+  return signal instanceof Trigger || (typeof AbortSignal === 'function' && signal instanceof AbortSignal);
 }

@@ -1,5 +1,5 @@
 import { START, type WaitTarget } from '../log.js';
-import type { SignalLike } from '../signal.js';
+import { takesListenerObjects, type SignalLike } from '../signal.js';
 import { channelOfWake, redisKeys } from './keys.js';
 import { compareIds, decodePosition } from './position.js';
 import type { Subscriber } from './subscriber.js';
@@ -62,8 +62,38 @@ interface Watch {
   linger: ReturnType<typeof setTimeout> | undefined;
 }
 
-interface Waiter {
-  settle(woken: boolean): void;
+type Waiter = RedisWaiter;
+
+/**
+ * One `wait` in progress. An object rather than closures (thousands are held at once); it
+ * listens to the signal itself (`handleEvent`) when the signal allows.
+ */
+class RedisWaiter {
+  readonly watches: Watch[] = [];
+  #done = false;
+  readonly #listener: RedisWaiter | (() => void);
+
+  constructor(
+    readonly watcher: Watcher,
+    readonly signal: SignalLike,
+    readonly resolve: (woken: boolean) => void,
+  ) {
+    this.#listener = takesListenerObjects(signal) ? this : () => this.settle(false);
+    signal.addEventListener('abort', this.#listener as () => void, { once: true });
+  }
+
+  /** The signal aborted. */
+  handleEvent(): void {
+    this.settle(false);
+  }
+
+  settle(woken: boolean): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.signal.removeEventListener('abort', this.#listener as () => void);
+    this.watcher.release(this);
+    this.resolve(woken);
+  }
 }
 
 /** Whether a reader at `after` has something to read (or must be told of a gap). */
@@ -109,30 +139,23 @@ export class Watcher {
       if (watch?.live !== undefined && watch.state !== undefined && follows(watch.state, after)) return Promise.resolve(true);
     }
     return new Promise<boolean>((resolve) => {
-      const watches: Watch[] = [];
-      let done = false;
-      const waiter: Waiter = {
-        settle: (woken) => {
-          if (done) return;
-          done = true;
-          signal.removeEventListener('abort', onAbort);
-          for (const watch of watches) {
-            watch.waiters.delete(waiter);
-            if (watch.waiters.size === 0) this.#linger(watch);
-          }
-          this.#waiterCount--;
-          resolve(woken);
-        },
-      };
-      const onAbort = () => waiter.settle(false);
       this.#waiterCount++;
-      signal.addEventListener('abort', onAbort, { once: true });
+      const waiter = new RedisWaiter(this, signal, resolve);
       for (const { channel, after } of targets) {
         const watch = this.#acquire(channel);
-        watches.push(watch);
+        waiter.watches.push(watch);
         watch.waiters.set(waiter, after);
       }
     });
+  }
+
+  /** A waiter settled: drop it from its watches (see RedisWaiter). */
+  release(waiter: RedisWaiter): void {
+    for (const watch of waiter.watches) {
+      watch.waiters.delete(waiter);
+      if (watch.waiters.size === 0) this.#linger(watch);
+    }
+    this.#waiterCount--;
   }
 
   /** True when the channel is known to have nothing after `after`: a read needs no Redis. */

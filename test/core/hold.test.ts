@@ -102,6 +102,31 @@ describe('the hold', () => {
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
+  it('polls with the same URL share its parsing, not its Prefer header or its authorization', async () => {
+    const seen: string[][] = [];
+    const hangtime = createHangtime({
+      maxWaitMs: 20_000,
+      minHoldMs: 0,
+      authorize: (_request, channels) => {
+        seen.push([...channels]);
+        // The list is the poll's own to read, not to change.
+        expect(Object.isFrozen(channels)).toBe(true);
+        return true;
+      },
+    });
+    const request = (prefer: string | null) => ({ method: 'GET', url: '/poll?channels=a,b', headers: { get: (name: string) => (name === 'prefer' ? prefer : null) } });
+    const started = Date.now();
+    const quick = await hangtime.respond(request('wait=0'));
+    expect(quick.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    const held = hangtime.respond(request('wait=1'));
+    await until(() => hangtime.stats().waiting === 1);
+    expect((await held).headers['server-timing']).toMatch(/desc="timeout"/);
+    expect(seen).toEqual([['a', 'b'], ['a', 'b']]);
+    // A bad query is rejected every time, not remembered as good.
+    for (let i = 0; i < 2; i++) expect((await hangtime.respond({ ...request(null), url: '/poll?channels=a&wait=x' })).status).toBe(400);
+  });
+
   it('wait() returns parsed events and a cursor that continues exactly after them', async () => {
     const hangtime = createHangtime({ maxWaitMs: 2_000 });
     const start = await hangtime.wait({ channels: ['x'], waitMs: 0 });
