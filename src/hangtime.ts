@@ -106,7 +106,8 @@ export interface Hangtime {
   readonly log: EventLog;
   /** The Web-standard handler: `(request, { deadline, signal }) => Response`. */
   readonly handler: (request: Request, context?: HandlerContext) => Promise<Response>;
-  /** The same handler on plain objects, for adapters that never build a `Request`. */
+  /** The same handler on plain objects, for adapters that never build a `Request`. Settles
+   * with an answer for every request, errors included (a 4xx/5xx answer): it never rejects. */
   respond(request: HangtimeRequest, context?: HandlerContext): Promise<PlainResponse>;
   /** The hold as a primitive, for custom handlers (own auth, response shape, notify-then-fetch). */
   wait<T = unknown>(options: WaitOptions): Promise<WaitResult<T>>;
@@ -264,15 +265,27 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
     });
   }
 
-  /** The answer to a poll that was counted in `waiting` (one function per instance, not per poll). */
+  /** The answer to a poll that was counted in `waiting` (one function per instance, not per
+   * poll). Never throws: a held poll's promise settles with an answer, so `respond` needs no
+   * further link to catch. */
   const answerHeld = (outcome: HoldOutcome): PlainResponse => {
     waiting--;
-    return pollAnswer(outcome, cursorOf(outcome.batch));
+    try {
+      return pollAnswer(outcome, cursorOf(outcome.batch));
+    } catch (error) {
+      return answerError(error);
+    }
   };
-  /** The answer to an error: 5xx go to `onError`. */
+  /** The answer to an error: 5xx go to `onError` (which may not throw its way out). */
   const answerError = (error: unknown): PlainResponse => {
     const answer = responseForError(error);
-    if (answer.status >= 500) onError(error);
+    if (answer.status >= 500) {
+      try {
+        onError(error);
+      } catch {
+        // An onError that throws must not turn an answer into a crash.
+      }
+    }
     return answer;
   };
   const failHeld = (error: unknown): PlainResponse => {
@@ -322,6 +335,7 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
     const clientWaitMs = waitMs ?? parseWait(preferWait(request.headers.get('prefer')));
     const input: PollInput = { channels, cursor, from, clientWaitMs, limit, context, signal: request.signal ?? context.signal };
 
+    // Without authorize this settles with an answer and never rejects (see answerHeld).
     if (options.authorize === undefined) return poll(input).then(answerHeld, failHeld);
     return Promise.resolve(options.authorize(request, channels)).then((decision) => denial(decision) ?? poll(input).then(answerHeld, failHeld));
   }
@@ -348,7 +362,11 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
     } catch (error) {
       answer = answerError(error);
     }
-    if (cors === undefined) return answer instanceof Promise ? answer.then(undefined, answerError) : Promise.resolve(answer);
+    if (cors === undefined) {
+      if (!(answer instanceof Promise)) return Promise.resolve(answer);
+      // A poll's answer without `authorize` never rejects: no link to catch (one per held poll).
+      return request.method === 'GET' && options.authorize === undefined ? answer : answer.then(undefined, answerError);
+    }
     const origin = request.headers.get('origin');
     const finish = (plain: PlainResponse) => {
       Object.assign(plain.headers, corsHeaders(cors, origin));

@@ -127,6 +127,21 @@ describe('the hold', () => {
     for (let i = 0; i < 2; i++) expect((await hangtime.respond({ ...request(null), url: '/poll?channels=a&wait=x' })).status).toBe(400);
   });
 
+  it('respond() settles with an answer even when the log fails and onError throws', async () => {
+    const base = memoryLog();
+    await base.append('a', 1);
+    const log: EventLog = { ...base, read: () => Promise.reject(new Error('connection reset')) };
+    const hangtime = createHangtime({
+      log,
+      onError: () => {
+        throw new Error('a broken error reporter');
+      },
+    });
+    const answer = await hangtime.respond({ method: 'GET', url: '/poll?channels=a&from=oldest', headers: { get: () => null } });
+    expect([answer.status, JSON.parse(answer.body).error.code]).toEqual([503, 'log_unavailable']);
+    expect(hangtime.stats().waiting).toBe(0);
+  });
+
   it('wait() returns parsed events and a cursor that continues exactly after them', async () => {
     const hangtime = createHangtime({ maxWaitMs: 2_000 });
     const start = await hangtime.wait({ channels: ['x'], waitMs: 0 });
