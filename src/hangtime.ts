@@ -3,7 +3,7 @@ import { DEFAULT_MAX_CHANNELS, assertChannel, parseChannels } from './channels.j
 import { corsHeaders, preflight, resolveCors, type CorsOptions } from './cors.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { HangtimeError, badRequest } from './errors.js';
-import { hold, type Batch, type Gap, type HoldOutcome } from './hold.js';
+import { holdInto, type Batch, type Gap, type HoldInput, type HoldOutcome, type HoldSink } from './hold.js';
 import {
   JSON_HEADERS,
   errorResponse,
@@ -227,8 +227,12 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
   // suspended frame per layer, a promise and closures per link) is what the garbage collector
   // walks on every collection (docs/benchmarks.md).
 
-  /** Start a poll's hold. Counts it in `waiting`: the caller calls `released()` once it settles. */
-  function poll(input: PollInput): Promise<HoldOutcome> {
+  /**
+   * Start a poll's hold; the outcome goes to `sink`. Throws (synchronously) only before the
+   * poll is counted in `waiting` (too many waiters, a bad cursor); from then on every outcome,
+   * errors included, reaches the sink, whose `held`/`failed` must count the poll out.
+   */
+  function pollInto(input: PollInput, sink: HoldSink): void {
     if (waiting >= maxWaiters) {
       throw new HangtimeError('too_many_waiters', 503, `This process already holds ${maxWaiters} polls`, {
         retryAfterSeconds: 1 + Math.floor(random() * 3),
@@ -239,12 +243,24 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
     const readBy = input.context.deadline === undefined ? undefined : input.context.deadline - margin / 2;
     const start = startPositions(input.channels, input.cursor, input.from, readBy);
     waiting++;
-    return start instanceof Promise ? start.then((positions) => holdAt(input, positions, margin, readBy)) : holdAt(input, start, margin, readBy);
+    if (!(start instanceof Promise)) return holdInto(holdInput(input, start, margin, readBy), sink);
+    start.then(
+      (positions) => holdInto(holdInput(input, positions, margin, readBy), sink),
+      (error: unknown) => sink.failed(error),
+    );
   }
 
-  function holdAt(input: PollInput, positions: ReadonlyMap<string, string>, margin: number, readBy: number | undefined): Promise<HoldOutcome> {
+  /** {@link pollInto} as a promise. Throws like it, synchronously. */
+  function poll(input: PollInput): Promise<HoldOutcome> {
+    let sink: HoldSink | undefined;
+    const outcome = new Promise<HoldOutcome>((resolve, reject) => (sink = { held: resolve, failed: reject }));
+    pollInto(input, sink!);
+    return outcome;
+  }
+
+  function holdInput(input: PollInput, positions: ReadonlyMap<string, string>, margin: number, readBy: number | undefined): HoldInput {
     const { context } = input;
-    return hold({
+    return {
       log,
       positions,
       budget: holdBudget({
@@ -262,7 +278,7 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
       logTimeoutMs,
       readBy,
       now,
-    });
+    };
   }
 
   /** The answer to a poll that was counted in `waiting` (one function per instance, not per
@@ -330,22 +346,35 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
     return parsed;
   }
 
-  function respondToPoll(request: HangtimeRequest, context: HandlerContext): PlainResponse | Promise<PlainResponse> {
+  function pollInputOf(request: HangtimeRequest, context: HandlerContext): PollInput {
     const { channels, cursor, from, waitMs, limit } = parsePollQuery(request.url);
     const clientWaitMs = waitMs ?? parseWait(preferWait(request.headers.get('prefer')));
-    const input: PollInput = { channels, cursor, from, clientWaitMs, limit, context, signal: request.signal ?? context.signal };
-
-    // Without authorize this settles with an answer and never rejects (see answerHeld).
-    if (options.authorize === undefined) return poll(input).then(answerHeld, failHeld);
-    return Promise.resolve(options.authorize(request, channels)).then((decision) => denial(decision) ?? poll(input).then(answerHeld, failHeld));
+    return { channels, cursor, from, clientWaitMs, limit, context, signal: request.signal ?? context.signal };
   }
 
-  function respond(request: HangtimeRequest, context: HandlerContext = NO_CONTEXT): Promise<PlainResponse> {
+  /** A poll with `authorize`: a promise chain (the decision may be async). */
+  function respondToPoll(request: HangtimeRequest, context: HandlerContext): Promise<PlainResponse> {
+    const input = pollInputOf(request, context);
+    return Promise.resolve(options.authorize!(request, input.channels)).then(
+      (decision) => denial(decision) ?? poll(input).then(answerHeld, failHeld),
+    );
+  }
+
+  /**
+   * Answer a request through `replier` (called once, possibly synchronously). The usual poll
+   * (no `authorize`, no CORS) goes from the log's wake-up to the replier without a promise of
+   * its own: with thousands of polls held, each promise, reaction and closure they keep is
+   * garbage-collector work (docs/benchmarks.md).
+   */
+  function respondInto(request: HangtimeRequest, context: HandlerContext, replier: Replier): void {
     let answer: PlainResponse | Promise<PlainResponse>;
     try {
       switch (request.method) {
         case 'GET':
-          answer = respondToPoll(request, context);
+          if (options.authorize === undefined && cors === undefined) {
+            return pollInto(pollInputOf(request, context), new PollSink(answers, replier));
+          }
+          answer = options.authorize === undefined ? poll(pollInputOf(request, context)).then(answerHeld, failHeld) : respondToPoll(request, context);
           break;
         case 'POST':
           answer =
@@ -362,17 +391,19 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
     } catch (error) {
       answer = answerError(error);
     }
-    if (cors === undefined) {
-      if (!(answer instanceof Promise)) return Promise.resolve(answer);
-      // A poll's answer without `authorize` never rejects: no link to catch (one per held poll).
-      return request.method === 'GET' && options.authorize === undefined ? answer : answer.then(undefined, answerError);
-    }
-    const origin = request.headers.get('origin');
+    const origin = cors === undefined ? null : request.headers.get('origin');
     const finish = (plain: PlainResponse) => {
-      Object.assign(plain.headers, corsHeaders(cors, origin));
-      return plain;
+      if (cors !== undefined) Object.assign(plain.headers, corsHeaders(cors, origin));
+      replier.reply(plain);
     };
-    return answer instanceof Promise ? answer.then(finish, (error: unknown) => finish(answerError(error))) : Promise.resolve(finish(answer));
+    if (answer instanceof Promise) answer.then(finish, (error: unknown) => finish(answerError(error)));
+    else finish(answer);
+  }
+
+  const answers: Answers = { held: answerHeld, failed: failHeld };
+
+  function respond(request: HangtimeRequest, context: HandlerContext = NO_CONTEXT): Promise<PlainResponse> {
+    return new Promise((resolve) => respondInto(request, context, { reply: resolve }));
   }
 
   function methodNotAllowed(): PlainResponse {
@@ -380,7 +411,7 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
     return errorResponse(405, 'method_not_allowed', `This endpoint serves ${allow}`, { headers: { allow } });
   }
 
-  return {
+  const instance: Hangtime = {
     log,
     respond,
     handler: async (request, context) => toResponse(await respond(request, context)),
@@ -421,6 +452,48 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
     },
     stats: () => ({ waiting }),
   };
+  // Not enumerable, not in the types: an internal door for this package's adapters.
+  Object.defineProperty(instance, RESPOND_INTO, { value: respondInto });
+  return instance;
+}
+
+/** The promise-free `respond` of a hangtime instance, when `target` is one. */
+export function respondIntoOf(target: object): ((request: HangtimeRequest, context: HandlerContext, replier: Replier) => void) | undefined {
+  const door = (target as { [RESPOND_INTO]?: unknown })[RESPOND_INTO];
+  return typeof door === 'function' ? (door as ReturnType<typeof respondIntoOf>) : undefined;
+}
+
+/** Receives the answer to a request: see {@link RESPOND_INTO}. */
+export interface Replier {
+  reply(answer: PlainResponse): void;
+}
+
+/**
+ * `hangtime[RESPOND_INTO](request, context, replier)`: `respond` without its promise, for the
+ * adapters of this package (hangtime/node). Not part of the public API.
+ */
+export const RESPOND_INTO = Symbol('hangtime.respondInto');
+
+/** Turns a hold's outcome into an answer (and counts the poll out of `waiting`). */
+interface Answers {
+  held(outcome: HoldOutcome): PlainResponse;
+  failed(error: unknown): PlainResponse;
+}
+
+/** One per poll on the promise-free path: the hold's sink, the replier's source. */
+class PollSink implements HoldSink {
+  constructor(
+    readonly answers: Answers,
+    readonly replier: Replier,
+  ) {}
+
+  held(outcome: HoldOutcome): void {
+    this.replier.reply(this.answers.held(outcome));
+  }
+
+  failed(error: unknown): void {
+    this.replier.reply(this.answers.failed(error));
+  }
 }
 
 /** Whether the cursor names exactly the poll's channels, in the same order (the usual case). */

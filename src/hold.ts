@@ -67,16 +67,34 @@ export const envelopeBytes = (channel: string, position: string): number => 33 +
  * re-poll after an answer, costs the log no read at all.
  */
 export function hold(input: HoldInput): Promise<HoldOutcome> {
-  if (input.budget.budgetMs === 0) {
+  return new Promise((resolve, reject) => holdInto(input, { held: resolve, failed: reject }));
+}
+
+/** Where a hold delivers its outcome: exactly one of the two is called, once. */
+export interface HoldSink {
+  held(outcome: HoldOutcome): void;
+  failed(error: unknown): void;
+}
+
+/** {@link hold} without a promise: the outcome goes to `sink`. Never throws. */
+export function holdInto(input: HoldInput, sink: HoldSink): void {
+  try {
+    if (input.budget.budgetMs > 0) return new Holder(input, sink).wait();
     // No budget: one read, whatever it finds.
     const startedAt = input.now();
-    return readAll(input).then((batch) => ({
-      batch,
-      reason: batch.gaps.length > 0 ? 'gap' : batch.events.length > 0 ? 'events' : input.signal?.aborted ? 'abort' : input.budget.limitedBy,
-      heldMs: input.now() - startedAt,
-    }));
+    readAll(input).then(
+      (batch) =>
+        sink.held({
+          batch,
+          reason: batch.gaps.length > 0 ? 'gap' : batch.events.length > 0 ? 'events' : input.signal?.aborted ? 'abort' : input.budget.limitedBy,
+          heldMs: input.now() - startedAt,
+        }),
+      (error: unknown) => sink.failed(error),
+    );
+  } catch (error) {
+    // Nothing above throws by design; if something does, the sink still hears of it.
+    sink.failed(logUnavailable(error));
   }
-  return new Promise((resolve, reject) => new Holder(input, resolve, reject).wait());
 }
 
 /**
@@ -88,8 +106,7 @@ export function hold(input: HoldInput): Promise<HoldOutcome> {
  */
 class Holder extends Trigger {
   readonly #input: HoldInput;
-  readonly #resolve: (outcome: HoldOutcome) => void;
-  readonly #reject: (error: unknown) => void;
+  readonly #sink: HoldSink;
   readonly #startedAt: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** The signal of the current `waitFor`: this holder for the first, a Trigger after a spurious wake. */
@@ -97,11 +114,10 @@ class Holder extends Trigger {
   #clientListener: (() => void) | Holder | undefined;
   #waiting = false;
 
-  constructor(input: HoldInput, resolve: (outcome: HoldOutcome) => void, reject: (error: unknown) => void) {
+  constructor(input: HoldInput, sink: HoldSink) {
     super();
     this.#input = input;
-    this.#resolve = resolve;
-    this.#reject = reject;
+    this.#sink = sink;
     this.#startedAt = input.now();
   }
 
@@ -123,7 +139,14 @@ class Holder extends Trigger {
     }
     const signal = this.#logSignal === undefined ? this : new Trigger();
     this.#logSignal = signal;
-    input.log.waitFor(targetsOf(input.positions), signal).then(
+    let waited: Promise<boolean>;
+    try {
+      waited = input.log.waitFor(targetsOf(input.positions), signal);
+    } catch (error) {
+      // A log whose waitFor throws instead of rejecting.
+      return this.#failed(logUnavailable(error));
+    }
+    waited.then(
       (woken) => this.#woken(woken && !signal.aborted),
       (error: unknown) => this.#failed(logUnavailable(error)),
     );
@@ -150,12 +173,12 @@ class Holder extends Trigger {
         // A spurious wake found nothing: wait for what is left of the budget.
         else this.wait();
       },
-      (error: unknown) => this.#reject(error),
+      (error: unknown) => this.#sink.failed(error),
     );
   }
 
   #failed(error: unknown): void {
-    if (this.#stopWaiting()) this.#reject(error);
+    if (this.#stopWaiting()) this.#sink.failed(error);
   }
 
   /** Release the timer and every listener; false when the wait had already ended. */
@@ -170,7 +193,7 @@ class Holder extends Trigger {
   }
 
   #finish(batch: Batch, reason: WakeReason): void {
-    this.#resolve({ batch, reason, heldMs: this.#input.now() - this.#startedAt });
+    this.#sink.held({ batch, reason, heldMs: this.#input.now() - this.#startedAt });
   }
 }
 

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import type { Hangtime } from '../../src/hangtime.js';
+import { respondIntoOf, type Hangtime, type Replier } from '../../src/hangtime.js';
 import { HangtimeError } from '../../src/errors.js';
 import { Trigger } from '../../src/signal.js';
 import { responseForError, type HangtimeRequest, type PlainResponse, type WebHandler } from '../../src/http.js';
@@ -40,13 +40,21 @@ export function toNodeListener(target: Pick<Hangtime, 'respond'> | WebHandler, o
     throw new TypeError('Expected a hangtime instance (createHangtime()) or a Web handler (request) => Response');
   }
 
+  // A hangtime instance answers through the request object itself, without a promise per
+  // poll (see respondInto in src/hangtime.ts); a wrapper with only `respond` goes through it.
+  const respondInto = isHangtime ? respondIntoOf(target) : undefined;
   return (req, res) => {
     const deadline = timeLimitMs === undefined ? undefined : Date.now() + timeLimitMs;
     if (isHangtime) {
       const request = new NodeRequest(req, res, maxBodyBytes);
-      (target as Pick<Hangtime, 'respond'>).respond(request, deadline === undefined ? NO_DEADLINE : { deadline }).then(
-        (answer) => send(res, answer),
-        (error: unknown) => send(res, responseForError(error)),
+      const context = deadline === undefined ? NO_DEADLINE : { deadline };
+      if (respondInto !== undefined) {
+        respondInto(request, context, request);
+        return;
+      }
+      (target as Pick<Hangtime, 'respond'>).respond(request, context).then(
+        (answer) => request.reply(answer),
+        (error: unknown) => request.reply(responseForError(error)),
       );
       return;
     }
@@ -111,25 +119,36 @@ const NO_DEADLINE = Object.freeze({});
  * The core's view of a `node:http` request: one object per poll (its own headers view and
  * disconnect signal), where closures and a Web `Request` would be several.
  */
-class NodeRequest implements HangtimeRequest {
+class NodeRequest extends Trigger implements HangtimeRequest, Replier {
   readonly method: string;
   readonly url: string;
-  /** Fires when the client goes away before the answer is written: it ends the hold at once.
-   * A Trigger, not an AbortController: this runs once per poll (see src/signal.ts). */
-  readonly signal = new Trigger();
   readonly #req: IncomingMessage;
+  readonly #res: ServerResponse;
   readonly #maxBodyBytes: number;
 
   constructor(req: IncomingMessage, res: ServerResponse, maxBodyBytes: number) {
+    super();
     this.method = req.method ?? 'GET';
     this.url = req.url ?? '/';
     this.#req = req;
+    this.#res = res;
     this.#maxBodyBytes = maxBodyBytes;
-    const signal = this.signal;
-    // `close` before the answer is finished means the client went away.
+    // `close` before the answer is finished means the client went away: fire, ending the hold.
     res.once('close', () => {
-      if (!res.writableFinished) signal.fire();
+      if (!res.writableFinished) this.fire();
     });
+  }
+
+  /** Fires when the client goes away before the answer is written: it ends the hold at once.
+   * The request is its own signal, a Trigger rather than an AbortController: this runs once
+   * per poll (see src/signal.ts). */
+  get signal(): Trigger {
+    return this;
+  }
+
+  /** Write the answer (the Replier side of respondInto). */
+  reply(answer: PlainResponse): void {
+    send(this.#res, answer);
   }
 
   get headers(): { get(name: string): string | null } {
@@ -147,8 +166,14 @@ class NodeRequest implements HangtimeRequest {
 
 function send(res: ServerResponse, answer: PlainResponse): void {
   if (res.destroyed) return;
-  res.writeHead(answer.status, answer.headers);
-  res.end(answer.body);
+  try {
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.body);
+  } catch {
+    // A header Node refuses (say, a control character from an authorize decision): the
+    // client sees a reset connection, and retries, rather than the process crashing.
+    res.destroy();
+  }
 }
 
 /** A header from `rawHeaders`: reading `req.headers` would build the whole headers object,

@@ -319,4 +319,14 @@ describe('CORS', () => {
     expect((await poll('channels=a&wait=0', { headers: { origin: 'https://app.example' } })).headers.get('access-control-allow-origin')).toBeNull();
     await expectError(await fetch(`${url}/poll`, { method: 'OPTIONS' }), 405, 'method_not_allowed');
   });
+
+  it('an answer Node cannot write (a bad header from authorize) resets that connection; the server goes on', async () => {
+    let bad = true;
+    const { poll } = await startServer({
+      authorize: () => (bad ? { status: 401, headers: { 'www-authenticate': 'Bearer\nbroken' } } : true),
+    });
+    await expect(poll('channels=a&wait=0')).rejects.toThrow();
+    bad = false;
+    expect((await poll('channels=a&wait=0')).status).toBe(200);
+  });
 });
