@@ -1,6 +1,6 @@
 import type { Budget, WakeReason } from './budget.js';
 import { HangtimeError, isHangtimeError } from './errors.js';
-import { utf8Length, type EventLog, type ReadResult, type StoredEvent, type WaitTarget } from './log.js';
+import { utf8Length, waitIntoOf, type EventLog, type ReadResult, type StoredEvent, type WaitSink, type WaitTarget } from './log.js';
 import { Trigger, takesListenerObjects, type SignalLike } from './signal.js';
 import { withTimeout } from './timeout.js';
 
@@ -104,7 +104,7 @@ export function holdInto(input: HoldInput, sink: HoldSink): void {
  * signal (a Trigger) the log's first `waitFor` listens to (ended by the timer or the client), and the listener
  * of the client's signal (`handleEvent`, as the DOM's EventTarget and `Trigger` call it).
  */
-class Holder extends Trigger {
+class Holder extends Trigger implements WaitSink {
   readonly #input: HoldInput;
   readonly #sink: HoldSink;
   readonly #startedAt: number;
@@ -139,17 +139,27 @@ class Holder extends Trigger {
     }
     const signal = this.#logSignal === undefined ? this : new Trigger();
     this.#logSignal = signal;
-    let waited: Promise<boolean>;
+    const { log } = input;
+    const targets = targetsOf(input.positions);
     try {
-      waited = input.log.waitFor(targetsOf(input.positions), signal);
+      // The logs of this package report to the holder itself (no promise per wait); any other
+      // log through its `waitFor` promise.
+      const waitInto = waitIntoOf(log);
+      if (waitInto !== undefined) return waitInto.call(log, targets, signal, this);
+      log.waitFor(targets, signal).then(
+        (woken) => this.woken(woken),
+        (error: unknown) => this.#failed(logUnavailable(error)),
+      );
     } catch (error) {
-      // A log whose waitFor throws instead of rejecting.
-      return this.#failed(logUnavailable(error));
+      // A log whose wait throws instead of rejecting.
+      this.#failed(logUnavailable(error));
     }
-    waited.then(
-      (woken) => this.#woken(woken && !signal.aborted),
-      (error: unknown) => this.#failed(logUnavailable(error)),
-    );
+  }
+
+  /** The log's answer to the current wait (the WaitSink side). */
+  woken(woken: boolean): void {
+    // `true` after the wait was ended (timer, client) is stale: the hold has moved on.
+    this.#woken(woken && this.#logSignal?.aborted === false);
   }
 
   /** The client left. */

@@ -131,3 +131,30 @@ export function utf8Length(text: string): number {
 
 /** Default largest event: comfortably under the smallest buffered-response cap (ALB, 1 MB). */
 export const DEFAULT_MAX_EVENT_BYTES = 256 * 1024;
+
+/** Where a wait reports (see {@link WAIT_INTO}). */
+export interface WaitSink {
+  /** `true`: events follow (or may: callers read to see); `false`: the signal aborted. */
+  woken(woken: boolean): void;
+}
+
+/**
+ * `log[WAIT_INTO](targets, signal, sink)`: `waitFor` without its promise, for the hold. The
+ * same contract, reported to `sink` exactly once, possibly synchronously. The logs of this
+ * package have it (a held poll then keeps no promise, reaction or closure for its wait); the
+ * hold falls back to `waitFor` for any other log. Not part of the public API.
+ */
+export const WAIT_INTO = Symbol('hangtime.waitInto');
+
+export type WaitInto = (targets: readonly WaitTarget[], signal: SignalLike, sink: WaitSink) => void;
+
+/** Give `log` its promise-free wait (not enumerable, not in its type). */
+export function defineWaitInto(log: EventLog, waitInto: WaitInto): void {
+  Object.defineProperty(log, WAIT_INTO, { value: waitInto });
+}
+
+/** The promise-free wait of `log`, when it has one. */
+export function waitIntoOf(log: EventLog): WaitInto | undefined {
+  const door = (log as { [WAIT_INTO]?: unknown })[WAIT_INTO];
+  return typeof door === 'function' ? (door as WaitInto) : undefined;
+}

@@ -2,11 +2,13 @@ import { assertChannel } from './channels.js';
 import {
   DEFAULT_MAX_EVENT_BYTES,
   START,
+  defineWaitInto,
   serializeEventData,
   type EventLog,
   type ReadOptions,
   type ReadResult,
   type StoredEvent,
+  type WaitSink,
   type WaitTarget,
 } from './log.js';
 import { assertKnownOptions, assertPositiveInteger, assertPositiveNumber } from './options.js';
@@ -66,7 +68,7 @@ class Waiter {
     readonly registry: Waiters,
     readonly targets: readonly WaitTarget[],
     readonly signal: SignalLike,
-    readonly resolve: (woken: boolean) => void,
+    readonly sink: WaitSink,
   ) {
     for (const { channel } of targets) {
       let set = registry.byChannel.get(channel);
@@ -93,7 +95,7 @@ class Waiter {
       if (set?.delete(this) && set.size === 0) byChannel.delete(channel);
     }
     this.registry.count--;
-    this.resolve(woken);
+    this.sink.woken(woken);
   }
 }
 
@@ -161,10 +163,34 @@ export function memoryLog(options: MemoryLogOptions = {}): MemoryLog {
     return seq;
   }
 
+  // Channels appended to in this tick whose waiters are not woken yet. Waking is deferred to a
+  // microtask so that appends made together (a loop, a Promise.all) reach a woken poll as one
+  // batch instead of one answer each. Nothing is missed meanwhile: a waiter that registers
+  // after the append sees the event itself and is woken at once.
+  const toWake = new Set<string>();
+
   function wake(channel: string): void {
-    const set = waiters.byChannel.get(channel);
-    if (set === undefined) return;
-    for (const waiter of set) waiter.settle(true);
+    if (!waiters.byChannel.has(channel)) return;
+    if (toWake.size === 0) queueMicrotask(wakeNow);
+    toWake.add(channel);
+  }
+
+  function wakeNow(): void {
+    const channelsToWake = [...toWake];
+    toWake.clear();
+    for (const channel of channelsToWake) {
+      const set = waiters.byChannel.get(channel);
+      if (set !== undefined) for (const waiter of set) waiter.settle(true);
+    }
+  }
+
+  function waitInto(targets: readonly WaitTarget[], signal: SignalLike, sink: WaitSink): void {
+    if (signal.aborted || closed) return sink.woken(false);
+    for (const { channel, after } of targets) {
+      const located = locate(channels.get(channel), after);
+      if (typeof located !== 'number' || located < (channels.get(channel)?.lastSeq ?? 0)) return sink.woken(true);
+    }
+    new Waiter(waiters, targets, signal, sink);
   }
 
   const log: MemoryLog = {
@@ -212,14 +238,7 @@ export function memoryLog(options: MemoryLogOptions = {}): MemoryLog {
     },
 
     waitFor(targets: readonly WaitTarget[], signal: SignalLike) {
-      if (signal.aborted || closed) return Promise.resolve(false);
-      for (const { channel, after } of targets) {
-        const located = locate(channels.get(channel), after);
-        if (typeof located !== 'number' || located < (channels.get(channel)?.lastSeq ?? 0)) {
-          return Promise.resolve(true);
-        }
-      }
-      return new Promise<boolean>((resolve) => new Waiter(waiters, targets, signal, resolve));
+      return new Promise<boolean>((resolve) => waitInto(targets, signal, { woken: resolve }));
     },
 
     isPosition(value) {
@@ -238,5 +257,6 @@ export function memoryLog(options: MemoryLogOptions = {}): MemoryLog {
       for (const set of [...waiters.byChannel.values()]) for (const waiter of [...set]) waiter.settle(false);
     },
   };
+  defineWaitInto(log, waitInto);
   return log;
 }

@@ -1,5 +1,5 @@
 import { assertChannel } from '../channels.js';
-import { START, serializeEventData, utf8Length, type EventLog, type ReadResult, type StoredEvent } from '../log.js';
+import { START, defineWaitInto, serializeEventData, utf8Length, type EventLog, type ReadResult, type StoredEvent } from '../log.js';
 import { randomId } from '../random.js';
 import { withTimeout } from '../timeout.js';
 import { redisKeys } from './keys.js';
@@ -207,6 +207,8 @@ export function redisLog(options: RedisLogOptions): RedisLog {
       return closing;
     },
   };
+  // The hold's promise-free wait. Channels come validated from the hold: no check per poll.
+  defineWaitInto(log, (targets, signal, sink) => watcher.waitInto(targets, signal, sink));
   return log;
 }
 

@@ -1,4 +1,4 @@
-import { START, type WaitTarget } from '../log.js';
+import { START, type WaitSink, type WaitTarget } from '../log.js';
 import { takesListenerObjects, type SignalLike } from '../signal.js';
 import { channelOfWake, redisKeys } from './keys.js';
 import { compareIds, decodePosition } from './position.js';
@@ -76,7 +76,7 @@ class RedisWaiter {
   constructor(
     readonly watcher: Watcher,
     readonly signal: SignalLike,
-    readonly resolve: (woken: boolean) => void,
+    readonly sink: WaitSink,
   ) {
     this.#listener = takesListenerObjects(signal) ? this : () => this.settle(false);
     signal.addEventListener('abort', this.#listener as () => void, { once: true });
@@ -92,7 +92,7 @@ class RedisWaiter {
     this.#done = true;
     this.signal.removeEventListener('abort', this.#listener as () => void);
     this.watcher.release(this);
-    this.resolve(woken);
+    this.sink.woken(woken);
   }
 }
 
@@ -133,20 +133,23 @@ export class Watcher {
 
   /** The waitFor of the log: see `EventLog.waitFor`. */
   wait(targets: readonly WaitTarget[], signal: SignalLike): Promise<boolean> {
-    if (this.#closed || signal.aborted) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => this.waitInto(targets, signal, { woken: resolve }));
+  }
+
+  /** `wait` without its promise: see `WAIT_INTO` in src/log.ts. */
+  waitInto(targets: readonly WaitTarget[], signal: SignalLike, sink: WaitSink): void {
+    if (this.#closed || signal.aborted) return sink.woken(false);
     for (const { channel, after } of targets) {
       const watch = this.#watches.get(channel);
-      if (watch?.live !== undefined && watch.state !== undefined && follows(watch.state, after)) return Promise.resolve(true);
+      if (watch?.live !== undefined && watch.state !== undefined && follows(watch.state, after)) return sink.woken(true);
     }
-    return new Promise<boolean>((resolve) => {
-      this.#waiterCount++;
-      const waiter = new RedisWaiter(this, signal, resolve);
-      for (const { channel, after } of targets) {
-        const watch = this.#acquire(channel);
-        waiter.watches.push(watch);
-        watch.waiters.set(waiter, after);
-      }
-    });
+    this.#waiterCount++;
+    const waiter = new RedisWaiter(this, signal, sink);
+    for (const { channel, after } of targets) {
+      const watch = this.#acquire(channel);
+      waiter.watches.push(watch);
+      watch.waiters.set(waiter, after);
+    }
   }
 
   /** A waiter settled: drop it from its watches (see RedisWaiter). */

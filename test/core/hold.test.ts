@@ -142,6 +142,16 @@ describe('the hold', () => {
     expect(hangtime.stats().waiting).toBe(0);
   });
 
+  it('appends made in the same tick reach a held poll as one batch', async () => {
+    const hangtime = createHangtime({ maxWaitMs: 20_000 });
+    const { cursor } = await hangtime.wait({ channels: ['a', 'b'], waitMs: 0 });
+    const pending = hangtime.wait<number>({ channels: ['a', 'b'], cursor });
+    await until(() => (hangtime.log as ReturnType<typeof memoryLog>).stats().waiters === 1);
+    await Promise.all([hangtime.log.append('a', 1), hangtime.log.append('b', 2), hangtime.log.append('a', 3)]);
+    const result = await pending;
+    expect(result.events.map((e) => [e.channel, e.data])).toEqual([['a', 1], ['a', 3], ['b', 2]]);
+  });
+
   it('wait() returns parsed events and a cursor that continues exactly after them', async () => {
     const hangtime = createHangtime({ maxWaitMs: 2_000 });
     const start = await hangtime.wait({ channels: ['x'], waitMs: 0 });
