@@ -108,7 +108,7 @@ class Holder extends Trigger implements WaitSink {
   readonly #input: HoldInput;
   readonly #sink: HoldSink;
   readonly #startedAt: number;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: ReturnType<typeof setTimeout> | Slot | undefined;
   /** The signal of the current `waitFor`: this holder for the first, a Trigger after a spurious wake. */
   #logSignal: Holder | Trigger | undefined;
   #clientListener: (() => void) | Holder | undefined;
@@ -131,7 +131,7 @@ class Holder extends Trigger implements WaitSink {
     this.#waiting = true;
     // The timer and the client's abort end the wait themselves, not only through the log: a
     // log that fails to honour an abort cannot hold the poll past its budget.
-    this.#timer = setTimeout(onHoldTimer, timerMs(remainingMs), this);
+    this.#timer = startTimer(this, remainingMs);
     if (client !== undefined) {
       // A Trigger or an AbortSignal calls `handleEvent` on a listener object: no closure per hold.
       this.#clientListener = takesListenerObjects(client) ? this : () => this.handleEvent();
@@ -195,7 +195,7 @@ class Holder extends Trigger implements WaitSink {
   #stopWaiting(): boolean {
     if (!this.#waiting) return false;
     this.#waiting = false;
-    clearTimeout(this.#timer);
+    stopTimer(this, this.#timer);
     if (this.#clientListener !== undefined) this.#input.signal?.removeEventListener('abort', this.#clientListener as () => void);
     this.#clientListener = undefined;
     this.#logSignal?.fire();
@@ -205,10 +205,6 @@ class Holder extends Trigger implements WaitSink {
   #finish(batch: Batch, reason: WakeReason): void {
     this.#sink.held({ batch, reason, heldMs: this.#input.now() - this.#startedAt });
   }
-}
-
-function onHoldTimer(holder: Holder): void {
-  holder.timedOut();
 }
 
 /** The answer of a poll that found nothing: one batch per positions map, so the polls that
@@ -224,12 +220,57 @@ function emptyBatch(positions: ReadonlyMap<string, string>): Batch {
 }
 
 /**
- * Node keeps one timer list per distinct duration: jittered holds would each open their own
- * (a priority-queue insert and removal per poll, measurable with thousands of holds). Holds
- * longer than a second end on a 50 ms grid instead, never later than their budget.
+ * Hold timers. Holds of a second or less get a timer each. Longer ones (the usual hold) end on
+ * a 50 ms grid, never later than their budget, and share one Node timer per grid slot: a slot
+ * is a set of holders, so a held poll costs a set entry instead of a Timeout object, and the
+ * poll that ends early (woken, or its client left) a set deletion instead of a timer-list
+ * removal. A slot left empty stops its timer, so nothing keeps the process alive.
  */
-function timerMs(remainingMs: number): number {
-  return remainingMs > 1_000 ? Math.floor(remainingMs / 50) * 50 : remainingMs;
+interface Slot {
+  readonly at: number;
+  readonly holders: Set<Holder>;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+const SLOT_MS = 50;
+const slots = new Map<number, Slot>();
+
+function startTimer(holder: Holder, remainingMs: number): ReturnType<typeof setTimeout> | Slot {
+  if (remainingMs <= 1_000) return setTimeout(onHoldTimer, remainingMs, holder);
+  const now = Date.now();
+  const at = Math.floor((now + remainingMs) / SLOT_MS) * SLOT_MS;
+  let slot = slots.get(at);
+  if (slot === undefined) {
+    slot = { at, holders: new Set(), timer: undefined };
+    slot.timer = setTimeout(onSlotTimer, at - now, slot);
+    slots.set(at, slot);
+  }
+  slot.holders.add(holder);
+  return slot;
+}
+
+function stopTimer(holder: Holder, timer: ReturnType<typeof setTimeout> | Slot | undefined): void {
+  if (timer === undefined) return;
+  if (!isSlot(timer)) return clearTimeout(timer);
+  timer.holders.delete(holder);
+  if (timer.holders.size === 0 && slots.get(timer.at) === timer) {
+    clearTimeout(timer.timer);
+    slots.delete(timer.at);
+  }
+}
+
+function isSlot(timer: ReturnType<typeof setTimeout> | Slot): timer is Slot {
+  return typeof timer === 'object' && timer !== null && 'holders' in timer;
+}
+
+function onHoldTimer(holder: Holder): void {
+  holder.timedOut();
+}
+
+function onSlotTimer(slot: Slot): void {
+  slots.delete(slot.at);
+  // timedOut() removes each holder from the set (stopTimer): iterate a copy.
+  for (const holder of [...slot.holders]) holder.timedOut();
 }
 
 /** What each set of positions waits on, built once per positions map (shared by the polls

@@ -152,6 +152,35 @@ describe('the hold', () => {
     expect(result.events.map((e) => [e.channel, e.data])).toEqual([['a', 1], ['a', 3], ['b', 2]]);
   });
 
+  it('holds that end early leave no timer behind (nothing keeps the process alive)', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const hangtime = createHangtime({ maxWaitMs: 60_000 });
+    const before = timers();
+    const controller = new AbortController();
+    // Budgets from 2 s to 40 s: many grid slots, several holds per slot.
+    const holds = Array.from({ length: 200 }, (_, i) => hangtime.wait({ channels: ['a'], waitMs: 2_000 + i * 190, signal: controller.signal }));
+    await until(() => hangtime.stats().waiting === 200);
+    expect(timers()).toBeGreaterThan(before);
+    controller.abort();
+    expect(new Set((await Promise.all(holds)).map((r) => r.reason))).toEqual(new Set(['abort']));
+    expect(timers()).toBe(before);
+  });
+
+  it('holds over a second end on time, each on its own budget', async () => {
+    const hangtime = createHangtime({ maxWaitMs: 60_000, random: () => 0 });
+    const started = Date.now();
+    const results = await Promise.all([1_200, 1_500, 1_550].map(async (waitMs) => {
+      const result = await hangtime.wait({ channels: ['a'], waitMs });
+      return { waitMs, result, elapsed: Date.now() - started };
+    }));
+    for (const { waitMs, result, elapsed } of results) {
+      expect(result.reason).toBe('timeout');
+      // Never later than the budget (the 50 ms grid rounds down); generous on a loaded machine.
+      expect(elapsed).toBeGreaterThanOrEqual(waitMs - 60);
+      expect(elapsed).toBeLessThan(waitMs + 1_500);
+    }
+  });
+
   it('wait() returns parsed events and a cursor that continues exactly after them', async () => {
     const hangtime = createHangtime({ maxWaitMs: 2_000 });
     const start = await hangtime.wait({ channels: ['x'], waitMs: 0 });
