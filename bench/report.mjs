@@ -10,6 +10,20 @@ import { fileURLToPath } from 'node:url';
 import { fanoutChart } from './lib/chart.mjs';
 import { SATURATED } from './lib/fanout.mjs';
 import { errorsText, kib, mib, num, ratio, table, textTable } from './lib/format.mjs';
+
+/** What changed the figures, and by how much: written by hand when a change moves them. */
+const HISTORY = [
+  '## What moved the figures',
+  '',
+  'The first complete run (this report at commit `7bca81c`, 2026-11-28 04:31 UTC, on a machine busy with other work) measured hangtime + Redis at N = 5,000 at **2.58×** the floor’s server CPU per delivered event and **2.13×** its memory per held poll. A server-side profile put a quarter to a half of the CPU in the garbage collector: each held poll kept over 4 KB of promises, closures and suspended frames, walked on every scavenge. What changed since, each measured with the fan-out at N = 5,000 (`npm run bench -- --systems floor,memory,redis --n 5000 --scenarios fanout`):',
+  '',
+  '- The hold waits first and reads only when the log says events follow: the poll a client sends right after an answer costs the log no read (docs/server.md, “How a poll is held”).',
+  '- One `Holder` object per held poll instead of a chain of closures and promises; the logs’ waiters are objects that listen to the signal themselves (`handleEvent`); hangtime/node answers through the request object, and the logs report a wait to the hold directly, so no promise stands between an append and the socket. In process, without HTTP (`node --expose-gc bench/core.mjs`, N = 5,000, the build of `7bca81c` against this one in the same session): CPU per poll from 20.2 + 9.4 µs (hold + deliver) to 4.3 + 3.1 µs, heap kept per held poll from 4,346 to 775 bytes.',
+  '- Parsed poll URLs and decoded cursors are cached (after a fan-out every client re-polls with the same URL); holds over a second share one Node timer per 50 ms slot.',
+  '',
+  'Two full runs on this machine after these changes (`npm run bench -- --full`, quiet apart from the bench) put hangtime + Redis at 1.25–1.33× the floor’s server CPU per delivered event, 0.98–1.39× its memory per held poll (RSS-based, the noisiest figure: the floor’s own moved between 15 and 18 KiB per held poll from run to run) and 0.99–1.21× its fan-out completion, at N = 5,000 and 10,000. The tables below are from the run named at the top.',
+  '',
+];
 import { evaluateTargets } from './lib/targets.mjs';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
@@ -166,6 +180,7 @@ export function renderMarkdown(results, source = 'bench/results/latest.json') {
     md.push('');
   }
 
+  md.push(...HISTORY);
   md.push('## Fan-out');
   md.push('');
   md.push(`N polls held on one channel, verified held by the system itself before each publish (see “held by” below); one event published; every subscriber's publish → complete-response latency; fan-out completion = when the last one has it; then all re-poll with the new cursor. ${results.fanout[0]?.rounds ?? '?'} measured rounds per N after warm-up rounds (at least 5,000 deliveries, so JIT compilation is done). Load client processes: ${ns.map((n) => `${results.fanout.find((f) => f.n === n)?.clients ?? '?'} at N = ${num(n, 0)}`).join(', ')}.`);

@@ -13,7 +13,8 @@ import {
 } from './log.js';
 import { assertKnownOptions, assertPositiveInteger, assertPositiveNumber } from './options.js';
 import { randomId } from './random.js';
-import { takesListenerObjects, type SignalLike } from './signal.js';
+import type { SignalLike } from './signal.js';
+import { LogWaiter } from './waiter.js';
 
 export interface MemoryLogOptions {
   /** Events kept per channel; older ones are dropped first. Default `1000`. */
@@ -55,47 +56,30 @@ interface Waiters {
   count: number;
 }
 
-/**
- * One `waitFor` in progress, registered on every target channel and removed from all of them
- * on the first wake or on abort. An object rather than closures: thousands of them are held at
- * once, and it listens to the signal itself (`handleEvent`) when the signal allows.
- */
-class Waiter {
-  #done = false;
-  readonly #listener: Waiter | (() => void);
-
+/** A wait on the memory log: registered on every target channel until it settles. */
+class Waiter extends LogWaiter {
   constructor(
     readonly registry: Waiters,
     readonly targets: readonly WaitTarget[],
-    readonly signal: SignalLike,
-    readonly sink: WaitSink,
+    signal: SignalLike,
+    sink: WaitSink,
   ) {
+    super(signal, sink);
     for (const { channel } of targets) {
       let set = registry.byChannel.get(channel);
       if (set === undefined) registry.byChannel.set(channel, (set = new Set()));
       set.add(this);
     }
     registry.count++;
-    this.#listener = takesListenerObjects(signal) ? this : () => this.settle(false);
-    signal.addEventListener('abort', this.#listener as () => void, { once: true });
   }
 
-  /** The signal aborted. */
-  handleEvent(): void {
-    this.settle(false);
-  }
-
-  settle(woken: boolean): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.signal.removeEventListener('abort', this.#listener as () => void);
+  protected release(): void {
     const { byChannel } = this.registry;
     for (const { channel } of this.targets) {
       const set = byChannel.get(channel);
       if (set?.delete(this) && set.size === 0) byChannel.delete(channel);
     }
     this.registry.count--;
-    this.sink.woken(woken);
   }
 }
 

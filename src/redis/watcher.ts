@@ -1,5 +1,6 @@
 import { START, type WaitSink, type WaitTarget } from '../log.js';
-import { takesListenerObjects, type SignalLike } from '../signal.js';
+import type { SignalLike } from '../signal.js';
+import { LogWaiter } from '../waiter.js';
 import { channelOfWake, redisKeys } from './keys.js';
 import { compareIds, decodePosition } from './position.js';
 import type { Subscriber } from './subscriber.js';
@@ -64,35 +65,20 @@ interface Watch {
 
 type Waiter = RedisWaiter;
 
-/**
- * One `wait` in progress. An object rather than closures (thousands are held at once); it
- * listens to the signal itself (`handleEvent`) when the signal allows.
- */
-class RedisWaiter {
+/** A wait on the Redis log: an entry in the waiters of each watched channel until it settles. */
+class RedisWaiter extends LogWaiter {
   readonly watches: Watch[] = [];
-  #done = false;
-  readonly #listener: RedisWaiter | (() => void);
 
   constructor(
     readonly watcher: Watcher,
-    readonly signal: SignalLike,
-    readonly sink: WaitSink,
+    signal: SignalLike,
+    sink: WaitSink,
   ) {
-    this.#listener = takesListenerObjects(signal) ? this : () => this.settle(false);
-    signal.addEventListener('abort', this.#listener as () => void, { once: true });
+    super(signal, sink);
   }
 
-  /** The signal aborted. */
-  handleEvent(): void {
-    this.settle(false);
-  }
-
-  settle(woken: boolean): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.signal.removeEventListener('abort', this.#listener as () => void);
+  protected release(): void {
     this.watcher.release(this);
-    this.sink.woken(woken);
   }
 }
 
