@@ -1,6 +1,6 @@
 import { holdBudget, type WakeReason } from './budget.js';
 import { DEFAULT_MAX_CHANNELS, assertChannel, parseChannels } from './channels.js';
-import { corsHeaders, preflight, resolveCors, type CorsOptions } from './cors.js';
+import { corsHeaders, preflight, resolveCors, type CorsOptions, type ResolvedCors } from './cors.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { HangtimeError, badRequest } from './errors.js';
 import { holdInto, type Batch, type Gap, type HoldInput, type HoldOutcome, type HoldSink } from './hold.js';
@@ -222,10 +222,12 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
     signal: SignalLike | undefined;
   }
 
-  // poll, respondToPoll and respond are promise chains, not async functions, on purpose, and
-  // as few links as possible: with thousands of holds, what each held poll keeps alive (a
-  // suspended frame per layer, a promise and closures per link) is what the garbage collector
-  // walks on every collection (docs/benchmarks.md).
+  // The usual poll is no promise chain at all: respondInto → pollInto → holdInto, and the
+  // outcome travels back through sink objects (PollSink, the Holder, the adapter's Replier).
+  // With thousands of holds, what each held poll keeps alive (a suspended frame per async
+  // layer, a promise and closures per link) is what the garbage collector walks on every
+  // collection (docs/benchmarks.md). Promises remain where they cost little: authorize,
+  // publish, wait(), and respond() for adapters that want one.
 
   /**
    * Start a poll's hold; the outcome goes to `sink`. Throws (synchronously) only before the
@@ -367,14 +369,13 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
    * garbage-collector work (docs/benchmarks.md).
    */
   function respondInto(request: HangtimeRequest, context: HandlerContext, replier: Replier): void {
+    const out = cors === undefined ? replier : corsReplier(cors, request.headers.get('origin'), replier);
     let answer: PlainResponse | Promise<PlainResponse>;
     try {
       switch (request.method) {
         case 'GET':
-          if (options.authorize === undefined && cors === undefined) {
-            return pollInto(pollInputOf(request, context), new PollSink(answers, replier));
-          }
-          answer = options.authorize === undefined ? poll(pollInputOf(request, context)).then(answerHeld, failHeld) : respondToPoll(request, context);
+          if (options.authorize === undefined) return pollInto(pollInputOf(request, context), new PollSink(answers, out));
+          answer = respondToPoll(request, context);
           break;
         case 'POST':
           answer =
@@ -391,13 +392,8 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
     } catch (error) {
       answer = answerError(error);
     }
-    const origin = cors === undefined ? null : request.headers.get('origin');
-    const finish = (plain: PlainResponse) => {
-      if (cors !== undefined) Object.assign(plain.headers, corsHeaders(cors, origin));
-      replier.reply(plain);
-    };
-    if (answer instanceof Promise) answer.then(finish, (error: unknown) => finish(answerError(error)));
-    else finish(answer);
+    if (answer instanceof Promise) answer.then((plain) => out.reply(plain), (error: unknown) => out.reply(answerError(error)));
+    else out.reply(answer);
   }
 
   const answers: Answers = { held: answerHeld, failed: failHeld };
@@ -494,6 +490,16 @@ class PollSink implements HoldSink {
   failed(error: unknown): void {
     this.replier.reply(this.answers.failed(error));
   }
+}
+
+/** A replier that adds the CORS headers for `origin` first. */
+function corsReplier(cors: ResolvedCors, origin: string | null, replier: Replier): Replier {
+  return {
+    reply(plain) {
+      Object.assign(plain.headers, corsHeaders(cors, origin));
+      replier.reply(plain);
+    },
+  };
 }
 
 /** Whether the cursor names exactly the poll's channels, in the same order (the usual case). */

@@ -56,6 +56,12 @@ export interface HoldOutcome {
 /** Bytes an event takes in the answer beyond its data: `{"channel":"…","position":"…","data":…},`. */
 export const envelopeBytes = (channel: string, position: string): number => 33 + channel.length + position.length;
 
+/** Where a hold delivers its outcome: exactly one of the two is called, once. */
+export interface HoldSink {
+  held(outcome: HoldOutcome): void;
+  failed(error: unknown): void;
+}
+
 /**
  * The hold: wait until the log says events follow the positions (at once when they already
  * do), then read them; or answer empty when the budget runs out or the client leaves.
@@ -65,18 +71,9 @@ export const envelopeBytes = (channel: string, position: string): number => 33 +
  * append that lands at any moment around the call wakes the waiter instead of being missed.
  * Waiting first (rather than reading first) means a poll with nothing to read, the usual
  * re-poll after an answer, costs the log no read at all.
+ *
+ * The outcome goes to `sink` rather than to a promise (see `respondInto` in hangtime.ts). Never throws.
  */
-export function hold(input: HoldInput): Promise<HoldOutcome> {
-  return new Promise((resolve, reject) => holdInto(input, { held: resolve, failed: reject }));
-}
-
-/** Where a hold delivers its outcome: exactly one of the two is called, once. */
-export interface HoldSink {
-  held(outcome: HoldOutcome): void;
-  failed(error: unknown): void;
-}
-
-/** {@link hold} without a promise: the outcome goes to `sink`. Never throws. */
 export function holdInto(input: HoldInput, sink: HoldSink): void {
   try {
     if (input.budget.budgetMs > 0) return new Holder(input, sink).wait();
@@ -100,9 +97,10 @@ export function holdInto(input: HoldInput, sink: HoldSink): void {
 /**
  * One hold in progress, as one object rather than a chain of closures and promises: with
  * thousands of polls held, what each keeps alive is what the garbage collector walks, and
- * that was most of a fan-out's server CPU (docs/benchmarks.md). The holder is also the
- * signal (a Trigger) the log's first `waitFor` listens to (ended by the timer or the client), and the listener
- * of the client's signal (`handleEvent`, as the DOM's EventTarget and `Trigger` call it).
+ * that was most of a fan-out's server CPU (docs/benchmarks.md). The holder is also the signal
+ * (a Trigger) of the log's first wait, fired when the timer or the client ends it; the sink of
+ * that wait (`woken`); and the listener of the client's signal (`handleEvent`, which the DOM's
+ * EventTarget and `Trigger` call on listener objects).
  */
 class Holder extends Trigger implements WaitSink {
   readonly #input: HoldInput;

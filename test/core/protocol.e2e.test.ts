@@ -312,6 +312,15 @@ describe('CORS', () => {
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
     const other = await poll('channels=a&wait=0', { headers: { origin: 'https://evil.example' } });
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    // A held poll woken by an event, and an error, carry them too (the page must read both).
+    const { hangtime, poll: pollHeld } = await startServer({ cors: { origin: ['https://app.example'] }, maxWaitMs: 20_000 });
+    const held = pollHeld('channels=a', { headers: { origin: 'https://app.example' } });
+    await until(() => hangtime.stats().waiting === 1);
+    await hangtime.log.append('a', 'hello');
+    const woken = await held;
+    expect([woken.status, woken.headers.get('access-control-allow-origin')]).toEqual([200, 'https://app.example']);
+    const bad = await pollHeld('channels=a&bogus=1', { headers: { origin: 'https://app.example' } });
+    expect([bad.status, bad.headers.get('access-control-allow-origin')]).toEqual([400, 'https://app.example']);
   });
 
   it('sends no CORS headers and 405s OPTIONS when not configured', async () => {
