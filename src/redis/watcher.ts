@@ -2,7 +2,7 @@ import { START, type WaitSink, type WaitTarget } from '../log.js';
 import type { SignalLike } from '../signal.js';
 import { LogWaiter } from '../waiter.js';
 import { channelOfWake, redisKeys } from './keys.js';
-import { compareIds, decodePosition } from './position.js';
+import { compareIds, encodePosition } from './position.js';
 import type { Subscriber } from './subscriber.js';
 
 /**
@@ -86,8 +86,19 @@ class RedisWaiter extends LogWaiter {
 export function follows(state: ChannelState, after: string): boolean {
   if (!state.exists) return after !== START;
   if (after === START) return state.last !== '0-0';
-  const position = decodePosition(after);
-  return position === undefined || position.generation !== state.generation || position.id !== state.last;
+  // Positions have one spelling each (see position.ts): a reader is at the head exactly when
+  // its position is the head's, as a string. No decoding per waiter: one wake message tests
+  // every waiter of its channel.
+  return after !== headOf(state);
+}
+
+/** The position of a channel's newest entry, encoded once per state (states are immutable). */
+const heads = new WeakMap<ChannelState, string>();
+
+function headOf(state: Extract<ChannelState, { exists: true }>): string {
+  let head = heads.get(state);
+  if (head === undefined) heads.set(state, (head = encodePosition(state.generation, state.last)));
+  return head;
 }
 
 /**
