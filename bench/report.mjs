@@ -19,9 +19,9 @@ const HISTORY = [
   '',
   '- The hold waits first and reads only when the log says events follow: the poll a client sends right after an answer costs the log no read (docs/server.md, “How a poll is held”).',
   '- One `Holder` object per held poll instead of a chain of closures and promises; the logs’ waiters are objects that listen to the signal themselves (`handleEvent`); hangtime/node answers through the request object, and the logs report a wait to the hold directly, so no promise stands between an append and the socket. In process, without HTTP (`node --expose-gc bench/core.mjs`, N = 5,000, the build of `7bca81c` against this one in the same session): CPU per poll from 20.2 + 9.4 µs (hold + deliver) to 4.3 + 3.1 µs, heap kept per held poll from 4,346 to 775 bytes.',
-  '- Parsed poll URLs and decoded cursors are cached (after a fan-out every client re-polls with the same URL); holds over a second share one Node timer per 50 ms slot.',
+  '- Parsed poll URLs and decoded cursors are cached (after a fan-out every client re-polls with the same URL); holds over a second share one Node timer per 50 ms slot; the Redis watcher tells a waiter at the head by comparing position strings (one spelling per position), so a wake message tests every waiter of its channel without decoding any.',
   '',
-  'Two full runs on this machine after these changes (`npm run bench -- --full`, quiet apart from the bench) put hangtime + Redis at 1.25–1.33× the floor’s server CPU per delivered event, 0.98–1.39× its memory per held poll (RSS-based, the noisiest figure: the floor’s own moved between 15 and 18 KiB per held poll from run to run) and 0.99–1.21× its fan-out completion, at N = 5,000 and 10,000. The tables below are from the run named at the top.',
+  'Two full runs (`npm run bench -- --full`) on intermediate versions of these changes measured hangtime + Redis at 1.25–1.33× the floor’s server CPU per delivered event, 0.98–1.39× its memory per held poll (RSS-based, the noisiest figure: the floor’s own moved between 15 and 19 KiB per held poll from run to run) and 0.99–1.21× its fan-out completion, at N = 5,000 and 10,000. The tables below are from the run named at the top, on the final version.',
   '',
 ];
 import { evaluateTargets } from './lib/targets.mjs';
