@@ -1,3 +1,4 @@
+import { denialFor } from './authorize.js';
 import { holdBudget, type WakeReason } from './budget.js';
 import { DEFAULT_MAX_CHANNELS, assertChannel, parseChannels } from './channels.js';
 import { corsHeaders, preflight, resolveCors, type CorsOptions, type ResolvedCors } from './cors.js';
@@ -163,6 +164,15 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   const onError = options.onError ?? (() => {});
+  const report = (error: unknown): void => {
+    try {
+      onError(error);
+    } catch {
+      // An onError that throws must not turn an answer into a crash.
+    }
+  };
+  const denyPoll = denialFor('authorize', report);
+  const denyPublish = denialFor('authorizePublish', report);
   let waiting = 0;
 
   // Decoded cursors, by their text. After a fan-out every client re-polls with the cursor it
@@ -297,13 +307,7 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
   /** The answer to an error: 5xx go to `onError` (which may not throw its way out). */
   const answerError = (error: unknown): PlainResponse => {
     const answer = responseForError(error);
-    if (answer.status >= 500) {
-      try {
-        onError(error);
-      } catch {
-        // An onError that throws must not turn an answer into a crash.
-      }
-    }
+    if (answer.status >= 500) report(error);
     return answer;
   };
   const failHeld = (error: unknown): PlainResponse => {
@@ -358,7 +362,7 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
   function respondToPoll(request: HangtimeRequest, context: HandlerContext): Promise<PlainResponse> {
     const input = pollInputOf(request, context);
     return Promise.resolve(options.authorize!(request, input.channels)).then(
-      (decision) => denial(decision) ?? poll(input).then(answerHeld, failHeld),
+      (decision) => denyPoll(decision) ?? poll(input).then(answerHeld, failHeld),
     );
   }
 
@@ -381,7 +385,7 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
           answer =
             options.authorizePublish === undefined
               ? methodNotAllowed()
-              : publish(request, { log, authorize: options.authorizePublish, denial });
+              : publish(request, { log, authorize: options.authorizePublish, denial: denyPublish });
           break;
         case 'OPTIONS':
           answer = cors === undefined ? methodNotAllowed() : preflight(cors, request.headers.get('origin'), request);
@@ -561,15 +565,6 @@ function bodyOf(batch: Batch, cursor: string): string {
   body += `],"cursor":"${cursor}","more":${batch.more}}`;
   bodies.set(batch, body);
   return body;
-}
-
-function denial(decision: AuthDecision): PlainResponse | undefined {
-  if (decision === true) return undefined;
-  if (decision === false) return errorResponse(403, 'forbidden', 'Not allowed');
-  const status = decision.status === 401 ? 401 : 403;
-  return errorResponse(status, status === 401 ? 'unauthorized' : 'forbidden', decision.message ?? (status === 401 ? 'Credentials required' : 'Not allowed'), {
-    headers: { ...decision.headers },
-  });
 }
 
 function single(query: Map<string, string[]>, name: string): string | undefined {
