@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { respondIntoOf, type Hangtime, type Replier } from '../../src/hangtime.js';
-import { HangtimeError } from '../../src/errors.js';
+import { HangtimeError, isHangtimeError } from '../../src/errors.js';
 import { Trigger } from '../../src/signal.js';
 import { responseForError, type HangtimeRequest, type PlainResponse, type WebHandler } from '../../src/http.js';
 
@@ -62,8 +62,9 @@ export function toNodeListener(target: Pick<Hangtime, 'respond'> | WebHandler, o
     res.once('close', () => {
       if (!res.writableFinished) controller.abort();
     });
-    serveWeb(target as WebHandler, req, res, controller.signal, deadline).catch((error: unknown) => {
-      onError(error);
+    serveWeb(target as WebHandler, req, res, controller.signal, deadline, maxBodyBytes).catch((error: unknown) => {
+      // A request refused for what it is (a body over the limit) is no error of the server's.
+      if (!isHangtimeError(error) || error.status >= 500) onError(error);
       if (!res.headersSent) send(res, responseForError(error));
       else res.destroy(error as Error);
     });
@@ -160,7 +161,7 @@ class NodeRequest extends Trigger implements HangtimeRequest, Replier {
   }
 
   text(): Promise<string> {
-    return readBody(this.#req, this.#maxBodyBytes);
+    return readBody(this.#req, this.#maxBodyBytes).then((body) => body.toString('utf8'));
   }
 }
 
@@ -190,22 +191,52 @@ function headerValue(req: IncomingMessage, name: string): string | null {
   return value;
 }
 
-function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<string> {
+/** How long a refused body may go on arriving (and be discarded) after its 413, in ms. */
+const LINGER_MS = 2_000;
+
+/**
+ * Read a request body, up to `maxBodyBytes`. Over the limit (declared by `Content-Length` or
+ * found while reading a chunked body) it rejects with a 413 at once, and the rest of the body is
+ * read and discarded rather than the connection destroyed: destroying it first left the client
+ * without an answer, and closing a socket with unread data resets it (TCP RST), which can drop
+ * the 413 still in flight. Discarding stops `LINGER_MS` after the refusal (nginx's "lingering
+ * close", for a client that keeps sending or never ends its body); a body that ends in time
+ * leaves the connection reusable.
+ */
+function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    const refuse = () => {
+      reject(new HangtimeError('payload_too_large', 413, `Request bodies are at most ${maxBodyBytes} bytes`));
+      discardRest(req);
+    };
+    if (Number(headerValue(req, 'content-length') ?? 0) > maxBodyBytes) return refuse();
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > maxBodyBytes) {
-        reject(new HangtimeError('payload_too_large', 413, `Request bodies are at most ${maxBodyBytes} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= maxBodyBytes) return void chunks.push(chunk);
+      req.off('data', onData);
+      chunks.length = 0;
+      refuse();
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    // A client that leaves mid-body: nobody will read the answer, but the poll must settle.
+    const cutOff = () => reject(new HangtimeError('bad_request', 400, 'The request body was cut off'));
+    req.on('error', cutOff);
+    req.on('close', () => {
+      if (!req.complete) cutOff();
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
   });
+}
+
+function discardRest(req: IncomingMessage): void {
+  if (req.complete) return;
+  const timer = setTimeout(() => req.destroy(), LINGER_MS);
+  timer.unref();
+  const stop = () => clearTimeout(timer);
+  req.once('end', stop).once('close', stop);
+  req.resume();
 }
 
 async function serveWeb(
@@ -214,19 +245,16 @@ async function serveWeb(
   res: ServerResponse,
   signal: AbortSignal,
   deadline: number | undefined,
+  maxBodyBytes: number,
 ): Promise<void> {
   const headers = new Headers();
   for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
   const method = req.method ?? 'GET';
   const hasBody = method !== 'GET' && method !== 'HEAD';
-  const request = new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
-    method,
-    headers,
-    signal,
-    body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : null,
-    // Required by undici for a streamed request body.
-    ...(hasBody ? { duplex: 'half' } : {}),
-  } as RequestInit);
+  // Read whole, within maxBodyBytes, as every serverless platform hands a function its body: a
+  // body over the limit is a 413 before the handler runs.
+  const body = hasBody ? new Uint8Array(await readBody(req, maxBodyBytes)) : null;
+  const request = new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, { method, headers, signal, body });
   const response = await handler(request, { deadline, signal });
   const outHeaders: Record<string, string | string[]> = {};
   response.headers.forEach((value, key) => {
