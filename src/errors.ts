@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'too_many_waiters'
   | 'log_unavailable'
+  | 'shutting_down'
   | 'internal';
 
 /**

@@ -4,7 +4,7 @@ import { DEFAULT_MAX_CHANNELS, assertChannel, parseChannels } from './channels.j
 import { corsHeaders, preflight, resolveCors, type CorsOptions, type ResolvedCors } from './cors.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { HangtimeError, badRequest } from './errors.js';
-import { holdInto, type Batch, type Gap, type HoldInput, type HoldOutcome, type HoldSink } from './hold.js';
+import { holdInto, type Batch, type Gap, type HoldInput, type HoldOutcome } from './hold.js';
 import {
   JSON_HEADERS,
   errorResponse,
@@ -25,6 +25,7 @@ import {
   assertPositiveNumber,
 } from './options.js';
 import { publish } from './publish.js';
+import { HeldPoll, Shutdown, isShuttingDown } from './shutdown.js';
 import type { SignalLike } from './signal.js';
 import { withTimeout } from './timeout.js';
 
@@ -114,6 +115,14 @@ export interface Hangtime {
   wait<T = unknown>(options: WaitOptions): Promise<WaitResult<T>>;
   /** Polls held right now. */
   stats(): { readonly waiting: number };
+  /**
+   * Shut down gracefully: every held poll gets its normal empty answer and cursor at once
+   * (`Server-Timing` desc `shutdown`), polls and publishes that arrive from now on get 503
+   * `shutting_down` with `Retry-After`, and the log is closed if hangtime created it (a log
+   * passed in is the caller's to close). Resolves when every held poll has its answer.
+   * Idempotent. `serve().close()` of hangtime/node calls it.
+   */
+  close(): Promise<void>;
 }
 
 const OPTION_NAMES = [
@@ -174,6 +183,9 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
   const denyPoll = denialFor('authorize', report);
   const denyPublish = denialFor('authorizePublish', report);
   let waiting = 0;
+  // A jittered Retry-After, as for too_many_waiters: the refused clients do not all come back together.
+  const shutdown = new Shutdown(() => 1 + Math.floor(random() * 3));
+  let closed: Promise<void> | undefined;
 
   // Decoded cursors, by their text. After a fan-out every client re-polls with the cursor it
   // just got, the same one: decoded once, not N times. Entries are never mutated; the cache is
@@ -244,7 +256,8 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
    * poll is counted in `waiting` (too many waiters, a bad cursor); from then on every outcome,
    * errors included, reaches the sink, whose `held`/`failed` must count the poll out.
    */
-  function pollInto(input: PollInput, sink: HoldSink): void {
+  function pollInto(input: PollInput, sink: HeldPoll): void {
+    shutdown.assertOpen();
     if (waiting >= maxWaiters) {
       throw new HangtimeError('too_many_waiters', 503, `This process already holds ${maxWaiters} polls`, {
         retryAfterSeconds: 1 + Math.floor(random() * 3),
@@ -255,22 +268,30 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
     const readBy = input.context.deadline === undefined ? undefined : input.context.deadline - margin / 2;
     const start = startPositions(input.channels, input.cursor, input.from, readBy);
     waiting++;
-    if (!(start instanceof Promise)) return holdInto(holdInput(input, start, margin, readBy), sink);
+    // From here the poll ends with its client's signal or the shutdown: `sink` is the hold's signal.
+    shutdown.track(sink, input.signal);
+    if (!(start instanceof Promise)) return holdInto(holdInput(input, start, margin, readBy, sink), sink);
     start.then(
-      (positions) => holdInto(holdInput(input, positions, margin, readBy), sink),
+      (positions) => holdInto(holdInput(input, positions, margin, readBy, sink), sink),
       (error: unknown) => sink.failed(error),
     );
   }
 
   /** {@link pollInto} as a promise. Throws like it, synchronously. */
   function poll(input: PollInput): Promise<HoldOutcome> {
-    let sink: HoldSink | undefined;
-    const outcome = new Promise<HoldOutcome>((resolve, reject) => (sink = { held: resolve, failed: reject }));
+    let sink: PromisedPoll | undefined;
+    const outcome = new Promise<HoldOutcome>((resolve, reject) => (sink = new PromisedPoll(resolve, reject)));
     pollInto(input, sink!);
     return outcome;
   }
 
-  function holdInput(input: PollInput, positions: ReadonlyMap<string, string>, margin: number, readBy: number | undefined): HoldInput {
+  function holdInput(
+    input: PollInput,
+    positions: ReadonlyMap<string, string>,
+    margin: number,
+    readBy: number | undefined,
+    signal: SignalLike,
+  ): HoldInput {
     const { context } = input;
     return {
       log,
@@ -284,7 +305,7 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
         minHoldMs,
         random: random(),
       }),
-      signal: input.signal,
+      signal,
       limit: input.limit,
       maxBytes: Math.min(maxResponseBytes, context.maxResponseBytes ?? Infinity) - ANSWER_OVERHEAD_BYTES,
       logTimeoutMs,
@@ -307,7 +328,7 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
   /** The answer to an error: 5xx go to `onError` (which may not throw its way out). */
   const answerError = (error: unknown): PlainResponse => {
     const answer = responseForError(error);
-    if (answer.status >= 500) report(error);
+    if (answer.status >= 500 && !isShuttingDown(error)) report(error);
     return answer;
   };
   const failHeld = (error: unknown): PlainResponse => {
@@ -361,6 +382,8 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
   /** A poll with `authorize`: a promise chain (the decision may be async). */
   function respondToPoll(request: HangtimeRequest, context: HandlerContext): Promise<PlainResponse> {
     const input = pollInputOf(request, context);
+    // Not worth asking the hook during shutdown (pollInto checks again, after it).
+    shutdown.assertOpen();
     return Promise.resolve(options.authorize!(request, input.channels)).then(
       (decision) => denyPoll(decision) ?? poll(input).then(answerHeld, failHeld),
     );
@@ -385,7 +408,7 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
           answer =
             options.authorizePublish === undefined
               ? methodNotAllowed()
-              : publish(request, { log, authorize: options.authorizePublish, denial: denyPublish });
+              : publish(request, { log, authorize: options.authorizePublish, denial: denyPublish, assertOpen: () => shutdown.assertOpen() });
           break;
         case 'OPTIONS':
           answer = cors === undefined ? methodNotAllowed() : preflight(cors, request.headers.get('origin'), request);
@@ -451,6 +474,10 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
       };
     },
     stats: () => ({ waiting }),
+    close() {
+      closed ??= shutdown.close().then(() => (options.log === undefined ? log.close() : undefined));
+      return closed;
+    },
   };
   // Not enumerable, not in the types: an internal door for this package's adapters.
   Object.defineProperty(instance, RESPOND_INTO, { value: respondInto });
@@ -480,19 +507,39 @@ interface Answers {
   failed(error: unknown): PlainResponse;
 }
 
-/** One per poll on the promise-free path: the hold's sink, the replier's source. */
-class PollSink implements HoldSink {
+/** One per poll on the promise-free path: the hold's sink and signal, the replier's source. */
+class PollSink extends HeldPoll {
   constructor(
     readonly answers: Answers,
     readonly replier: Replier,
-  ) {}
+  ) {
+    super();
+  }
 
-  held(outcome: HoldOutcome): void {
+  protected deliver(outcome: HoldOutcome): void {
     this.replier.reply(this.answers.held(outcome));
   }
 
-  failed(error: unknown): void {
+  protected deliverError(error: unknown): void {
     this.replier.reply(this.answers.failed(error));
+  }
+}
+
+/** A held poll whose outcome settles a promise (`wait()`, and polls after an async `authorize`). */
+class PromisedPoll extends HeldPoll {
+  constructor(
+    readonly resolve: (outcome: HoldOutcome) => void,
+    readonly reject: (error: unknown) => void,
+  ) {
+    super();
+  }
+
+  protected deliver(outcome: HoldOutcome): void {
+    this.resolve(outcome);
+  }
+
+  protected deliverError(error: unknown): void {
+    this.reject(error);
   }
 }
 

@@ -22,10 +22,13 @@ interface PublishDeps {
   readonly log: EventLog;
   readonly authorize: (request: HangtimeRequest, channel: string) => AuthDecision | Promise<AuthDecision>;
   readonly denial: (decision: AuthDecision) => PlainResponse | undefined;
+  /** Throws the 503 `shutting_down` once the server is shutting down. */
+  readonly assertOpen: () => void;
 }
 
 /** `POST {"channel","data"}`: the optional publish route (docs/protocol.md, "Publishing"). */
-export async function publish(request: HangtimeRequest, { log, authorize, denial }: PublishDeps): Promise<PlainResponse> {
+export async function publish(request: HangtimeRequest, { log, authorize, denial, assertOpen }: PublishDeps): Promise<PlainResponse> {
+  assertOpen();
   const type = request.headers.get('content-type') ?? '';
   if (!/^application\/json\s*(;|$)/i.test(type)) {
     throw new HangtimeError('unsupported_media_type', 415, 'Publish with `Content-Type: application/json`');
@@ -59,6 +62,8 @@ export async function publish(request: HangtimeRequest, { log, authorize, denial
 
   const denied = denial(await authorize(request, channel));
   if (denied !== undefined) return denied;
+  // Checked again after the awaits above: an event is accepted only while the log is sure to be open.
+  assertOpen();
   let position: string;
   try {
     position = await log.append(channel, data);
