@@ -299,7 +299,8 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
       budget: holdBudget({
         now: now(),
         maxWaitMs,
-        clientWaitMs: input.clientWaitMs,
+        // The adapter's cap (context.maxWaitMs) is one more cap of the same kind as the client's.
+        clientWaitMs: context.maxWaitMs === undefined ? input.clientWaitMs : Math.min(input.clientWaitMs ?? Infinity, context.maxWaitMs),
         deadline: context.deadline,
         safetyMarginMs: margin,
         minHoldMs,
