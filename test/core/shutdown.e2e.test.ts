@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { serve } from '../../adapters/node/index.js';
 import { createHangtime, isHangtimeError, memoryLog, type EventLog } from '../../src/index.js';
+import { decodeCursor } from '../../src/cursor.js';
 import { redisLog } from '../../src/redis/index.js';
 import { REDIS_URL, adminClient, deletePrefix, describeRedis, testPrefix } from '../support/redis.js';
 import { startServer, until, type PollBody } from './support.js';
@@ -120,6 +121,50 @@ describe('shutdown with the memory log', () => {
     // The poll that was reading gets its event: shutdown never drops one.
     const body = (await (await reading).json()) as PollBody;
     expect(body.events.map((e) => e.data)).toEqual(['in flight']);
+  });
+});
+
+describe('shutdown around the steps before a hold', () => {
+  it('a new reader whose head() is still pending gets its answer with the cursor head() gives, not a cut', async () => {
+    const base = memoryLog();
+    await base.append('chat', 'before');
+    let releaseHead: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (releaseHead = resolve));
+    const slow: EventLog = { ...base, head: async (channel) => (await gate, base.head(channel)) };
+    const { hangtime, poll } = await startServer({ log: slow, maxWaitMs: 60_000 });
+    const pending = poll('channels=chat');
+    await until(() => hangtime.stats().waiting === 1);
+    const closing = hangtime.close();
+    releaseHead();
+    await closing;
+    const response = await pending;
+    expect([response.status, response.headers.get('server-timing')?.includes('desc="shutdown"')]).toEqual([200, true]);
+    const body = (await response.json()) as PollBody;
+    expect(body.events).toEqual([]);
+    // From now on: the event before is behind the cursor, the next one after it.
+    await base.append('chat', 'after');
+    const position = decodeCursor(body.cursor, (p) => base.isPosition(p)).get('chat')!;
+    const next = await base.read('chat', position, { limit: 10, maxBytes: 1_000_000 });
+    expect(next.kind === 'events' && next.events.map((e) => JSON.parse(e.json))).toEqual(['after']);
+  });
+
+  it('a poll whose authorize decides after close() began gets 503 `shutting_down`, and the hook runs no more', async () => {
+    let decide: (decision: boolean) => void = () => {};
+    let calls = 0;
+    const { hangtime, poll } = await startServer({
+      maxWaitMs: 60_000,
+      authorize: () => {
+        calls++;
+        return new Promise<boolean>((resolve) => (decide = resolve));
+      },
+    });
+    const pending = poll('channels=chat');
+    await until(() => calls === 1);
+    await hangtime.close();
+    decide(true);
+    await expectShuttingDown(await pending);
+    await expectShuttingDown(await poll('channels=chat'));
+    expect(calls).toBe(1);
   });
 });
 
