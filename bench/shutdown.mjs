@@ -37,9 +37,11 @@ if (process.argv[2] === '--server') {
   process.once('SIGTERM', async () => {
     clearInterval(report);
     const started = performance.now();
+    const cpu = process.cpuUsage();
     await server.close();
+    const { user, system } = process.cpuUsage(cpu);
     await eventLog?.close(); // the caller's log: the caller closes it
-    process.send({ closedMs: performance.now() - started });
+    process.send({ closedMs: performance.now() - started, cpuMs: (user + system) / 1000 });
     process.disconnect();
   });
   process.send({ url: server.url });
@@ -91,14 +93,14 @@ if (process.argv[2] === '--server') {
   child.kill('SIGTERM');
   const answers = await Promise.all(held);
   const { code, at: exitAt } = await exited;
-  const { closedMs } = messages.find((m) => m.closedMs !== undefined) ?? {};
+  const { closedMs, cpuMs } = messages.find((m) => m.closedMs !== undefined) ?? {};
   const load = (await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const clean = answers.filter((a) => a.status === 200 && JSON.parse(a.body).cursor === cursor && /desc="shutdown"/.test(a.timing ?? '')).length;
   const last = Math.max(...answers.map((a) => a.at));
   console.log(`shutdown, ${LOG} log, ${N} held polls (load average ${load}):`);
   console.log(`  answered cleanly (200, own cursor, desc "shutdown"): ${clean} of ${N}; others: ${JSON.stringify(answers.filter((a) => a.status !== 200).slice(0, 3))}`);
   console.log(`  SIGTERM → last answer received: ${(last - signalled).toFixed(0)} ms (for scale: one event to the same polls, just before: ${fanOutMs.toFixed(0)} ms)`);
-  console.log(`  serve().close() resolved after: ${closedMs?.toFixed(0)} ms (in the server)`);
+  console.log(`  serve().close() resolved after: ${closedMs?.toFixed(0)} ms (in the server), using ${cpuMs?.toFixed(0)} ms of its CPU`);
   console.log(`  SIGTERM → process exited by itself: ${(exitAt - signalled).toFixed(0)} ms (exit code ${code})`);
   agent.destroy();
   if (LOG === 'redis') {
