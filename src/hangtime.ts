@@ -25,7 +25,7 @@ import {
   assertPositiveNumber,
 } from './options.js';
 import { publish } from './publish.js';
-import { HeldPoll, Shutdown, isShuttingDown } from './shutdown.js';
+import { HeldPoll, PromisedPoll, Shutdown, isShuttingDown } from './shutdown.js';
 import type { SignalLike } from './signal.js';
 import { withTimeout } from './timeout.js';
 
@@ -240,7 +240,8 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
     clientWaitMs: number | undefined;
     limit: number;
     context: HandlerContext;
-    /** The client's disconnect: the request's signal, else the context's. */
+    /** The client's disconnect: the request's signal, else the context's; once the poll is
+     * counted, its {@link HeldPoll} (which also ends it at shutdown). */
     signal: SignalLike | undefined;
   }
 
@@ -268,11 +269,13 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
     const readBy = input.context.deadline === undefined ? undefined : input.context.deadline - margin / 2;
     const start = startPositions(input.channels, input.cursor, input.from, readBy);
     waiting++;
-    // From here the poll ends with its client's signal or the shutdown: `sink` is the hold's signal.
+    // From here the poll ends with its client's signal or the shutdown: the hold listens to the
+    // sink, which listens to the client.
     shutdown.track(sink, input.signal);
-    if (!(start instanceof Promise)) return holdInto(holdInput(input, start, margin, readBy, sink), sink);
+    input.signal = sink;
+    if (!(start instanceof Promise)) return holdInto(holdInput(input, start, margin, readBy), sink);
     start.then(
-      (positions) => holdInto(holdInput(input, positions, margin, readBy, sink), sink),
+      (positions) => holdInto(holdInput(input, positions, margin, readBy), sink),
       (error: unknown) => sink.failed(error),
     );
   }
@@ -285,13 +288,7 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
     return outcome;
   }
 
-  function holdInput(
-    input: PollInput,
-    positions: ReadonlyMap<string, string>,
-    margin: number,
-    readBy: number | undefined,
-    signal: SignalLike,
-  ): HoldInput {
+  function holdInput(input: PollInput, positions: ReadonlyMap<string, string>, margin: number, readBy: number | undefined): HoldInput {
     const { context } = input;
     return {
       log,
@@ -306,7 +303,7 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
         minHoldMs,
         random: random(),
       }),
-      signal,
+      signal: input.signal,
       limit: input.limit,
       maxBytes: Math.min(maxResponseBytes, context.maxResponseBytes ?? Infinity) - ANSWER_OVERHEAD_BYTES,
       logTimeoutMs,
@@ -523,24 +520,6 @@ class PollSink extends HeldPoll {
 
   protected deliverError(error: unknown): void {
     this.replier.reply(this.answers.failed(error));
-  }
-}
-
-/** A held poll whose outcome settles a promise (`wait()`, and polls after an async `authorize`). */
-class PromisedPoll extends HeldPoll {
-  constructor(
-    readonly resolve: (outcome: HoldOutcome) => void,
-    readonly reject: (error: unknown) => void,
-  ) {
-    super();
-  }
-
-  protected deliver(outcome: HoldOutcome): void {
-    this.resolve(outcome);
-  }
-
-  protected deliverError(error: unknown): void {
-    this.reject(error);
   }
 }
 

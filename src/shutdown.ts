@@ -127,3 +127,21 @@ export abstract class HeldPoll extends Trigger implements HoldSink {
     this.#shutdown = undefined;
   }
 }
+
+/** A held poll whose outcome settles a promise (`wait()`, and polls after an async `authorize`). */
+export class PromisedPoll extends HeldPoll {
+  constructor(
+    readonly resolve: (outcome: HoldOutcome) => void,
+    readonly reject: (error: unknown) => void,
+  ) {
+    super();
+  }
+
+  protected deliver(outcome: HoldOutcome): void {
+    this.resolve(outcome);
+  }
+
+  protected deliverError(error: unknown): void {
+    this.reject(error);
+  }
+}
