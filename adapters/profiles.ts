@@ -265,17 +265,17 @@ export function adapterTarget(target: Hangtime | WebHandler): AdapterTarget {
 }
 
 /**
- * The context for one request: the platform deadline (lowered to the hold cap `maxWaitMs` when
- * set), the body budget and the margin.
+ * The context for one request: the platform deadline, the hold cap `maxWaitMs` when set (a cap
+ * like the client's `wait`, not folded into the deadline: a hold it ends is reported as a
+ * `timeout`, and `deadline` keeps meaning the platform's limit), the body budget and the margin.
  * @param arrivedAt when the request arrived (epoch ms)
  * @param platformDeadline when the platform stops answering for us (epoch ms), if known
  */
 export function requestContext(limits: Limits, arrivedAt: number, platformDeadline: number | undefined): HandlerContext {
-  let deadline = platformDeadline;
-  if (limits.maxWaitMs !== undefined) {
-    deadline = Math.min(deadline ?? Infinity, arrivedAt + limits.maxWaitMs + limits.safetyMarginMs);
-  }
-  return { deadline, maxResponseBytes: limits.bodyBytes, safetyMarginMs: limits.safetyMarginMs };
+  // What is left of the cap counted from the arrival ("ends holds this long after the request
+  // arrived"), should the context be built later than the request came.
+  const maxWaitMs = limits.maxWaitMs === undefined ? undefined : Math.max(0, arrivedAt + limits.maxWaitMs - Date.now());
+  return { deadline: platformDeadline, maxWaitMs, maxResponseBytes: limits.bodyBytes, safetyMarginMs: limits.safetyMarginMs };
 }
 
 function fromEnvironment(key: keyof typeof ENVIRONMENT): number | undefined {

@@ -44,6 +44,8 @@ try {
 }
 console.log(`hangtime demo: http://localhost:${demo.port}  (open it in two tabs; Ctrl-C stops)`);
 
+// SIGTERM (a process manager, a container stop) or Ctrl-C: held polls get their normal answer
+// with their cursor, so the page re-polls from where it was once the server is back.
 let stopping = false;
 async function stop() {
   if (stopping) return;

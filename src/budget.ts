@@ -1,5 +1,5 @@
-/** Why a hold ended (sent as `Server-Timing: hold;desc=…`). */
-export type WakeReason = 'events' | 'timeout' | 'deadline' | 'abort' | 'gap';
+/** Why a hold ended (sent as `Server-Timing: hold;desc=…`); `shutdown`: `hangtime.close()` ended it. */
+export type WakeReason = 'events' | 'timeout' | 'deadline' | 'abort' | 'gap' | 'shutdown';
 
 export interface BudgetInput {
   /** Now, in epoch milliseconds. */

@@ -11,10 +11,12 @@ export type ErrorCode =
   | 'forbidden'
   | 'not_found'
   | 'method_not_allowed'
+  | 'bad_event'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'too_many_waiters'
   | 'log_unavailable'
+  | 'shutting_down'
   | 'internal';
 
 /**

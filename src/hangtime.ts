@@ -1,9 +1,10 @@
+import { denialFor } from './authorize.js';
 import { holdBudget, type WakeReason } from './budget.js';
 import { DEFAULT_MAX_CHANNELS, assertChannel, parseChannels } from './channels.js';
 import { corsHeaders, preflight, resolveCors, type CorsOptions, type ResolvedCors } from './cors.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { HangtimeError, badRequest } from './errors.js';
-import { holdInto, type Batch, type Gap, type HoldInput, type HoldOutcome, type HoldSink } from './hold.js';
+import { holdInto, type Batch, type Gap, type HoldInput, type HoldOutcome } from './hold.js';
 import {
   JSON_HEADERS,
   errorResponse,
@@ -25,6 +26,7 @@ import {
   assertStartFrom,
 } from './options.js';
 import { publish } from './publish.js';
+import { HeldPoll, PromisedPoll, Shutdown, isShuttingDown } from './shutdown.js';
 import type { SignalLike } from './signal.js';
 import { withTimeout } from './timeout.js';
 
@@ -114,6 +116,14 @@ export interface Hangtime {
   wait<T = unknown>(options: WaitOptions): Promise<WaitResult<T>>;
   /** Polls held right now. */
   stats(): { readonly waiting: number };
+  /**
+   * Shut down gracefully: every held poll gets its normal empty answer and cursor at once
+   * (`Server-Timing` desc `shutdown`), polls and publishes that arrive from now on get 503
+   * `shutting_down` with `Retry-After`, and the log is closed if hangtime created it (a log
+   * passed in is the caller's to close). Resolves when every held poll has its answer.
+   * Idempotent. `serve().close()` of hangtime/node calls it.
+   */
+  close(): Promise<void>;
 }
 
 const OPTION_NAMES = [
@@ -164,7 +174,19 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   const onError = options.onError ?? (() => {});
+  const report = (error: unknown): void => {
+    try {
+      onError(error);
+    } catch {
+      // An onError that throws must not turn an answer into a crash.
+    }
+  };
+  const denyPoll = denialFor('authorize', report);
+  const denyPublish = denialFor('authorizePublish', report);
   let waiting = 0;
+  // A jittered Retry-After, as for too_many_waiters: the refused clients do not all come back together.
+  const shutdown = new Shutdown(() => 1 + Math.floor(random() * 3));
+  let closed: Promise<void> | undefined;
 
   // Decoded cursors, by their text. After a fan-out every client re-polls with the cursor it
   // just got, the same one: decoded once, not N times. Entries are never mutated; the cache is
@@ -217,7 +239,8 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
     clientWaitMs: number | undefined;
     limit: number;
     context: HandlerContext;
-    /** The client's disconnect: the request's signal, else the context's. */
+    /** The client's disconnect: the request's signal, else the context's; once the poll is
+     * counted, its {@link HeldPoll} (which also ends it at shutdown). */
     signal: SignalLike | undefined;
   }
 
@@ -233,7 +256,8 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
    * poll is counted in `waiting` (too many waiters, a bad cursor); from then on every outcome,
    * errors included, reaches the sink, whose `held`/`failed` must count the poll out.
    */
-  function pollInto(input: PollInput, sink: HoldSink): void {
+  function pollInto(input: PollInput, sink: HeldPoll): void {
+    shutdown.assertOpen();
     if (waiting >= maxWaiters) {
       throw new HangtimeError('too_many_waiters', 503, `This process already holds ${maxWaiters} polls`, {
         retryAfterSeconds: 1 + Math.floor(random() * 3),
@@ -244,6 +268,10 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
     const readBy = input.context.deadline === undefined ? undefined : input.context.deadline - margin / 2;
     const start = startPositions(input.channels, input.cursor, input.from, readBy);
     waiting++;
+    // From here the poll ends with its client's signal or the shutdown: the hold listens to the
+    // sink, which listens to the client.
+    shutdown.track(sink, input.signal);
+    input.signal = sink;
     if (!(start instanceof Promise)) return holdInto(holdInput(input, start, margin, readBy), sink);
     start.then(
       (positions) => holdInto(holdInput(input, positions, margin, readBy), sink),
@@ -253,8 +281,8 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
 
   /** {@link pollInto} as a promise. Throws like it, synchronously. */
   function poll(input: PollInput): Promise<HoldOutcome> {
-    let sink: HoldSink | undefined;
-    const outcome = new Promise<HoldOutcome>((resolve, reject) => (sink = { held: resolve, failed: reject }));
+    let sink: PromisedPoll | undefined;
+    const outcome = new Promise<HoldOutcome>((resolve, reject) => (sink = new PromisedPoll(resolve, reject)));
     pollInto(input, sink!);
     return outcome;
   }
@@ -267,7 +295,8 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
       budget: holdBudget({
         now: now(),
         maxWaitMs,
-        clientWaitMs: input.clientWaitMs,
+        // The adapter's cap (context.maxWaitMs) is one more cap of the same kind as the client's.
+        clientWaitMs: context.maxWaitMs === undefined ? input.clientWaitMs : Math.min(input.clientWaitMs ?? Infinity, context.maxWaitMs),
         deadline: context.deadline,
         safetyMarginMs: margin,
         minHoldMs,
@@ -296,13 +325,7 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
   /** The answer to an error: 5xx go to `onError` (which may not throw its way out). */
   const answerError = (error: unknown): PlainResponse => {
     const answer = responseForError(error);
-    if (answer.status >= 500) {
-      try {
-        onError(error);
-      } catch {
-        // An onError that throws must not turn an answer into a crash.
-      }
-    }
+    if (answer.status >= 500 && !isShuttingDown(error)) report(error);
     return answer;
   };
   const failHeld = (error: unknown): PlainResponse => {
@@ -356,8 +379,10 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
   /** A poll with `authorize`: a promise chain (the decision may be async). */
   function respondToPoll(request: HangtimeRequest, context: HandlerContext): Promise<PlainResponse> {
     const input = pollInputOf(request, context);
+    // Not worth asking the hook during shutdown (pollInto checks again, after it).
+    shutdown.assertOpen();
     return Promise.resolve(options.authorize!(request, input.channels)).then(
-      (decision) => denial(decision) ?? poll(input).then(answerHeld, failHeld),
+      (decision) => denyPoll(decision) ?? poll(input).then(answerHeld, failHeld),
     );
   }
 
@@ -380,7 +405,7 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
           answer =
             options.authorizePublish === undefined
               ? methodNotAllowed()
-              : publish(request, { log, authorize: options.authorizePublish, denial });
+              : publish(request, { log, authorize: options.authorizePublish, denial: denyPublish, assertOpen: () => shutdown.assertOpen() });
           break;
         case 'OPTIONS':
           answer = cors === undefined ? methodNotAllowed() : preflight(cors, request.headers.get('origin'), request);
@@ -446,6 +471,10 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
       };
     },
     stats: () => ({ waiting }),
+    close() {
+      closed ??= shutdown.close().then(() => (options.log === undefined ? log.close() : undefined));
+      return closed;
+    },
   };
   // Not enumerable, not in the types: an internal door for this package's adapters.
   Object.defineProperty(instance, RESPOND_INTO, { value: respondInto });
@@ -475,18 +504,20 @@ interface Answers {
   failed(error: unknown): PlainResponse;
 }
 
-/** One per poll on the promise-free path: the hold's sink, the replier's source. */
-class PollSink implements HoldSink {
+/** One per poll on the promise-free path: the hold's sink and signal, the replier's source. */
+class PollSink extends HeldPoll {
   constructor(
     readonly answers: Answers,
     readonly replier: Replier,
-  ) {}
+  ) {
+    super();
+  }
 
-  held(outcome: HoldOutcome): void {
+  protected deliver(outcome: HoldOutcome): void {
     this.replier.reply(this.answers.held(outcome));
   }
 
-  failed(error: unknown): void {
+  protected deliverError(error: unknown): void {
     this.replier.reply(this.answers.failed(error));
   }
 }
@@ -560,15 +591,6 @@ function bodyOf(batch: Batch, cursor: string): string {
   body += `],"cursor":"${cursor}","more":${batch.more}}`;
   bodies.set(batch, body);
   return body;
-}
-
-function denial(decision: AuthDecision): PlainResponse | undefined {
-  if (decision === true) return undefined;
-  if (decision === false) return errorResponse(403, 'forbidden', 'Not allowed');
-  const status = decision.status === 401 ? 401 : 403;
-  return errorResponse(status, status === 401 ? 'unauthorized' : 'forbidden', decision.message ?? (status === 401 ? 'Credentials required' : 'Not allowed'), {
-    headers: { ...decision.headers },
-  });
 }
 
 function single(query: Map<string, string[]>, name: string): string | undefined {

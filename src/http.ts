@@ -27,6 +27,10 @@ export interface HandlerContext {
   readonly maxResponseBytes?: number | undefined;
   /** Time kept free before `deadline`; overrides the server's `safetyMarginMs`. */
   readonly safetyMarginMs?: number | undefined;
+  /** The adapter's own hold cap (its `maxWaitMs` option or `HANGTIME_MAX_WAIT_MS`), in ms: it
+   * caps the hold as the client's `wait` does (a hold it ends is a `timeout`); `deadline`
+   * stays the platform's limit. A custom handler passes it to `wait()` as `waitMs`. */
+  readonly maxWaitMs?: number | undefined;
 }
 
 /** A fully buffered answer: what every serverless front door takes. */

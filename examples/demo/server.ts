@@ -22,7 +22,7 @@ export interface Demo {
   readonly url: string;
   readonly port: number;
   readonly hangtime: Hangtime;
-  /** Stop the server (held polls end) and drop the log. */
+  /** Shut down gracefully: held polls get their normal answer and cursor, the server stops, the log is dropped. */
   close(): Promise<void>;
 }
 
@@ -75,7 +75,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     port: actualPort,
     hangtime,
     async close() {
+      // hangtime first: held polls get their answer (the server serves a Web handler, so
+      // serve().close() cannot know the hangtime behind it), new ones a 503 to retry later.
+      await hangtime.close();
       await server.close();
+      // The log was passed in: it is ours to close, not hangtime's.
       await log.close();
     },
   };

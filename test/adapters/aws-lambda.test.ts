@@ -189,16 +189,17 @@ describe('awsLambda deadlines: the sooner of the function clock and the front do
     );
   });
 
-  it('maxWaitMs (option, else HANGTIME_MAX_WAIT_MS) ends holds early, within the platform limit', async () => {
+  it('maxWaitMs (option, else HANGTIME_MAX_WAIT_MS) caps holds as context.maxWaitMs; the deadline stays the platform limit', async () => {
     const option = await deadlineFor('rest-v1', 300_000, { maxWaitMs: 10_000 });
-    expect(option.context.deadline! - option.now).toBeGreaterThan(10_500);
-    expect(option.context.deadline! - option.now).toBeLessThanOrEqual(11_000 + 50);
+    expect(option.context.maxWaitMs).toBeGreaterThan(9_000);
+    expect(option.context.maxWaitMs).toBeLessThanOrEqual(10_000);
+    expect(option.context.deadline! - option.now).toBeGreaterThan(28_000);
     await withEnvironment({ HANGTIME_MAX_WAIT_MS: '5000', HANGTIME_SAFETY_MARGIN_MS: '500' }, async () => {
       const env = await deadlineFor('rest-v1', 300_000);
       expect(env.context.safetyMarginMs).toBe(500);
-      expect(env.context.deadline! - env.now).toBeLessThanOrEqual(5_500 + 50);
+      expect(env.context.maxWaitMs).toBeLessThanOrEqual(5_000);
       const both = await deadlineFor('rest-v1', 300_000, { maxWaitMs: 8_000 });
-      expect(both.context.deadline! - both.now).toBeGreaterThan(8_000);
+      expect(both.context.maxWaitMs).toBeGreaterThan(7_000);
     });
   });
 

@@ -64,13 +64,14 @@ describe('vercel(): Web signature', () => {
     expect(() => vercel(handler, { maxDuration: 10, timeLimitMs: 5 } as never)).toThrow(/^Unknown option `timeLimitMs` for vercel\(\)/);
   });
 
-  it('maxWaitMs and HANGTIME_MAX_WAIT_MS end holds before maxDuration', async () => {
+  it('maxWaitMs and HANGTIME_MAX_WAIT_MS cap holds before maxDuration (context.maxWaitMs)', async () => {
     const { handler, contexts } = echoHandler();
     await vercel(handler, { maxDuration: 300, maxWaitMs: 20_000 })(webRequest('vercel'));
     await withEnvironment({ HANGTIME_MAX_WAIT_MS: '10000' }, () => vercel(handler, { maxDuration: 300 })(webRequest('vercel')));
-    const now = Date.now();
-    expect(contexts[0]!.deadline! - now).toBeLessThanOrEqual(22_000);
-    expect(contexts[1]!.deadline! - now).toBeLessThanOrEqual(12_000);
+    expect(contexts[0]!.maxWaitMs).toBeLessThanOrEqual(20_000);
+    expect(contexts[0]!.maxWaitMs).toBeGreaterThan(19_000);
+    expect(contexts[1]!.maxWaitMs).toBeLessThanOrEqual(10_000);
+    expect(contexts[1]!.maxWaitMs).toBeGreaterThan(9_000);
   });
 
   it('answers a Web handler that throws with a clean 500, reported to onError', async () => {

@@ -52,8 +52,10 @@ export async function startServer(options: Omit<HangtimeOptions, 'log'> & { log?
       if (freshLog) {
         await log.close();
         log = memoryLog();
-        hangtime = createHangtime({ maxWaitMs: 2_000, ...options, log });
       }
+      // A restarted server is a new hangtime (serve().close() shut the old one down), over the
+      // same log or a new one.
+      hangtime = createHangtime({ maxWaitMs: 2_000, ...options, log });
       server = await serve(hangtime, { port });
     },
   };
