@@ -49,9 +49,9 @@ function shutdownSuite(makeLog: () => EventLog): void {
     await expectShuttingDown(await publish(url, 'after'));
     expect(errors).toEqual([]);
     // The log was passed in: it is the caller's, still open.
-    const before = await log.head('chat');
+    const before = await log.start('chat', 'now');
     await log.append('chat', 'still open');
-    expect(await log.head('chat')).not.toBe(before);
+    expect(await log.start('chat', 'now')).not.toBe(before);
     // Idempotent.
     await Promise.all([hangtime.close(), hangtime.close()]);
   });
@@ -125,12 +125,12 @@ describe('shutdown with the memory log', () => {
 });
 
 describe('shutdown around the steps before a hold', () => {
-  it('a new reader whose head() is still pending gets its answer with the cursor head() gives, not a cut', async () => {
+  it('a new reader whose start() is still pending gets its answer with the cursor start() gives, not a cut', async () => {
     const base = memoryLog();
     await base.append('chat', 'before');
     let releaseHead: () => void = () => {};
     const gate = new Promise<void>((resolve) => (releaseHead = resolve));
-    const slow: EventLog = { ...base, head: async (channel) => (await gate, base.head(channel)) };
+    const slow: EventLog = { ...base, start: async (channel, from) => (await gate, base.start(channel, from)) };
     const { hangtime, poll } = await startServer({ log: slow, maxWaitMs: 60_000 });
     const pending = poll('channels=chat');
     await until(() => hangtime.stats().waiting === 1);
