@@ -1,4 +1,4 @@
-import { headerEntries, headerValue, queryFrom, type RequestParts } from './request.js';
+import { headerEntries, queryFrom, type RequestParts } from './request.js';
 import type { AlbEvent, ApiGatewayV1Event, ApiGatewayV2Event, FrontDoor } from './types.js';
 
 /** How the answer must be shaped for the front door that sent the event. */
@@ -65,7 +65,7 @@ function fromV1(event: ApiGatewayV1Event): RecognisedEvent {
       path: event.path,
       query: queryFrom(event.queryStringParameters, event.multiValueQueryStringParameters, false),
       headers,
-      host: event.requestContext.domainName ?? headerValue({ headers }, 'host') ?? 'localhost',
+      statedUrl: stated(event.requestContext.domainName),
       body: event.body,
       isBase64Encoded: event.isBase64Encoded === true,
     },
@@ -78,8 +78,14 @@ function fromV1(event: ApiGatewayV1Event): RecognisedEvent {
 const FUNCTION_URL_DOMAIN = /\.lambda-url\.[a-z0-9-]+\.on\.aws$/;
 
 function fromV2(event: ApiGatewayV2Event): RecognisedEvent {
-  const headers: Array<[string, string]> = headerEntries(event.headers, undefined);
-  if (event.cookies !== undefined && event.cookies.length > 0) headers.push(['cookie', event.cookies.join('; ')]);
+  let headers = headerEntries(event.headers, undefined);
+  if (Array.isArray(event.cookies) && event.cookies.length > 0) {
+    // `cookies[]` is the Cookie header split, and API Gateway drops the header itself; a Function
+    // URL called with curl, and serverless-offline's HTTP API, keep the header too. One source
+    // only, or every cookie arrives twice.
+    headers = headers.filter(([name]) => name.toLowerCase() !== 'cookie');
+    headers.push(['cookie', event.cookies.join('; ')]);
+  }
   const domain = event.requestContext.domainName;
   return {
     frontDoor: domain !== undefined && FUNCTION_URL_DOMAIN.test(domain) ? 'function-url' : 'http-api',
@@ -90,7 +96,7 @@ function fromV2(event: ApiGatewayV2Event): RecognisedEvent {
       path: event.rawPath,
       query: event.rawQueryString ?? '',
       headers,
-      host: domain ?? headerValue({ headers }, 'host') ?? 'localhost',
+      statedUrl: stated(domain),
       body: event.body,
       isBase64Encoded: event.isBase64Encoded === true,
     },
@@ -109,11 +115,16 @@ function fromAlb(event: AlbEvent): RecognisedEvent {
       path: event.path,
       query: queryFrom(event.queryStringParameters, event.multiValueQueryStringParameters, true),
       headers,
-      host: headerValue({ headers }, 'host') ?? 'localhost',
+      statedUrl: undefined,
       body: event.body,
       isBase64Encoded: event.isBase64Encoded === true,
     },
   };
+}
+
+/** API Gateway and Function URLs are served over HTTPS only. */
+function stated(domainName: string | undefined): string | undefined {
+  return domainName === undefined ? undefined : `https://${domainName}`;
 }
 
 /** A plausible epoch in ms (after 2001), else nothing: a missing or zero timestamp must not move the deadline. */

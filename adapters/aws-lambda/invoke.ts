@@ -15,7 +15,7 @@ export function invoke(target: AdapterTarget, parts: RequestParts, context: Hand
 async function run(target: AdapterTarget, parts: RequestParts, context: HandlerContext, onError: (error: unknown) => void): Promise<Answer> {
   try {
     if (target.hangtime !== undefined) return answerFromPlain(await target.hangtime.respond(toHangtimeRequest(parts), context));
-    return await answerFromResponse(await target.web(toWebRequest(parts), context));
+    return await answerFromResponse(await target.web(toWebRequest(parts, onError), context));
   } catch (error) {
     onError(error);
     return answerFromPlain(responseForError(error));

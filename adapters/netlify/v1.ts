@@ -1,4 +1,4 @@
-import { headerEntries, headerValue, queryFrom, type RequestParts } from '../aws-lambda/request.js';
+import { headerEntries, queryFrom, type RequestParts } from '../aws-lambda/request.js';
 import type { V1RequestFields } from '../aws-lambda/types.js';
 
 /** A Netlify Functions v1 (Lambda-compatible) event, as `@netlify/functions`' `HandlerEvent` describes it. */
@@ -25,17 +25,9 @@ export function netlifyV1Parts(event: unknown): RequestParts {
     path: v1.path,
     query: v1.rawQuery ?? queryFrom(v1.queryStringParameters, v1.multiValueQueryStringParameters, false),
     headers,
-    host: hostOf(v1.rawUrl) ?? headerValue({ headers }, 'host') ?? 'localhost',
+    statedUrl: v1.rawUrl,
     body: v1.body,
     isBase64Encoded: v1.isBase64Encoded === true,
   };
 }
 
-function hostOf(rawUrl: string | undefined): string | undefined {
-  if (rawUrl === undefined) return undefined;
-  try {
-    return new URL(rawUrl).host;
-  } catch {
-    return undefined;
-  }
-}
