@@ -10,7 +10,7 @@
 //   public API's declarations ship, not one file per internal module.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rollup } from 'rollup';
@@ -46,6 +46,17 @@ await build({
   logLevel: 'warning',
   plugins: [ioredisThroughImports],
 });
+// `#ioredis` is external to esbuild, so nothing would check the names imported from it: every one
+// must be exported by both targets below.
+const IOREDIS_EXPORTS = ['Redis', 'Cluster'];
+for (const file of readdirSync('dist', { recursive: true }).filter((name) => name.endsWith('.js'))) {
+  for (const [statement, names = ''] of readFileSync(join('dist', file), 'utf8').matchAll(/import\s*(?:\{([^}]*)\}|[^'";]*)\s*from\s*"#ioredis"/g)) {
+    const unknown = names.split(',').map((name) => name.trim().split(/\s+as\s+/)[0]).filter((name) => !IOREDIS_EXPORTS.includes(name));
+    if (names === '' || unknown.some((name) => name !== '')) {
+      throw new Error(`dist/${file}: \`${statement}\`: add what it imports to src/redis/ioredis.node.ts, ioredis.bundler.ts and IOREDIS_EXPORTS`);
+    }
+  }
+}
 // The two targets of `#ioredis`: each imports the real package, so they are built apart.
 await build({
   entryPoints: { 'ioredis.node': 'src/redis/ioredis.node.ts', 'ioredis.bundler': 'src/redis/ioredis.bundler.ts' },

@@ -24,4 +24,5 @@ function load(): typeof IORedis {
   }
 }
 
-export const { Redis } = load();
+// Every value the library imports from ioredis (the build routes all of them here).
+export const { Redis, Cluster } = load();
