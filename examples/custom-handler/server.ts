@@ -3,11 +3,11 @@
  * response shape, and notify-then-fetch — the log carries only "order N changed", the data
  * comes from the application's own store (here a Map standing in for a database).
  *
- * Run: `npx tsx examples/custom-handler/server.ts`, then
+ * Run: `npm install && npm run build && npm start` in this folder, then
  *   curl -H 'authorization: Bearer alice' 'http://127.0.0.1:3001/orders?cursor='
  */
-import { createHangtime, isHangtimeError, memoryLog } from '../../src/index.js';
-import { serve } from '../../adapters/node/index.js';
+import { createHangtime, isHangtimeError, memoryLog } from 'hangtime';
+import { serve } from 'hangtime/node';
 
 export interface Order {
   id: string;

@@ -1,0 +1,34 @@
+import { subscribe } from 'hangtime/client';
+
+// hangtime/client keeps the cursor, re-polls at once, retries 5xx and network errors with
+// backoff, and on a 410 (history after the cursor is gone) reports the gap and resumes from the
+// cursor the 410 carries: a plain loop that retried every non-OK answer would retry that 410
+// with the same cursor forever.
+const list = document.querySelector<HTMLOListElement>('#events')!;
+const statusText = document.querySelector<HTMLElement>('#status')!;
+
+function show(text: string, className?: string): void {
+  const item = document.createElement('li');
+  item.textContent = text;
+  if (className !== undefined) item.className = className;
+  list.append(item);
+}
+
+subscribe('/api/poll', {
+  channels: ['chat'],
+  storageKey: 'chat-cursor',
+  storage: sessionStorage, // one cursor per tab, kept across reloads
+  onEvents: (events) => {
+    for (const event of events) show(JSON.stringify(event.data));
+  },
+  onGap: (gaps) => {
+    const missed = gaps.map((gap) => gap.missed ?? 'some').join(', ');
+    show(`(${missed} events were missed: history after the cursor is gone)`, 'gap');
+  },
+  onStatus: (status) => {
+    statusText.textContent = status;
+  },
+  onError: (error) => {
+    if (!error.willRetry) statusText.textContent = `stopped: ${error.code}`;
+  },
+});
