@@ -4,7 +4,7 @@ import { redisLog } from '../../src/redis/index.js';
 import { seedFrom } from '../fuzz/prng.js';
 import { describeWithServers, startRedisServer, type RedisServer } from '../redis/servers.js';
 import { testPrefix } from '../support/redis.js';
-import { failureMessage, runScenario, type Fault } from './scenario.js';
+import { failureMessage, runScenario, sizes, type Fault } from './scenario.js';
 import { startServerProcess, type ServerProcess } from './servers.js';
 
 /**
@@ -22,7 +22,8 @@ import { startServerProcess, type ServerProcess } from './servers.js';
 /** Answers carry at most this many events, so that a backlog takes many answers to drain. */
 const LIMIT = 10;
 const SERVER = { maxWaitMs: 2_000, maxEvents: LIMIT, logTimeoutMs: 1_000 };
-const TIMEOUT_MS = 240_000;
+/** Setting up, publishing, then draining (which takes longer when the run is bigger). */
+const TIMEOUT_MS = 180_000 + 3 * sizes.durationMs;
 
 const seed = seedFrom('STRESS_SEED');
 let cleanups: Array<() => Promise<void> | void> = [];

@@ -139,7 +139,7 @@ export async function runScenario(seed: number, options: ScenarioOptions): Promi
     await Promise.all(channels.map((channel) => publishFinal(ledger, backend, channel, finals)));
     const behind = () =>
       subscribers.filter((subscriber) => subscriber.channels.some((channel) => !ledger.received(subscriber.name, channel, finals.get(channel)!)));
-    await waitFor(() => behind().length === 0 || subscribers.some((subscriber) => subscriber.fatal !== undefined), 90_000, () => '').catch(() => {});
+    await waitFor(() => behind().length === 0 || subscribers.some((subscriber) => subscriber.fatal !== undefined), 60_000 + sizes.durationMs, () => '').catch(() => {});
     mark(behind().length === 0 ? 'all caught up' : `${behind().length} subscribers not caught up (drain timed out)`);
     const notCaughtUp = behind().length;
 
