@@ -33,7 +33,7 @@ export type Verdict =
 export function check(request: FuzzRequest, response: FuzzResponse): { violation: string } | Verdict {
   const method = methodOf(request);
   if (!response.answered) {
-    if (request.incomplete) return { kind: 'unanswered-incomplete' };
+    if (request.incomplete || response.incomplete) return { kind: 'unanswered-incomplete' };
     // Node's http.Server closes CONNECT requests when nobody listens for 'connect': they never
     // reach the handler (docs of http.Server, event 'connect').
     if (method === 'CONNECT') return { kind: 'node' };

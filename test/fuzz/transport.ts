@@ -36,6 +36,8 @@ export interface FuzzResponse {
   readonly error?: string;
   readonly ms: number;
   readonly transport: 'http' | 'raw';
+  /** The request's bytes do not make a whole request (so the server cannot answer it). */
+  readonly incomplete?: boolean;
 }
 
 const TIMEOUT_MS = 10_000;
@@ -137,6 +139,9 @@ export class Transport {
   #raw(request: FuzzRequest): Promise<FuzzResponse> {
     const started = Date.now();
     const bytes = this.serialise(request);
+    // A byte-level mutation can make a request unfinished too (a Content-Length digit flipped
+    // upwards): such a request is never answered, and the client ends it like any other.
+    const unfinished = request.incomplete === true || isIncomplete(bytes);
     return new Promise((resolve) => {
       const socket = connect(this.port, '127.0.0.1');
       let received = Buffer.alloc(0);
@@ -146,7 +151,7 @@ export class Transport {
         settled = true;
         clearTimeout(timer);
         socket.destroy();
-        resolve(response);
+        resolve(unfinished ? { ...response, incomplete: true } : response);
       };
       const timer = setTimeout(() => finish(parseAnswer(received, started, `no answer within ${TIMEOUT_MS} ms`) ?? unanswered(started, 'raw', 'timeout')), TIMEOUT_MS);
       socket.on('data', (data: Buffer) => {
@@ -159,7 +164,7 @@ export class Transport {
       socket.write(bytes);
       // An unfinished request is never finished by its client: half-close, so that the server
       // sees the end of it.
-      if (request.incomplete) setTimeout(() => socket.end(), 200);
+      if (unfinished) setTimeout(() => socket.end(), 200);
     });
   }
 }
@@ -207,6 +212,26 @@ function parseAnswer(bytes: Buffer, started: number, ended?: string): FuzzRespon
     if (body !== undefined) return answer(body);
     return ended === undefined ? undefined : answer(rest, ended);
   }
+}
+
+/**
+ * Whether the first request in `bytes` is unfinished: its head never ends, its body is shorter
+ * than its Content-Length, or its chunked body has no last chunk. (A request Node rejects on
+ * sight is answered anyway; this only tells which silences are legitimate.)
+ */
+export function isIncomplete(bytes: Buffer): boolean {
+  const end = bytes.indexOf('\r\n\r\n', 0, 'latin1');
+  if (end < 0) return true;
+  const raw: string[] = [];
+  for (const line of bytes.subarray(0, end).toString('latin1').split('\r\n').slice(1)) {
+    const colon = line.indexOf(':');
+    raw.push(line.slice(0, colon), line.slice(colon + 1).trim());
+  }
+  const headers = joinHeaders(raw);
+  const body = bytes.subarray(end + 4);
+  if (/chunked/i.test(headers['transfer-encoding'] ?? '')) return dechunk(body) === undefined;
+  const length = headers['content-length'];
+  return length !== undefined && /^\d+$/.test(length) && body.length < Number(length);
 }
 
 /** A chunked body, or `undefined` until its last chunk has come. */
