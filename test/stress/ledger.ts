@@ -68,6 +68,8 @@ export interface Accounting {
     landedUnacknowledged: number;
     deliveries: number;
     gaps: number;
+    /** Gaps by the `reason` the server gave (`none` before servers send one). */
+    gapReasons: Record<string, number>;
     /** Deliveries the gaps excused: events of lost history a subscriber did not get. */
     coveredByGaps: number;
   };
@@ -129,6 +131,7 @@ export class Ledger {
     const logs = this.#logs(problems);
     let deliveries = 0;
     let gaps = 0;
+    const gapReasons: Record<string, number> = {};
     let coveredByGaps = 0;
 
     for (const [subscriber, channels] of this.#views) {
@@ -158,6 +161,8 @@ export class Ledger {
         for (const item of items) {
           if (item.kind === 'gap') {
             gaps++;
+            const reason = item.reason ?? 'none';
+            gapReasons[reason] = (gapReasons[reason] ?? 0) + 1;
             pending.push(item);
             if (!options.gapsAllowed) report('unexpected-gap', `gap ${JSON.stringify({ resumeAfter: item.resumeAfter, missed: item.missed, reason: item.reason })} in a run where no history may be lost`);
             continue;
@@ -198,6 +203,7 @@ export class Ledger {
         landedUnacknowledged: all.filter((p) => p.ackAt === undefined && delivered.has(p.id)).length,
         deliveries,
         gaps,
+        gapReasons,
         coveredByGaps,
       },
     };

@@ -171,7 +171,7 @@ export async function runScenario(seed: number, options: ScenarioOptions): Promi
     const { stats } = accounting;
     const summary = [
       `${options.name}: seed ${seed}, ${subscribers.length} subscribers, ${sizes.durationMs} ms of publishing, ${((Date.now() - began) / 1000).toFixed(1)} s in all`,
-      `published ${stats.attempted} (${stats.acknowledged} acknowledged, ${stats.failed} failed, ${stats.landedUnacknowledged} of those landed); ${stats.deliveries} deliveries, ${stats.gaps} gaps covering ${stats.coveredByGaps}`,
+      `published ${stats.attempted} (${stats.acknowledged} acknowledged, ${stats.failed} failed, ${stats.landedUnacknowledged} of those landed); ${stats.deliveries} deliveries, ${stats.gaps} gaps (${Object.entries(stats.gapReasons).map(([reason, n]) => `${reason}×${n}`).join(' ') || 'none'}) covering ${stats.coveredByGaps}`,
       `publish failures: ${failures(ledger) || 'none'}`,
       `answers: ${count((s) => s.statuses)}; client errors: ${count((s) => s.errors) || 'none'}`,
       `server onError: ${server.errors.length} (${server.errors.filter((e) => e.status === 503).length} log failures); requests cut ${subscribers.reduce((n, s) => n + s.cuts, 0)}, subscriptions reopened ${subscribers.reduce((n, s) => n + s.restarts, 0)}, sleepers ${sleepers.length}, not caught up ${notCaughtUp}, server lives ${server.lives}`,

@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -49,6 +49,7 @@ function bundle(): Promise<string> {
     mkdirSync(outdir, { recursive: true });
     writeFileSync(`${outfile}.tmp`, outputFiles[0]!.contents);
     renameSync(`${outfile}.tmp`, outfile);
+    process.once('exit', () => rmSync(outfile, { force: true }));
     return outfile;
   })();
   return bundled;
