@@ -8,12 +8,18 @@ import { failureMessage, runScenario, sizes, type Fault } from './scenario.js';
 import { startServerProcess, type ServerProcess } from './servers.js';
 
 /**
- * No loss through the public client, under faults (issue 9). Each run: 120 `hangtime/client`
- * subscribers on 3 of 8 channels each, publishers appending concurrently (backend
- * `log.append` and HTTP POST, steadily and in bursts), client aborts all along, faults at set
- * moments; then every subscriber's sequence per channel must be the log's: nothing lost,
- * duplicated or reordered, except history whose loss a gap told it of; and no channel of a
- * poll starved behind another (scenario.ts, ledger.ts).
+ * No loss through the public client, under faults (issue 9). Each run: 100 `hangtime/client`
+ * subscribers (Node's fetch) on 3 of 8 channels each, against a hangtime server process;
+ * publishers appending concurrently (backend `log.append` and HTTP POST, steadily and in
+ * bursts), client aborts all along (subscriptions closed and reopened from their cursor,
+ * requests cut in flight), faults at set moments (server restarts; on a Redis the test starts:
+ * CLIENT KILL TYPE normal and pubsub, CLIENT PAUSE, restarts with and without persistence).
+ * Then every subscriber's sequence per channel must be the log's: nothing lost, duplicated or
+ * reordered, except history whose loss a gap told it of (none at all with persistence); and
+ * no channel of a poll starved behind another (scenario.ts, ledger.ts).
+ *
+ * Sleepers, a twelfth of the subscribers, are live before the first publish and then closed
+ * until after the first loss of history: their cursors name every channel's start.
  *
  * `npm run stress` runs the same scenarios bigger and longer (STRESS_SUBSCRIBERS,
  * STRESS_DURATION_MS); STRESS_SEED replays a failed run's random choices.
