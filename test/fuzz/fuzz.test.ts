@@ -45,7 +45,7 @@ describe('fuzzing the memory log server', () => {
   it(`${REQUESTS} random and mutated requests: no 5xx but the documented 503, every error a JSON code, a valid poll works after`, async () => {
     const target = await startTarget(memoryLog({ maxEventsPerChannel: 50, maxEventBytes: LIMITS.maxEventBytes }));
     targets.push(target);
-    verify(await runFuzz('memory log', target, seededRandom(seed), { requests: REQUESTS, concurrency: CONCURRENCY }));
+    verify(await runFuzz('memory log', target, seededRandom(seed), { seed, requests: REQUESTS, concurrency: CONCURRENCY }));
   }, TIMEOUT_MS);
 });
 
@@ -59,14 +59,25 @@ describeRedis('fuzzing the Redis log server', () => {
     });
     const target = await startTarget(redisLog({ url: REDIS_URL, prefix, maxEventsPerChannel: 50, maxEventBytes: LIMITS.maxEventBytes }));
     targets.push(target);
-    verify(await runFuzz('Redis log', target, seededRandom(seed).fork(1), { requests: REQUESTS, concurrency: CONCURRENCY }));
+    verify(await runFuzz('Redis log', target, seededRandom(seed).fork(1), { seed, requests: REQUESTS, concurrency: CONCURRENCY }));
   }, TIMEOUT_MS);
 });
 
 /** The two defects the fuzzer found, each on its own, on both logs. */
+/** A Redis log under a fresh prefix, whose keys are deleted after the test. */
+function cleanRedisLog() {
+  const prefix = testPrefix();
+  cleanups.push(async () => {
+    const admin = adminClient();
+    await deletePrefix(admin, prefix);
+    admin.disconnect();
+  });
+  return redisLog({ url: REDIS_URL, prefix, maxEventBytes: LIMITS.maxEventBytes });
+}
+
 describe.each([
   ['memory log', () => memoryLog({ maxEventBytes: LIMITS.maxEventBytes })],
-  ['Redis log', () => redisLog({ url: REDIS_URL, prefix: testPrefix(), maxEventBytes: LIMITS.maxEventBytes })],
+  ['Redis log', cleanRedisLog],
 ] as const)('the fuzzer\'s findings, on the %s', (name, makeLog) => {
   const run = name === 'Redis log' ? describeRedis : describe;
   run(`(${name})`, () => {

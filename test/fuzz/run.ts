@@ -73,7 +73,8 @@ async function heapUsed(): Promise<number> {
   return process.memoryUsage().heapUsed;
 }
 
-export async function runFuzz(name: string, target: FuzzTarget, random: Random, options: { requests: number; concurrency: number }): Promise<FuzzReport> {
+/** `options.seed` is the one that replays the run (FUZZ_SEED); `random` may be derived from it. */
+export async function runFuzz(name: string, target: FuzzTarget, random: Random, options: { seed: number; requests: number; concurrency: number }): Promise<FuzzReport> {
   const transport = new Transport(target.port, options.concurrency);
   const burstTransport = new Transport(target.port, MAX_WAITERS * 2);
   const started = Date.now();
@@ -225,7 +226,7 @@ export async function runFuzz(name: string, target: FuzzTarget, random: Random, 
     const byCount = [...counts].sort((a, b) => b[1] - a[1]).map(([key, n]) => `${key}×${n}`).join(' ');
     const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
     const summary = [
-      `fuzz ${name}: seed ${random.seed}, ${done} requests in ${seconds.toFixed(1)} s (${Math.round(done / seconds)}/s), ${options.concurrency} workers`,
+      `fuzz ${name}: FUZZ_SEED=${options.seed}, ${done} requests in ${seconds.toFixed(1)} s (${Math.round(done / seconds)}/s), ${options.concurrency} workers`,
       `  answers: ${byCount}`,
       `  heap: ${mb(baseline)} after the first phase, then ${heapTrend.map(mb).join(', ')} (allowed growth ${mb(allowed)}: ${accepted.size} channels, ${mb(retained)} of events retained)`,
     ].join('\n');
