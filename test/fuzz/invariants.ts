@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { FuzzRequest, FuzzResponse } from './transport.js';
 
 /**
@@ -9,17 +10,23 @@ import type { FuzzRequest, FuzzResponse } from './transport.js';
  * body): those never reach hangtime and are counted apart.
  */
 
-/** docs/protocol.md, "Errors": status → the codes it may carry. */
-const CODES: Readonly<Record<number, readonly string[]>> = {
-  400: ['missing_channels', 'bad_channel', 'too_many_channels', 'bad_cursor', 'bad_parameter', 'unknown_parameter'],
-  401: ['unauthorized'],
-  403: ['forbidden'],
-  405: ['method_not_allowed'],
-  410: ['cursor_expired'],
-  413: ['payload_too_large'],
-  415: ['unsupported_media_type'],
-  503: ['too_many_waiters'],
-};
+/**
+ * docs/protocol.md, "Errors": status → the codes it may carry, read from the table itself so the
+ * fuzz and the protocol cannot drift apart. The log stays healthy and the server open through a
+ * fuzz run, so `log_unavailable` and `shutting_down` would be failures here.
+ */
+const CODES: Readonly<Record<number, readonly string[]>> = documentedCodes(['log_unavailable', 'shutting_down', 'internal']);
+
+function documentedCodes(excluded: readonly string[]): Record<number, string[]> {
+  const protocol = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8');
+  const codes: Record<number, string[]> = {};
+  for (const [, status, code] of protocol.matchAll(/^\| (\d{3}) \| `([a-z_]+)` \|/gm)) {
+    if (excluded.includes(code!)) continue;
+    (codes[Number(status)] ??= []).push(code!);
+  }
+  if (Object.keys(codes).length < 8) throw new Error('docs/protocol.md: the Errors table was not found');
+  return codes;
+}
 
 /** Statuses Node's HTTP parser answers with by itself, without a body (request not HTTP). */
 const NODE_STATUSES = new Set([400, 408, 413, 414, 431, 501, 505]);
