@@ -85,7 +85,7 @@ export type HeadersInput = FetchInit extends { headers?: infer H } ? NonNullable
 /** The platform's `AbortSignal`. */
 export type Signal = Global extends { AbortSignal: { prototype: infer S } }
   ? S
-  : { readonly aborted: boolean; addEventListener(type: 'abort', listener: () => void): void; removeEventListener(type: 'abort', listener: () => void): void };
+  : { readonly aborted: boolean; addEventListener(type: 'abort', listener: () => void, options: { signal: unknown }): void };
 /** The platform's `URL` (`never` where there is none). */
 export type URLInput = Global extends { URL: { prototype: infer U } } ? U : never;
 
