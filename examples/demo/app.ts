@@ -5,7 +5,7 @@
  * reloads): after a reload it shows the stored transcript and resumes after the stored cursor,
  * so messages sent meanwhile arrive once, and nothing is shown twice.
  */
-import { subscribe, type HangtimeEvent } from '../../src/client/index.js';
+import { subscribe, type Gap, type HangtimeEvent, type Status } from '../../src/client/index.js';
 
 interface Message {
   name: string;
@@ -27,6 +27,7 @@ const KEEP_LINES = 200;
 
 const list = document.querySelector<HTMLUListElement>('#messages')!;
 const status = document.querySelector<HTMLSpanElement>('#status')!;
+const retry = document.querySelector<HTMLButtonElement>('#retry')!;
 const form = document.querySelector<HTMLFormElement>('#send')!;
 const nameInput = document.querySelector<HTMLInputElement>('#name')!;
 const textInput = document.querySelector<HTMLInputElement>('#text')!;
@@ -63,7 +64,33 @@ function add(line: Line): void {
   show(line);
 }
 
-subscribe<Message>(ENDPOINT, {
+/** What a gap means, saying only what the server knows: never "missed" without a number. */
+function describeGap(gap: Gap): string {
+  if (gap.missed !== null) return `${gap.missed} message${gap.missed === 1 ? '' : 's'} missed: older than the server keeps.`;
+  if (gap.reason === 'reset') return 'The server restarted with an empty history (its log is in memory): whether any messages were missed is unknown.';
+  // An older server, which does not say why.
+  return 'The server no longer has the history after the last message shown (was it restarted?): whether any messages were missed is unknown.';
+}
+
+// The status badge; while retrying, a countdown to the next attempt and a "retry now" button.
+let countdown: ReturnType<typeof setInterval> | undefined;
+function showStatus(next: Status): void {
+  clearInterval(countdown);
+  status.dataset.status = next.state;
+  retry.hidden = next.state !== 'retrying';
+  if (next.state !== 'retrying') {
+    status.textContent = next.state;
+    delete status.dataset.retryAt;
+    return;
+  }
+  const { retryAt } = next;
+  status.dataset.retryAt = String(retryAt);
+  const tick = () => (status.textContent = `retrying in ${Math.max(0, Math.ceil((retryAt - Date.now()) / 1000))} s`);
+  tick();
+  countdown = setInterval(tick, 250);
+}
+
+const subscription = subscribe<Message>(ENDPOINT, {
   channels: ['chat'],
   // A new tab starts with the history the server still has; a reload resumes after its cursor.
   from: 'oldest',
@@ -78,17 +105,14 @@ subscribe<Message>(ENDPOINT, {
     }
   },
   onGap(gaps) {
-    const missed = gaps.map((gap) => gap.missed).reduce<number | null>((sum, n) => (sum === null || n === null ? null : sum + n), 0);
-    add({ text: `The server lost history (${missed === null ? 'an unknown number of' : missed} messages missed): was it restarted?` });
+    for (const gap of gaps) add({ text: describeGap(gap) });
   },
-  onStatus(next) {
-    status.dataset.status = next;
-    status.textContent = next;
-  },
+  onStatus: showStatus,
   onError(error) {
     if (!error.willRetry) add({ text: `Live updates stopped: ${error.code} (${error.message})` });
   },
 });
+retry.addEventListener('click', () => subscription.retryNow());
 
 form.addEventListener('submit', (event) => {
   event.preventDefault();

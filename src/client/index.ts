@@ -4,13 +4,28 @@
  */
 import { run, type LoopState } from './loop.js';
 import { checkOptions } from './options.js';
-import type { Batch, PollOptions, SubscribeOptions, Subscription } from './types.js';
+import type { Batch, PollOptions, SubscribeOptions, Subscription, URLInput } from './types.js';
 
-export { HangtimeClientError, isHangtimeClientError } from './errors.js';
-export type { Batch, CursorStorage, Gap, HangtimeEvent, PollOptions, Status, SubscribeOptions, Subscription } from './types.js';
+export { HangtimeClientError, isHangtimeClientError, type HangtimeClientErrorCode, type HangtimeClientErrorOptions } from './errors.js';
+export type {
+  Batch,
+  Clock,
+  CursorStorage,
+  FetchInit,
+  FetchResponse,
+  Gap,
+  HangtimeEvent,
+  HeadersInput,
+  PollOptions,
+  Signal,
+  Status,
+  SubscribeOptions,
+  Subscription,
+  URLInput,
+} from './types.js';
 
 /** Resolve the endpoint once, so that a bad URL throws here rather than being retried. */
-const endpoint = (url: string | URL) => new URL(url, globalThis.location?.href);
+const endpoint = (url: string | URLInput) => new URL(url as string, globalThis.location?.href);
 
 /**
  * Follow channels: calls `onEvents` with each batch of new events, in order, exactly once,
@@ -25,35 +40,29 @@ const endpoint = (url: string | URL) => new URL(url, globalThis.location?.href);
  *   storageKey: 'chat-cursor',
  *   onEvents: (events) => events.forEach((event) => show(event.data.text)),
  *   onGap: () => reloadHistory(),
+ *   onStatus: (status) => {
+ *     badge.textContent = status.state == 'retrying' ? `retrying at ${new Date(status.retryAt).toLocaleTimeString()}` : status.state;
+ *   },
  *   onError: (error) => console.warn(error.code, error.willRetry),
  * });
+ * retryButton.onclick = () => subscription.retryNow();
  * // later
  * subscription.close();
  */
-export function subscribe<T = unknown>(url: string | URL, options: SubscribeOptions<T>): Subscription {
+export const subscribe = <T = unknown>(url: string | URLInput, options: SubscribeOptions<T>): Subscription => {
   checkOptions(options, 'subscribe');
-  const stop = new AbortController();
-  // The handle is the loop's state: `cursor` and `status` are kept current by the loop.
-  const state = { close: () => stop.abort() } as LoopState & Subscription;
-  const batches = run<T>(endpoint(url), options, state, stop.signal);
-  const done = (async () => {
-    for (let step = await batches.next(); !step.done; ) {
-      try {
-        await options.onEvents(step.value.events, step.value);
-        step = await batches.next();
-      } catch (error) {
-        // The handler threw: thrown into the loop, which reports it as `handler` and polls
-        // the batch again. (A fatal error from `next()` lands here too, and `throw()` on the
-        // ended loop rejects with it.)
-        step = await batches.throw(error);
-      }
-    }
-  })();
+  // The handle is the loop's state: `cursor`, `status`, `close` and `retryNow` are set by the
+  // loop, whose body starts in the first `batches.next()`, before `subscribe()` returns.
+  const state = {} as LoopState & { -readonly [K in keyof Subscription]: Subscription[K] };
+  // Given `onEvents`, the loop never yields: its first `next()` settles when it ends.
+  state.done = run<T>(endpoint(url), options, state)
+    .next()
+    .then(() => {});
   // A fatal error already went to `onError`; without one, leave the rejection unhandled so
   // that it is not lost.
-  if (options.onError) done.catch(() => {});
-  return Object.assign(state, { done });
-}
+  if (options.onError) state.done.catch(() => {});
+  return state;
+};
 
 /**
  * The same loop as an async iterator: each `batch` is handled when the loop body finishes,
@@ -68,7 +77,6 @@ export function subscribe<T = unknown>(url: string | URL, options: SubscribeOpti
  *   await saveCursor(cursor);
  * }
  */
-export function poll<T = unknown>(url: string | URL, options: PollOptions): AsyncGenerator<Batch<T>, void, undefined> {
-  checkOptions(options, 'poll');
-  return run<T>(endpoint(url), options, {} as LoopState);
-}
+export const poll = <T = unknown>(url: string | URLInput, options: PollOptions): AsyncGenerator<Batch<T>, void, undefined> => (
+  checkOptions(options, 'poll'), run<T>(endpoint(url), options, {} as LoopState)
+);

@@ -1,114 +1,128 @@
 import { backoffMs, retryAfterMs } from './backoff.js';
-import { HangtimeClientError } from './errors.js';
-import type { Batch, CursorStorage, Gap, HangtimeEvent, PollOptions, Status } from './types.js';
+import { HangtimeClientError, type HangtimeClientErrorCode } from './errors.js';
+import type { Batch, Clock, CursorStorage, Gap, HangtimeEvent, PollOptions, Status, SubscribeOptions } from './types.js';
 
-/** An empty answer faster than this was not held (a hangtime server holds at least its
- * `minHoldMs`, 250 ms by default): the server is answering at once with nothing (a budget
- * misconfigured, a proxy), so the next poll backs off instead of spinning. */
-const QUICK_EMPTY_MS = 200;
-
-/** Delivered (channel, position) pairs remembered to drop duplicates: enough to cover a
- * cursor that lags a few batches (a stored cursor written by an older tab, a retried poll). */
-const SEEN_MAX = 1000;
-
-/** Timers beyond 2^31 - 1 ms fire at once: longer sleeps are cut to this (23 days; a pause
- * that outlasts it wakes, finds the page still hidden, and sleeps again). */
-const FOREVER_MS = 2e9;
+// A `const enum` because esbuild inlines its members into the bundle (it keeps a module's
+// plain `const`s as variables when the module imports anything).
+const enum Limit {
+  /** An empty answer faster than this was not held (a hangtime server holds at least its
+   * `minHoldMs`, 250 ms by default): the server is answering at once with nothing (a budget
+   * misconfigured, a proxy), so the next poll backs off instead of spinning. */
+  QuickEmptyMs = 200,
+  /** Delivered (channel, position) pairs remembered to drop duplicates: enough to cover a
+   * cursor that lags a few batches (a stored cursor written by an older tab, a retried poll). */
+  Seen = 1000,
+  /** Timers beyond 2^31 - 1 ms fire at once: longer sleeps are cut to this (23 days; a pause
+   * that outlasts it wakes, finds the page still hidden, and sleeps again). */
+  ForeverMs = 2e9,
+  /** The longest `wait` the protocol can say (`\d{1,6}(\.\d{1,3})?` seconds): a longer `waitMs`
+   * (`Infinity`) is sent as this, which every server caps to its own longest hold. */
+  MaxWaitMs = 999_999_999,
+}
 
 export interface LoopState {
   cursor: string | undefined;
   status: Status;
+  close(): void;
+  retryNow(): void;
 }
 
 interface Answer {
-  events?: Array<HangtimeEvent<never>>;
+  events?: HangtimeEvent[];
   cursor?: string;
   gaps?: Gap[];
-  error?: { code?: string; message?: string };
+  error?: { code?: HangtimeClientErrorCode; message?: string };
 }
 
 /**
- * The poll loop behind `subscribe()` and `poll()`, as an async generator: it yields each
- * batch of new events and moves the cursor when asked for the next one, that is once the
- * batch is handled. An error thrown into it (`generator.throw()`) means the batch was not
- * handled: it is reported as `handler`, and the same cursor is polled again after a backoff.
- * It returns when stopped (`o.signal`, `close`, `return()`, or `onGap` returned `false`) and
- * throws the fatal {@link HangtimeClientError}.
+ * The poll loop behind `subscribe()` and `poll()`, as an async generator. With `onEvents`
+ * (`subscribe()`), it awaits `onEvents` with each batch of new events and never yields; without
+ * (`poll()`), it yields each batch and moves the cursor when asked for the next one, that is
+ * once the batch is handled. Either way, a throwing `onEvents` (or `onGap`) means the batch was
+ * not handled: it is reported as `handler`, and the same cursor is polled again after a
+ * backoff. It returns when stopped (`o.signal`, `state.close()`, `return()`, or `onGap`
+ * returned `false`) and throws the fatal {@link HangtimeClientError}. Its body starts in the
+ * first `next()`, which sets `state.close` and `state.retryNow` before it returns.
  *
  * Every wait (the request, a backoff, a pause) listens to one `step` signal; `kick()` aborts
- * it, so that closing, visibility changes and `online` act at once. A kick never moves the
- * cursor: an aborted poll is sent again with the same cursor.
+ * it, so that closing, visibility changes, `online` and `retryNow()` act at once. A kick never
+ * moves the cursor: an aborted poll is sent again with the same cursor.
  */
-export async function* run<T>(url: URL, o: PollOptions, state: LoopState, close?: AbortSignal): AsyncGenerator<Batch<T>, void, undefined> {
+export async function* run<T>(url: URL, o: PollOptions & Partial<SubscribeOptions<T>>, state: LoopState): AsyncGenerator<Batch<T>, void, undefined> {
   const { retries = Infinity, backoffMs: base = 1000, maxBackoffMs: cap = 30_000, storageKey: key, onError, signal } = o;
-  const closed = () => close?.aborted || signal?.aborted;
+  // The platform's timers are called as methods of the global object, as browsers require.
+  const clock: Clock = o.clock ?? globalThis;
+  const now = clock.now ?? Date.now;
+  // Set by `close()` and `signal`: the loop ends at its next step.
+  let closed = signal?.aborted;
   let store: CursorStorage | undefined;
   state.cursor = o.cursor;
   try {
     // Reading `localStorage` throws in sandboxed frames: persistence is best-effort.
-    store = key ? (o.storage ?? localStorage) : undefined;
-    state.cursor ??= store?.getItem(key!) || undefined;
+    state.cursor ??= (store = key ? (o.storage ?? localStorage) : undefined)?.getItem(key!) || undefined;
   } catch {
     // No storage: start from `o.cursor`.
   }
+  // A new state, or a new retry time.
   const setStatus = (status: Status) => {
-    if (state.status != status) (state.status = status), o.onStatus?.(status);
+    if (state.status?.state != status.state || 'retryAt' in status) (state.status = status), o.onStatus?.(status);
   };
 
   let step = new AbortController();
   const kick = () => step.abort();
+  state.close = () => ((closed = true), kick());
+  // Only a retrying status has a `retryAt`.
+  state.retryNow = () => 'retryAt' in state.status && kick();
   const sleep = (ms: number) =>
     new Promise<void>((wake) => {
-      const timer = setTimeout(wake, Math.min(ms, FOREVER_MS));
+      // Woken by the timer or by a kick, whichever comes first. (One sleep per step at most:
+      // the handler property is free.)
+      const timer = clock.setTimeout((step.signal.onabort = () => (clock.clearTimeout(timer), wake())), Math.min(ms, Limit.ForeverMs));
       if (step.signal.aborted) wake();
-      step.signal.addEventListener('abort', () => (clearTimeout(timer), wake()));
     });
 
   let failures = 0;
   let quick = 0;
-  let frozen = false;
   const seen = new Set<string>();
-  const doc = o.pauseWhenHidden !== false ? globalThis.document : undefined;
-  // Page Visibility for hidden tabs; Page Lifecycle `freeze`/`resume` for background pages the
-  // browser freezes, where timers stop and a held request would only time out. A frozen page
-  // runs no script, so any of these events but `freeze` means it is not frozen (any more).
-  const onPage = (event: Event) => ((frozen = event.type == 'freeze'), kick());
-  const listeners: Array<[EventTarget | undefined, string, (event: Event) => void]> = [
-    [signal, 'abort', kick],
-    [close, 'abort', kick],
-    // Back online: whatever the backoff says, the network just came back.
-    [globalThis as unknown as EventTarget, 'online', () => ((failures = quick = 0), kick())],
-    [doc, 'visibilitychange', onPage],
-    [doc, 'freeze', onPage],
-    [doc, 'resume', onPage],
-  ];
+  const doc = (o.pauseWhenHidden ?? true) ? globalThis.document : undefined;
+  // Every listener is removed in `finally` by aborting `off`, which each was added with (an
+  // AbortController has the `signal` that `addEventListener`'s options look for).
+  const off = new AbortController();
+  signal?.addEventListener('abort', state.close, off);
+  // Back online: whatever the backoff says, the network just came back (the count starts over).
   // `?.`: Node has no global `addEventListener`.
-  for (const [target, type, listener] of listeners) target?.addEventListener?.(type, listener);
-  setStatus('connecting');
+  globalThis.addEventListener?.('online', () => ((failures = quick = 0), kick()), off);
+  // Page Visibility: a hidden tab releases its poll and catches up when shown. (This covers
+  // Page Lifecycle's frozen pages too: a page is frozen only once hidden, and resumed hidden.)
+  doc?.addEventListener('visibilitychange', kick, off);
+
+  // `url` is this loop's own copy.
+  const query = url.searchParams;
+  query.set('channels', o.channels.join());
+  if (o.from) query.set('from', o.from);
+  // Seconds, as the protocol says them. No `waitMs` is the longest `wait`, which every server
+  // caps to its own: as long as the server holds.
+  const wait = Math.round(Math.min(o.waitMs ?? Limit.MaxWaitMs, Limit.MaxWaitMs)) / 1000;
 
   try {
-    while (!closed()) {
+    while (!closed) {
       step = new AbortController();
-      if (doc && (frozen || doc.visibilityState == 'hidden')) {
-        setStatus('paused');
-        await sleep(FOREVER_MS);
-        setStatus('connecting');
+      if (doc?.hidden) {
+        setStatus({ state: 'paused' });
+        await sleep(Limit.ForeverMs);
         continue;
       }
-      const started = Date.now();
+      const started = now();
       // Not live (starting, back from a pause or a failure): ask with `wait=0`, so that the
       // answer confirms the connection and catches up at once; the holds come after.
-      const probe = state.status != 'live';
+      const probe = state.status?.state != 'live';
+      if (probe) setStatus({ state: 'connecting' });
       let delay = 0;
       let handling = '';
       try {
-        const request = new URL(url);
-        const query = request.searchParams;
-        query.set('channels', o.channels.join());
         if (state.cursor) query.set('cursor', state.cursor);
-        if (o.from) query.set('from', o.from);
-        if (probe || o.waitMs != null) query.set('wait', probe ? '0' : `${Math.round(o.waitMs!) / 1000}`);
-        const res = await (o.fetch ?? fetch)(request.href, {
+        query.set('wait', `${probe ? 0 : wait}`);
+        const res = await (o.fetch ?? fetch)(url.href, {
           headers: typeof o.headers == 'function' ? await o.headers() : o.headers,
           signal: step.signal,
           // Not only fresh answers: Chromium's HTTP cache lock would hold back a second tab's
@@ -116,38 +130,36 @@ export async function* run<T>(url: URL, o: PollOptions, state: LoopState, close?
           cache: 'no-store',
         });
         const { status } = res;
-        const body = (await res.json().catch(() => null)) as Answer | null;
-        const cursor = body?.cursor;
-        if (closed()) return;
-        const answered = typeof cursor == 'string';
-        if (answered && status == 200 && Array.isArray(body!.events)) {
-          const all = body!.events;
-          const id = (e: HangtimeEvent<never>) => `${e.channel} ${e.position}`;
-          const events = all.filter((e) => !seen.has(id(e)));
-          // The cursor moves only once the batch is handled: when the consumer asks for more.
-          handling = 'handler';
-          if (events.length) yield { events, cursor };
-          for (const e of events) seen.add(id(e));
-          for (const old of seen) if (seen.size > SEEN_MAX) seen.delete(old);
-          quick = all.length || probe || Date.now() - started >= QUICK_EMPTY_MS ? 0 : quick + 1;
-          if (quick) delay = backoffMs(quick, base, cap);
-        } else if (answered && status == 410 && Array.isArray(body!.gaps)) {
-          const gaps = body!.gaps;
-          handling = 'handler';
-          // Stopping leaves the cursor before the gap: a later start is told again.
-          if (!o.onGap) onError?.(new HangtimeClientError('cursor_expired', 410, 'History lost', true, gaps));
-          else if ((await o.onGap(gaps)) === false) return;
-        } else {
-          const code = body?.error?.code ?? 'http';
+        const { cursor, events: all, gaps, error: answer }: Answer = (await res.json().catch(() => {})) ?? {};
+        // An error answer (with the protocol's code and message when it has them): a gap
+        // reported to `onError`, or thrown below.
+        const failed = (willRetry: boolean, cause?: unknown) =>
+          new HangtimeClientError(answer?.message ?? `HTTP ${status}`, { code: answer?.code ?? 'http', status, willRetry, cause });
+        if (closed) return;
+        if (typeof cursor != 'string' || !Array.isArray(status == 410 ? gaps : status == 200 && all)) {
           delay = retryAfterMs(res.headers.get('retry-after'));
-          throw new HangtimeClientError(
-            code,
-            status,
-            body?.error?.message ?? `HTTP ${status}`,
-            // docs/protocol.md: retry 5xx, 408, 429 (and a 2xx that is not an answer, such as a
-            // proxy's page); any other 4xx is a request that a retry cannot fix.
-            status < 300 || status == 408 || status == 429 || status >= 500,
-          );
+          // docs/protocol.md: retry 5xx, 408, 429 (and a 2xx that is not an answer, such as a
+          // proxy's page); any other 4xx is a request that a retry cannot fix. (fetch follows
+          // redirects: no 3xx gets here.)
+          throw failed(!/^4(?!08|29)/.test(`${status}`));
+        }
+        // From here, what throws is `onEvents` or `onGap`.
+        handling = 'handler';
+        if (status == 410) {
+          // Stopping leaves the cursor before the gap: a later start is told again.
+          // Without `onGap`, the gap is reported to `onError`, and the loop goes on.
+          if ((await (o.onGap ?? ((gaps) => onError?.(failed(true, gaps))))(gaps!)) === false) return;
+        } else {
+          const id = (e: HangtimeEvent) => `${e.channel} ${e.position}`;
+          const events = all!.filter((e) => !seen.has(id(e))) as Array<HangtimeEvent<T>>;
+          const batch = { events, cursor };
+          // The cursor moves only once the batch is handled: `onEvents` returned, or the
+          // consumer asks for more.
+          if (events.length) o.onEvents ? await o.onEvents(events, batch) : yield batch;
+          for (const e of events) seen.add(id(e));
+          for (const old of seen) if (seen.size > Limit.Seen) seen.delete(old);
+          quick = all!.length || probe || now() - started >= Limit.QuickEmptyMs ? 0 : quick + 1;
+          if (quick) delay = backoffMs(quick, base, cap);
         }
         state.cursor = cursor;
         try {
@@ -156,24 +168,26 @@ export async function* run<T>(url: URL, o: PollOptions, state: LoopState, close?
           // Quota or privacy mode: the in-memory cursor keeps this session exact.
         }
         failures = 0;
-        setStatus('live');
+        setStatus({ state: 'live' });
       } catch (caught) {
-        if (closed()) return;
+        if (closed) return;
         // `handling`: `onEvents` or `onGap` threw; otherwise `fetch` did, or the answer was not one.
         const error =
-          caught instanceof HangtimeClientError && !handling ? caught : new HangtimeClientError(handling || 'network', 0, `${caught}`, true, caught);
-        // A kick (hidden, online) aborted the request: not a failure, poll again.
+          caught instanceof HangtimeClientError && !handling
+            ? caught
+            : new HangtimeClientError(`${caught}`, { code: handling || 'network', willRetry: true, cause: caught });
+        // A kick (hidden, online, retryNow) aborted the request: not a failure, poll again.
         if (step.signal.aborted && !handling) continue;
         error.willRetry &&= ++failures <= retries;
         onError?.(error);
         if (!error.willRetry) throw error;
-        setStatus('retrying');
         delay = Math.max(delay, backoffMs(failures, base, cap));
+        setStatus({ state: 'retrying', retryAt: now() + delay, attempt: failures, error });
       }
       if (delay) await sleep(delay);
     }
   } finally {
-    for (const [target, type, listener] of listeners) target?.removeEventListener?.(type, listener);
-    setStatus('closed');
+    off.abort();
+    setStatus({ state: 'closed' });
   }
 }

@@ -1,56 +1,64 @@
 import type { PollOptions } from './types.js';
 
 // The core's `src/options.ts` is not imported: the client bundle stays dependency-free and
-// under 2 KB, so these checks restate its rules compactly.
+// under 2 KB, so this restates its rules and its messages compactly.
 
-/** Every option and its `typeof` (`''`: checked below, or by the platform when used). */
-const TYPES: Record<string, string> = {
-  channels: '',
-  cursor: 'string',
-  from: 'string',
-  waitMs: 'number',
-  headers: '',
-  fetch: 'function',
-  signal: '',
-  retries: 'number',
-  backoffMs: 'number',
-  maxBackoffMs: 'number',
-  storageKey: 'string',
-  storage: '',
-  pauseWhenHidden: 'boolean',
-  onGap: 'function',
-  onError: 'function',
-  onStatus: 'function',
-  onEvents: 'function',
+/**
+ * Every option and what it must be, in the words of the message. `channels` (the first) is
+ * required, and so is `onEvents` (the last), which only `subscribe()` takes. Besides `channels`,
+ * each is checked by the words: a value they quote (`'now'`), or the `typeof` they name
+ * (`'a function'`, `'an object or a function'`; `null` is none), numbers being `>= 0` (never NaN).
+ */
+const OPTIONS: Record<string, string> = {
+  channels: 'a non-empty array of channel names',
+  cursor: 'a string',
+  from: "'now' or 'oldest'",
+  // `Infinity` too: as long as the server holds (sent as the longest `wait` the protocol can say).
+  // (`from` and `waitMs` were sent as given: a 400 that stopped the loop for its own parameter.)
+  waitMs: 'a number >= 0',
+  headers: 'an object or a function',
+  fetch: 'a function',
+  signal: 'an object',
+  retries: 'a number >= 0',
+  backoffMs: 'a number >= 0',
+  maxBackoffMs: 'a number >= 0',
+  storageKey: 'a string',
+  storage: 'an object',
+  pauseWhenHidden: 'a boolean',
+  clock: 'an object',
+  onGap: 'a function',
+  onError: 'a function',
+  onStatus: 'a function',
+  onEvents: 'a function',
 };
 
-/** The protocol's channel names (docs/protocol.md, "Concepts"). */
-const CHANNEL = /^[\w.:@/-]{1,128}$/;
-
-const fail = (name: string, expected: string, value: unknown): never => {
-  throw new TypeError(`Expected \`${name}\` to be ${expected}, got ${value as string}`);
-};
+/** A value as the core's messages show it: strings (and arrays, for `channels`) as JSON. */
+const show = (value: unknown) => (typeof value == 'string' || Array.isArray(value) ? JSON.stringify(value) : String(value));
 
 /**
  * Throw a precise `TypeError` for a malformed option, or for one nobody defined (a typo is
- * never silently ignored). `onEvents` belongs to `subscribe()` only, where it is required.
+ * never silently ignored), in the core's words: ``Expected `waitMs` to be a number >= 0, got -1``,
+ * ``Unknown option `storagekey` for subscribe(); expected one of: …``.
  */
-export function checkOptions(options: PollOptions, what: string): void {
-  const isSubscribe = what == 'subscribe';
-  // First, so that missing options read as missing channels.
-  const channels = options?.channels;
-  if (!Array.isArray(channels) || !channels.length || !channels.every((c) => CHANNEL.test(c))) {
-    fail('channels', 'a non-empty array of channel names', channels);
-  }
-  const o = options as unknown as Record<string, unknown>;
-  for (const key in o) {
-    const type = TYPES[key];
-    const value = o[key];
-    if (type == null || (key == 'onEvents' && !isSubscribe)) throw new TypeError(`Unknown option \`${key}\` for ${what}()`);
-    // Numbers: NaN and negatives are refused (`!(NaN >= 0)`).
-    if (value !== undefined && type && (typeof value != type || (type == 'number' && !((value as number) >= 0)))) {
-      fail(key, type == 'number' ? 'a number >= 0' : `a ${type}`, value);
+export const checkOptions = (options: PollOptions, what: 'subscribe' | 'poll'): void => {
+  const o = { ...options } as Record<string, unknown>;
+  const names = Object.keys(OPTIONS);
+  // `onEvents`, the last, is `subscribe()`'s alone.
+  if (what == 'poll') names.pop();
+  // Known ones first (the first, so that missing options read as missing channels), then the
+  // given ones (the known among them again, harmlessly).
+  for (const name of [...names, ...Object.keys(o)]) {
+    const value = o[name];
+    const expected = OPTIONS[name]!;
+    if (!names.includes(name)) throw new TypeError(`Unknown option \`${name}\` for ${what}(); expected one of: ${names.join(', ')}`);
+    const valid =
+      name == 'channels'
+        ? // The protocol's channel names (docs/protocol.md, "Concepts").
+          Array.isArray(value) && value[0] && value.every((channel) => /^[\w.:@/-]{1,128}$/.test(channel))
+        : expected.includes(`'${value}'`) || (expected.includes(typeof (value ?? undefined)) && !((value as number) < 0 || value != value));
+    // `channels` and `onEvents` are required.
+    if ((value !== undefined || name == 'channels' || name == 'onEvents') && !valid) {
+      throw new TypeError(`Expected \`${name}\` to be ${expected}, got ${show(value)}`);
     }
   }
-  if (isSubscribe && typeof o.onEvents != 'function') fail('onEvents', 'a function', o.onEvents);
-}
+};

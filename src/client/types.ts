@@ -13,8 +13,17 @@ export interface Gap {
   readonly channel: string;
   /** The poll resumes after this position: the oldest retained event comes next. */
   readonly resumeAfter: string;
-  /** Events lost, when the server can tell; otherwise `null`. */
+  /**
+   * Events lost, when the server can tell; `null` when it cannot (then nothing may have been
+   * lost at all: say "unknown", not "lost").
+   */
   readonly missed: number | null;
+  /**
+   * Why: `retention` (the cursor was behind what the channel retains; `missed` is usually a
+   * number) or `reset` (the log lost its history: a restarted in-memory log, Redis data loss, a
+   * failover; `missed` is `null`). Absent from servers older than this field.
+   */
+  readonly reason?: 'retention' | 'reset';
 }
 
 /** What one answer delivered, and the cursor that covers it. */
@@ -25,18 +34,60 @@ export interface Batch<T = unknown> {
 }
 
 /**
- * Where the loop stands: `connecting` (the first poll, or the first after a pause), `live`
- * (the last poll was answered and handled), `retrying` (a poll failed; waiting out the
- * backoff, then trying again), `paused` (the page is hidden or frozen), `closed` (ended:
- * `close()`, the signal, `onGap` returned `false`, or a fatal error).
+ * Where the loop stands (`state`): `connecting` (a poll is out and the loop is not live yet:
+ * the first, the first after a pause, a retry), `live` (the last poll was answered and
+ * handled), `retrying` (a poll failed: waiting until `retryAt`, see `retryNow()`), `paused`
+ * (the page is hidden or frozen), `closed` (ended: `close()`, the signal, `onGap` returned
+ * `false`, or a fatal error).
  */
-export type Status = 'connecting' | 'live' | 'retrying' | 'paused' | 'closed';
+export type Status =
+  | { readonly state: 'connecting' | 'live' | 'paused' | 'closed' }
+  | {
+      readonly state: 'retrying';
+      /** When the next attempt starts, in `clock.now()` time (ms since the epoch by default). */
+      readonly retryAt: number;
+      /** Failed attempts in a row: 1 after the first failure. */
+      readonly attempt: number;
+      /** Why the last attempt failed (also given to `onError`). */
+      readonly error: HangtimeClientError;
+    };
 
 /** The part of the Web Storage interface the cursor persistence uses. */
 export interface CursorStorage {
   getItem(key: string): string | null;
   setItem(key: string, value: string): void;
 }
+
+/**
+ * The clock and timers the loop uses: `setTimeout` and `clearTimeout` are called as its methods
+ * (so `globalThis`, the default, is one), `now` as a plain function (default `Date.now`). Tests
+ * pass a fake clock to steer backoffs without sleeping.
+ */
+export interface Clock {
+  now?(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+// The platform's fetch types where the consumer has them (the DOM lib, @types/node), and the
+// shapes the client uses otherwise: these declarations compile under `lib: ["ES2022"]` alone.
+type Global = typeof globalThis;
+/** `fetch`'s second parameter: the platform's `RequestInit`. */
+export type FetchInit = Global extends { fetch(input: never, init?: infer I): unknown }
+  ? NonNullable<I>
+  : { headers?: Record<string, string> | Array<[string, string]>; signal?: Signal; cache?: string };
+/** The platform's `Response`: `status`, `headers` and `json()` are what the client reads. */
+export type FetchResponse = Global extends { fetch(...args: never[]): Promise<infer R> }
+  ? R
+  : { readonly status: number; readonly headers: { get(name: string): string | null }; json(): Promise<unknown> };
+/** Request headers as `fetch` takes them: the platform's `HeadersInit`. */
+export type HeadersInput = FetchInit extends { headers?: infer H } ? NonNullable<H> : never;
+/** The platform's `AbortSignal`. */
+export type Signal = Global extends { AbortSignal: { prototype: infer S } }
+  ? S
+  : { readonly aborted: boolean; addEventListener(type: 'abort', listener: () => void, options: { signal: unknown }): void };
+/** The platform's `URL` (`never` where there is none). */
+export type URLInput = Global extends { URL: { prototype: infer U } } ? U : never;
 
 export interface PollOptions {
   /** Channels to follow (1 to the server's `maxChannels`, default 32). */
@@ -45,14 +96,17 @@ export interface PollOptions {
   readonly cursor?: string | undefined;
   /** Where channels without a position start: `'now'` or `'oldest'`. Default: the server's (`'now'`). */
   readonly from?: 'now' | 'oldest';
-  /** Longest hold to ask for, in ms (sent as `wait`, capped by the server). Default: the server's. */
+  /**
+   * Longest hold to ask for, in ms (sent as `wait`, capped by the server; `Infinity`: as long as
+   * the server allows). Default: the server's.
+   */
   readonly waitMs?: number;
   /** Extra request headers, or a function returning them (called before every poll, e.g. for a fresh token). */
-  readonly headers?: HeadersInit | (() => HeadersInit | Promise<HeadersInit>);
+  readonly headers?: HeadersInput | (() => HeadersInput | Promise<HeadersInput>);
   /** The `fetch` to use (auth wrappers, tests). Default: the global `fetch`. */
-  readonly fetch?: (url: string, init: RequestInit) => Promise<Response>;
+  readonly fetch?: (url: string, init: FetchInit) => Promise<FetchResponse>;
   /** Aborting it ends the loop and the request in flight at once. */
-  readonly signal?: AbortSignal;
+  readonly signal?: Signal;
   /** Failed attempts in a row before the loop stops with the last error. Default `Infinity`. */
   readonly retries?: number;
   /** Backoff base, in ms: attempt n waits a random time in [0, min(maxBackoffMs, backoffMs * 2^(n-1))). Default `1000`. */
@@ -65,11 +119,13 @@ export interface PollOptions {
   readonly storage?: CursorStorage;
   /** Pause while the page is hidden or frozen, catch up with one poll on return. Default `true`. */
   readonly pauseWhenHidden?: boolean;
+  /** The clock for backoffs and retry times. Default: the platform's. */
+  readonly clock?: Clock;
   /** History after the cursor is gone. Resynchronise, then return `false` to stop or anything else to resume. */
   readonly onGap?: (gaps: readonly Gap[]) => unknown;
   /** Every failure, retried ones too (`error.willRetry`); a fatal one comes last. */
   readonly onError?: (error: HangtimeClientError) => void;
-  /** Every change of {@link Status}. */
+  /** Every change of {@link Status}: of `state`, and every new `retryAt`. */
   readonly onStatus?: (status: Status) => void;
 }
 
@@ -86,8 +142,11 @@ export interface SubscribeOptions<T = unknown> extends PollOptions {
 export interface Subscription {
   /** Stop: aborts the request in flight at once. Idempotent. */
   close(): void;
+  /** While `retrying`: try now instead of at `retryAt` (a button's "retry now"). Otherwise nothing. */
+  retryNow(): void;
   /** The cursor after the last handled batch (`undefined` until the first answer). */
   readonly cursor: string | undefined;
+  /** Where the loop stands, kept current; `onStatus` reports each change. */
   readonly status: Status;
   /** Settles when the loop has ended: resolves after `close()`, rejects with a fatal error. */
   readonly done: Promise<void>;

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page, type Request } from 'playwright-core';
+import { chromium, type Browser, type Page, type Request, type Route } from 'playwright-core';
 import { startDemo, type Demo } from '../../examples/demo/server.js';
 
 /** Debian's Chromium; `.ci/run` installs it. Never a downloaded browser. */
@@ -69,4 +69,27 @@ export function setVisibility(page: Page, state: 'hidden' | 'visible'): Promise<
     Object.defineProperty(document, 'hidden', { configurable: true, get: () => next === 'hidden' });
     document.dispatchEvent(new Event('visibilitychange'));
   }, state);
+}
+
+/** The status badge's text (`retrying in 4 s` while retrying). */
+export const statusText = (page: Page): Promise<string | null> => page.locator('#status').textContent();
+
+/**
+ * Pass the page's polls through, editing each gap of a 410 answer: the demo server with or
+ * without `reason` in its gaps, whichever this checkout's server writes.
+ */
+export async function editGaps(page: Page, edit: (gap: Record<string, unknown>) => void): Promise<void> {
+  await page.route(
+    (url) => url.pathname === '/api/poll',
+    async (route: Route) => {
+      if (route.request().method() !== 'GET') return route.continue();
+      // A held poll waits up to the server's 25 s.
+      const answer = await route.fetch({ timeout: 60_000 }).catch(() => undefined);
+      if (answer === undefined) return route.abort('connectionrefused').catch(() => {});
+      if (answer.status() !== 410) return route.fulfill({ response: answer }).catch(() => {});
+      const body = (await answer.json()) as { gaps: Array<Record<string, unknown>> };
+      body.gaps.forEach(edit);
+      return route.fulfill({ response: answer, json: body }).catch(() => {});
+    },
+  );
 }

@@ -49,7 +49,8 @@ describe('npm start', () => {
       expect(await page.text()).toContain('<script type="module" src="/app.js">');
       const script = await fetch(`${url}/app.js`);
       expect(script.headers.get('content-type')).toMatch(/javascript/);
-      expect(await script.text()).toContain('cursor_expired');
+      // The client is in it.
+      expect(await script.text()).toContain('HangtimeClientError');
       const posted = await fetch(`${url}/api/poll`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

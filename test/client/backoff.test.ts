@@ -1,11 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { backoffMs, retryAfterMs } from '../../src/client/backoff.js';
 
 describe('backoffMs', () => {
+  afterEach(() => void vi.restoreAllMocks());
+
   it('doubles from the base up to the cap, and scales by the random draw (full jitter)', () => {
-    const half = () => 0.5;
-    expect([1, 2, 3, 4, 5, 6].map((attempt) => backoffMs(attempt, 100, 1_000, half))).toEqual([50, 100, 200, 400, 500, 500]);
-    expect(backoffMs(3, 100, 1_000, () => 0)).toBe(0);
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    expect([1, 2, 3, 4, 5, 6].map((attempt) => backoffMs(attempt, 100, 1_000))).toEqual([50, 100, 200, 400, 500, 500]);
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    expect(backoffMs(3, 100, 1_000)).toBe(0);
   });
 
   it('applies the jitter after the cap: clients at the cap stay spread over [0, cap)', () => {

@@ -2,7 +2,7 @@
 // front where a platform's answers are needed).
 import { describe, expect, it } from 'vitest';
 import { isHangtimeClientError, poll, subscribe, type CursorStorage, type HangtimeClientError, type HangtimeEvent, type Status } from '../../src/client/index.js';
-import { onCleanup, sleep, startProxy, startServer, until } from './support.js';
+import { fakeClock, onCleanup, sleep, startProxy, startServer, until } from './support.js';
 
 type N = { n: number };
 
@@ -16,12 +16,12 @@ describe('stopping', () => {
     const server = await startServer({ authorize: () => false });
     const proxy = await startProxy(server.url);
     const errors: HangtimeClientError[] = [];
-    const statuses: Status[] = [];
+    const statuses: Array<Status['state']> = [];
     const subscription = subscribe(proxy.url, {
       channels: ['a'],
       onEvents: () => {},
       onError: (error) => errors.push(error),
-      onStatus: (status) => statuses.push(status),
+      onStatus: (status) => statuses.push(status.state),
     });
     await expect(subscription.done).rejects.toMatchObject({ name: 'HangtimeClientError', code: 'forbidden', status: 403, willRetry: false });
     expect(errors).toHaveLength(1);
@@ -34,23 +34,28 @@ describe('stopping', () => {
     const server = await startServer();
     const subscription = subscribe(server.url, { channels: ['a'], cursor: 'not-a-cursor', onEvents: () => {}, onError: () => {} });
     await expect(subscription.done).rejects.toMatchObject({ code: 'bad_cursor', status: 400, willRetry: false });
-    expect(subscription.status).toBe('closed');
+    expect(subscription.status.state).toBe('closed');
   });
 
   it('gives up after `retries` failed attempts in a row', async () => {
     const server = await startServer();
     await server.stop();
+    const clock = fakeClock();
     const errors: HangtimeClientError[] = [];
-    const subscription = subscribe(server.url, { channels: ['a'], retries: 2, backoffMs: 5, onEvents: () => {}, onError: (e) => errors.push(e) });
+    const subscription = subscribe(server.url, { channels: ['a'], retries: 2, clock, onEvents: () => {}, onError: (e) => errors.push(e) });
+    for (const attempt of [1, 2]) {
+      await until(() => subscription.status.state === 'retrying' && subscription.status.attempt === attempt, 10_000, `retry ${attempt}`);
+      clock.advance(60_000);
+    }
     await expect(subscription.done).rejects.toMatchObject({ code: 'network', status: 0, willRetry: false });
     expect(errors.map((e) => e.willRetry)).toEqual([true, true, false]);
   });
 
   it('close() aborts the held poll at once: the server holds nothing afterwards', async () => {
     const server = await startServer({ maxWaitMs: 20_000 });
-    const statuses: Status[] = [];
-    const subscription = subscribe(server.url, { channels: ['a'], onEvents: () => {}, onStatus: (s) => statuses.push(s) });
-    await until(() => subscription.status === 'live');
+    const statuses: Array<Status['state']> = [];
+    const subscription = subscribe(server.url, { channels: ['a'], onEvents: () => {}, onStatus: (s) => statuses.push(s.state) });
+    await until(() => subscription.status.state === 'live');
     await until(() => server.hangtime.stats().waiting === 1, 10_000, 'a held poll');
     subscription.close();
     await subscription.done;
@@ -71,7 +76,7 @@ describe('stopping', () => {
     const requests = proxy.requests.length;
     const never = subscribe(proxy.url, { channels: ['a'], signal: AbortSignal.abort(), onEvents: () => {} });
     await never.done;
-    expect(never.status).toBe('closed');
+    expect(never.status.state).toBe('closed');
     expect(proxy.requests).toHaveLength(requests);
   });
 });
@@ -79,31 +84,43 @@ describe('stopping', () => {
 describe('retrying', () => {
   it('honours Retry-After on a 429, and retries 408', async () => {
     const server = await startServer({ maxWaitMs: 300 });
-    const times: number[] = [];
     const proxy = await startProxy(server.url, (_req, i) => {
-      times.push(Date.now());
-      if (i === 1) return { status: 429, when: 'before', headers: { 'retry-after': '1' } };
+      if (i === 1) return { status: 429, when: 'before', headers: { 'retry-after': '2' } };
       if (i === 3) return { status: 408, when: 'before' };
       return 'forward';
     });
+    const clock = fakeClock();
     const errors: HangtimeClientError[] = [];
-    const subscription = subscribe(proxy.url, { channels: ['a'], backoffMs: 5, maxBackoffMs: 10, onEvents: () => {}, onError: (e) => errors.push(e) });
+    const subscription = subscribe(proxy.url, { channels: ['a'], backoffMs: 5, maxBackoffMs: 10, clock, onEvents: () => {}, onError: (e) => errors.push(e) });
     onCleanup(() => subscription.close());
-    await until(() => times.length >= 6, 15_000, 'six requests');
-    expect(errors.map((e) => [e.status, e.willRetry])).toEqual([[429, true], [408, true]]);
-    // The backoff alone is at most 10 ms; the wait after the 429 is the server's second.
-    expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(950);
+    await until(() => subscription.status.state === 'retrying', 10_000, 'the 429');
+    // The backoff alone is under 10 ms; the wait after the 429 is the server's two seconds.
+    expect(clock.pending()).toEqual([2_000]);
+    clock.advance(1_999);
+    expect(clock.pending()).toEqual([1]);
+    expect(proxy.requests).toHaveLength(2);
+    clock.advance(1);
+    await until(() => errors.length === 2, 10_000, 'the 408');
+    expect(clock.pending()[0]).toBeLessThan(10);
+    clock.advance(10);
+    await until(() => proxy.requests.length >= 6, 10_000, 'six requests');
+    expect(errors.map((e) => [e.status, e.willRetry])).toEqual([
+      [429, true],
+      [408, true],
+    ]);
   });
 
   it('re-polls at once after an empty answer from a held poll', async () => {
     const server = await startServer({ maxWaitMs: 300, minHoldMs: 20 });
     const proxy = await startProxy(server.url);
+    // Real time for `now` (the holds are real), timers that fire only when the test says: a
+    // client that waited any backoff after a held answer would stop here.
+    const clock = fakeClock(Date.now);
     const errors: HangtimeClientError[] = [];
-    const subscription = subscribe(proxy.url, { channels: ['a'], onEvents: () => {}, onError: (e) => errors.push(e) });
+    const subscription = subscribe(proxy.url, { channels: ['a'], clock, onEvents: () => {}, onError: (e) => errors.push(e) });
     onCleanup(() => subscription.close());
-    await sleep(2_500);
-    // ~300 ms holds: about 8 polls; a client that waited its 1 s backoff base would make 3.
-    expect(proxy.requests.length).toBeGreaterThanOrEqual(5);
+    await until(() => proxy.requests.length >= 5, 15_000, 'five polls');
+    expect(clock.pending()).toEqual([]);
     expect(errors).toEqual([]);
   });
 
@@ -111,12 +128,19 @@ describe('retrying', () => {
     // A budget below `minHoldMs`: every answer is an instant empty one.
     const server = await startServer({ maxWaitMs: 1 });
     const proxy = await startProxy(server.url);
-    const subscription = subscribe(proxy.url, { channels: ['a'], backoffMs: 50, maxBackoffMs: 400, onEvents: () => {} });
+    const clock = fakeClock();
+    const subscription = subscribe(proxy.url, { channels: ['a'], backoffMs: 50, maxBackoffMs: 400, clock, onEvents: () => {} });
     onCleanup(() => subscription.close());
-    await sleep(1_500);
-    // Without the backoff this is hundreds of requests on loopback.
-    expect(proxy.requests.length).toBeGreaterThan(2);
-    expect(proxy.requests.length).toBeLessThan(40);
+    // The first poll (`wait=0`) is not held by design; each held one that comes back at once is
+    // followed by a backoff that grows up to the cap: the client waits, it does not spin.
+    for (const [polls, bound] of [[2, 50], [3, 100], [4, 200], [5, 400], [6, 400]] as const) {
+      await until(() => clock.pending().length === 1, 10_000, `the backoff after poll ${polls}`);
+      expect(proxy.requests).toHaveLength(polls);
+      expect(clock.pending()[0]).toBeLessThan(bound);
+      clock.advance(bound);
+    }
+    // Not a failure: live all along.
+    expect(subscription.status.state).toBe('live');
   });
 
   it('a throwing onEvents gets the same batch again after a backoff, reported as `handler`', async () => {
@@ -134,7 +158,7 @@ describe('retrying', () => {
       onError: (e) => errors.push(e),
     });
     onCleanup(() => subscription.close());
-    await until(() => subscription.status === 'live');
+    await until(() => subscription.status.state === 'live');
     const before = subscription.cursor;
     // Both appended before the woken hold reads (appends run synchronously up to their wake):
     // one batch of two.
@@ -167,7 +191,7 @@ describe('cursor', () => {
     const events: Array<HangtimeEvent<N>> = [];
     const subscription = subscribe<N>(server.url, { channels: ['a'], fetch: replaying, onEvents: (batch) => void events.push(...batch) });
     onCleanup(() => subscription.close());
-    await until(() => subscription.status === 'live');
+    await until(() => subscription.status.state === 'live');
     for (let n = 0; n < 6; n++) {
       await server.log.append('a', { n });
       await until(() => events.length === n + 1 || replayed, 5_000);
@@ -185,7 +209,7 @@ describe('cursor', () => {
     const seen: number[] = [];
     const options = { channels: ['a'], storageKey: 'k', storage, onEvents: (batch: ReadonlyArray<HangtimeEvent<N>>) => void seen.push(...batch.map((e) => e.data.n)) };
     const first = subscribe<N>(server.url, options);
-    await until(() => first.status === 'live');
+    await until(() => first.status.state === 'live');
     await server.log.append('a', { n: 0 });
     await until(() => seen.length === 1);
     first.close();
@@ -244,28 +268,5 @@ describe('poll()', () => {
       for await (const _ of poll(server.url, { channels: ['a'] })) void _;
     }).rejects.toMatchObject({ code: 'unauthorized', status: 401 });
     expect(() => poll(server.url, { channels: [] })).toThrow(TypeError);
-  });
-});
-
-describe('options', () => {
-  const url = 'http://127.0.0.1:9/poll';
-  const onEvents = () => {};
-  it.each([
-    [{ channels: [], onEvents }, 'Expected `channels` to be a non-empty array of channel names, got '],
-    [{ channels: ['a,b'], onEvents }, 'Expected `channels` to be a non-empty array of channel names, got a,b'],
-    [{ channels: ['a'] }, 'Expected `onEvents` to be a function, got undefined'],
-    [{ channels: ['a'], onEvents, waitMs: -1 }, 'Expected `waitMs` to be a number >= 0, got -1'],
-    [{ channels: ['a'], onEvents, retries: Number.NaN }, 'Expected `retries` to be a number >= 0, got NaN'],
-    [{ channels: ['a'], onEvents, onError: 'log' }, 'Expected `onError` to be a function, got log'],
-    [{ channels: ['a'], onEvents, pauseWhenHidden: 1 }, 'Expected `pauseWhenHidden` to be a boolean, got 1'],
-    [{ channels: ['a'], onEvents, storagekey: 'typo' }, 'Unknown option `storagekey` for subscribe()'],
-    [undefined, 'Expected `channels` to be a non-empty array of channel names, got undefined'],
-  ])('subscribe(%j) throws a TypeError', (options, message) => {
-    expect(() => subscribe(url, options as never)).toThrow(new TypeError(message));
-  });
-
-  it('rejects onEvents for poll() and a URL it cannot resolve', () => {
-    expect(() => poll(url, { channels: ['a'], onEvents } as never)).toThrow('Unknown option `onEvents` for poll()');
-    expect(() => subscribe('/relative/in/node', { channels: ['a'], onEvents })).toThrow(TypeError);
   });
 });

@@ -1,5 +1,5 @@
-// docs/client.md's Node worker recipe, run as it is written: a worker process against a real
-// server, stopped with SIGTERM and started again from its cursor file.
+// docs/client.md's Node recipes, run as they are written: a worker process against a real
+// server, stopped with SIGTERM and started again from its cursor file; the fake clock.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,5 +75,26 @@ describe('docs/client.md recipes', () => {
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
     expect([...first.output, ...second.output]).toEqual(['job a', 'job b', 'job c']);
+  });
+
+  it('the fake clock makes three retries of a minute each without waiting', { timeout: 30_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hangtime-clock-'));
+    onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'clock.mjs');
+    writeFileSync(file, await bundle(recipe('### Testing with a fake clock')));
+    // A port nothing listens on: every attempt is a network error.
+    const server = await startServer();
+    await server.stop();
+    const started = Date.now();
+    const run = startWorker(file, { HANGTIME_URL: server.url });
+    expect(await run.exited).toBe(0);
+    expect(run.output).toEqual([
+      expect.stringMatching(/^attempt 1 failed \(network\), retry at \d+$/),
+      expect.stringMatching(/^attempt 2 failed \(network\), retry at \d+$/),
+      expect.stringMatching(/^attempt 3 failed \(network\), retry at \d+$/),
+      'done',
+    ]);
+    // Backoffs of up to a minute, two minutes, four: none of them waited for.
+    expect(Date.now() - started).toBeLessThan(20_000);
   });
 });
