@@ -171,7 +171,7 @@ describe('subscribe() against a real server', () => {
       const { memoryLog } = await import('../../src/index.js');
       const server = await startServer({ log: memoryLog({ maxEventsPerChannel: 2 }) });
       await server.log.append('a', { n: 0 });
-      const head = await server.log.head('a');
+      const head = await server.log.start('a', 'now');
       for (let n = 1; n < 6; n++) await server.log.append('a', { n });
       const { encodeCursor } = await import('../../src/cursor.js');
       const errors: HangtimeClientError[] = [];

@@ -102,7 +102,7 @@ describe('defect 1: a cursor at a channel\'s start crosses a loss of history (me
     const server = await endpoint(first);
     // A subscriber that polled once, before anything was published, then went away.
     const early = watch(server.url, undefined, ['chat']);
-    await until(() => early.subscription.status === 'live', 'the first answer');
+    await until(() => early.subscription.status.state === 'live', 'the first answer');
     early.subscription.close();
     await early.subscription.done;
     await first.append('chat', { n: 1 });
@@ -112,7 +112,7 @@ describe('defect 1: a cursor at a channel\'s start crosses a loss of history (me
     await server.restartWith(second);
     // Back, from its cursor, while the new life is still empty; then an event arrives.
     const back = watch(server.url, early.subscription.cursor, ['chat']);
-    await until(() => back.subscription.status === 'live', 'the answer after the restart');
+    await until(() => back.subscription.status.state === 'live', 'the answer after the restart');
     await second.append('chat', { n: 3 });
     await until(() => back.seen.includes('chat:3'), 'event 3');
     expect(back.seen, 'events 1 and 2 were lost: the client must hear of it before event 3').toEqual(['gap:chat', 'chat:3']);

@@ -40,7 +40,7 @@ export class StressSubscriber {
   }
 
   get live(): boolean {
-    return this.#subscription?.status === 'live';
+    return this.#subscription?.status.state === 'live';
   }
 
   /** The cursor the client stands at (the stored one while stopped). */

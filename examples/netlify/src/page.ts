@@ -22,11 +22,16 @@ subscribe('/api/poll', {
     for (const event of events) show(JSON.stringify(event.data));
   },
   onGap: (gaps) => {
-    const missed = gaps.map((gap) => gap.missed ?? 'some').join(', ');
-    show(`(${missed} events were missed: history after the cursor is gone)`, 'gap');
+    for (const gap of gaps) {
+      // Say only what the server knows: a count when it can tell, otherwise that some may be missing.
+      const what = gap.missed === null ? 'an unknown number of events may be missing' : `${gap.missed} events were missed`;
+      const why = gap.reason === 'reset' ? 'the server lost its history' : 'they are no longer retained';
+      show(`(${gap.channel}: ${what}; ${why})`, 'gap');
+    }
   },
   onStatus: (status) => {
-    statusText.textContent = status;
+    statusText.textContent =
+      status.state === 'retrying' ? `retrying in ${Math.ceil((status.retryAt - Date.now()) / 1000)} s` : status.state;
   },
   onError: (error) => {
     if (!error.willRetry) statusText.textContent = `stopped: ${error.code}`;
