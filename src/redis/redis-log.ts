@@ -1,21 +1,43 @@
 import { assertChannel } from '../channels.js';
 import { START, defineWaitInto, serializeEventData, utf8Length, type EventLog, type ReadResult, type StoredEvent } from '../log.js';
+import { assertKnownOptions, show } from '../options.js';
 import { randomId } from '../random.js';
 import { withTimeout } from '../timeout.js';
+import { Appender } from './append.js';
 import { redisKeys } from './keys.js';
 import { resolveOptions, type RedisLogOptions } from './options.js';
 import { GENERATION_LENGTH, compareIds, decodePosition, encodePosition, isRedisPosition } from './position.js';
-import { APPEND, READ, STATE, runScript, toState, type Script } from './scripts.js';
+import { runScript } from './run.js';
+import { READ, STATE, toState, type Script } from './scripts.js';
 import { Subscriber } from './subscriber.js';
-import { Watcher, type ChannelState } from './watcher.js';
+import type { ChannelState } from './types.js';
+import { Watcher } from './watcher.js';
 
 /**
- * The event log {@link redisLog} returns: an `EventLog` with its prefix and counters.
+ * Options of one append.
+ *
+ * @example
+ * await log.append('chat', message, { id: message.uuid }); // a retry with the same id is stored once
+ */
+export interface AppendOptions {
+  /** The append's id: appends with the same id on the same channel, within the log's
+   * `idempotencyWindowMs`, are stored once (the first one's position is returned to all).
+   * 1 to 64 characters of `A-Z a-z 0-9 _ -`. Default: a random id (so the log's own retries
+   * are safe); pass your own to make your retries safe too. */
+  readonly id?: string;
+}
+
+/**
+ * The event log {@link redisLog} returns: an `EventLog` with idempotent appends, its prefix and
+ * counters.
  *
  * @example
  * const { waiters } = log.stats(); // polls this process holds on the log right now
  */
 export interface RedisLog extends EventLog {
+  /** `EventLog.append`, plus an append id (see {@link AppendOptions}). Rejects with an
+   * `AppendUncertainError` when Redis did not confirm the append (see docs/redis.md). */
+  append(channel: string, data: unknown, options?: AppendOptions): Promise<string>;
   /** The key prefix, for tools that look at the keys (see `redisKeys`). */
   readonly prefix: string;
   /** For monitoring and tests: channels watched by waiters (or lingering), waiters held. */
@@ -27,6 +49,12 @@ export interface RedisLog extends EventLog {
 const LINGER_MS = 30_000;
 
 const EMPTY: ReadResult = { kind: 'events', events: [], more: false };
+
+const APPEND_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Random append ids: 16 base-36 characters (82 bits) from Web Crypto (`src/random.ts`), so no
+ * id library is needed; two appends of a window never share one by chance. */
+const newAppendId = (): string => randomId(16);
 
 /**
  * The production event log: one Redis Stream per channel, any number of waiting polls per
@@ -43,12 +71,14 @@ const EMPTY: ReadResult = { kind: 'events', events: [], more: false };
  * await log.append('chat', { text: 'hello' });
  */
 export function redisLog(options: RedisLogOptions): RedisLog {
-  const { client, ownsClient, prefix, retention, maxEventBytes, commandTimeoutMs, connectionName, onError } = resolveOptions(options);
+  const resolved = resolveOptions(options);
+  const { client, ownsClient, prefix, retention, maxEventBytes, commandTimeoutMs, connectionName, onError } = resolved;
   let closing: Promise<void> | undefined;
   // Bumped by every append this process completes: a read started after one never joins a
   // read sent before it (read-your-writes), see `coalesce`.
   let appendsDone = 0;
   const inFlight = new Map<string, Promise<unknown>>();
+  const appender = new Appender(client, resolved);
 
   const run = (script: Script, channel: string, args: ReadonlyArray<string | number>, what: string): Promise<unknown> => {
     const keys = redisKeys(prefix, channel);
@@ -100,21 +130,23 @@ export function redisLog(options: RedisLogOptions): RedisLog {
       watcher.observe(channel, { exists: false }, snapshot);
       return after === START ? EMPTY : { kind: 'gap', resumeAfter: START, missed: null };
     }
-    const [generation, last, cut, added, length, more] = reply.slice(0, 6).map(String) as [string, string, string, string, string, string];
+    const [generation, last, cut, added, length, more, resume] = reply.slice(0, 7).map(String) as [string, string, string, string, string, string, string];
     watcher.observe(channel, { exists: true, generation, last }, snapshot);
-    const resumeAfter = cut === '0-0' ? START : encodePosition(generation, cut);
+    const oldest = cut === '0-0' ? START : encodePosition(generation, cut);
     if (after === START) {
-      if (cut !== '0-0') return { kind: 'gap', resumeAfter, missed: Number(added) - Number(length) };
-    } else if (
-      position === undefined ||
-      position.generation !== generation ||
-      compareIds(afterId, last) > 0 || // ahead of the channel: only a forged position is
-      compareIds(afterId, cut) < 0
-    ) {
-      return { kind: 'gap', resumeAfter, missed: null };
+      if (cut !== '0-0') return { kind: 'gap', resumeAfter: oldest, missed: Number(added) - Number(length) };
+    } else if (position === undefined || position.generation !== generation) {
+      return { kind: 'gap', resumeAfter: oldest, missed: null };
+    } else if (resume !== '') {
+      // Ahead of the channel, or between two entries: the reader's entries were lost (a
+      // failover promoted a replica without them) or the position is forged. It resumes where
+      // it receives nothing twice (see READ in scripts.ts).
+      return { kind: 'gap', resumeAfter: encodePosition(generation, resume), missed: null };
+    } else if (compareIds(afterId, cut) < 0) {
+      return { kind: 'gap', resumeAfter: oldest, missed: null };
     }
     const events: StoredEvent[] = [];
-    for (let i = 6; i + 1 < reply.length; i += 2) {
+    for (let i = 7; i + 1 < reply.length; i += 2) {
       const id = String(reply[i]);
       events.push({ position: encodePosition(generation, id), json: checkedJson(channel, id, String(reply[i + 1])) });
     }
@@ -146,17 +178,18 @@ export function redisLog(options: RedisLogOptions): RedisLog {
     prefix,
     maxEventBytes,
 
-    async append(channel, data) {
+    async append(channel, data, appendOptions) {
       assertChannel(channel);
+      const appendId = appendIdOf(appendOptions);
       assertOpen();
       const { json } = serializeEventData(data, maxEventBytes);
       const snapshot = watcher.snapshot(channel);
-      const reply = (await run(APPEND, channel, [newGeneration(), json, redisKeys(prefix, channel).wake, ...retention], 'an append')) as unknown[];
-      const generation = String(reply[0]);
-      const id = String(reply[1]);
+      const keys = redisKeys(prefix, channel);
+      const { generation, id, duplicate } = await appender.append({ channel, keys, json, appendId, freshGeneration: newGeneration() });
       appendsDone++;
-      // Wakes this process's waiters now, without waiting for the message.
-      watcher.observe(channel, { exists: true, generation, last: id }, snapshot);
+      // Wakes this process's waiters now, without waiting for the message. A duplicate's id is
+      // an older entry's, not the head: it says nothing of where the channel stands.
+      if (!duplicate) watcher.observe(channel, { exists: true, generation, last: id }, snapshot);
       return encodePosition(generation, id);
     },
 
@@ -213,3 +246,16 @@ export function redisLog(options: RedisLogOptions): RedisLog {
 }
 
 const newGeneration = (): string => randomId(GENERATION_LENGTH);
+
+function appendIdOf(options: AppendOptions | undefined): string {
+  if (options === undefined) return newAppendId();
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`Expected append options to be an object, got ${options === null ? 'null' : typeof options}`);
+  }
+  assertKnownOptions(options, ['id'], 'append()');
+  if (options.id === undefined) return newAppendId();
+  if (typeof options.id !== 'string' || !APPEND_ID.test(options.id)) {
+    throw new TypeError(`Expected \`id\` to be 1 to 64 characters of A-Z a-z 0-9 _ -, got ${show(options.id)}`);
+  }
+  return options.id;
+}

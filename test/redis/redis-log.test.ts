@@ -45,6 +45,10 @@ describeRedis('redisLog', () => {
       [{ url: REDIS_URL, maxAgeMs: -1 }, /Expected `maxAgeMs` to be a positive number, got -1/],
       [{ url: REDIS_URL, trim: 'sloppy' }, /Expected `trim` to be 'approximate' or 'exact', got "sloppy"/],
       [{ url: REDIS_URL, connectionName: 'has space' }, /Expected `connectionName`/],
+      [{ url: REDIS_URL, durability: 'eventual' }, /Expected `durability` to be 'replicated' or 'leader', got "eventual"/],
+      [{ url: REDIS_URL, replicationTimeoutMs: 0 }, /Expected `replicationTimeoutMs` to be a positive integer, got 0/],
+      [{ url: REDIS_URL, replicationTimeoutMs: 5_000 }, /Expected `replicationTimeoutMs` to be below `commandTimeoutMs` \(5000\), got 5000/],
+      [{ url: REDIS_URL, idempotencyWindowMs: 1.5 }, /Expected `idempotencyWindowMs` to be a positive integer, got 1.5/],
       [{ url: REDIS_URL, onError: 'console' }, /Expected `onError` to be a function/],
       [{ url: REDIS_URL, keyPrefix: 'x' }, /Unknown option `keyPrefix` for redisLog\(\)/],
       [{ client: {} }, /Expected `client` to be an ioredis client or Cluster/],
@@ -91,13 +95,54 @@ describeRedis('redisLog', () => {
     const log = open();
     const position = await log.append('room:1', { text: 'hi' });
     const keys = redisKeys(prefix, 'room:1');
-    expect(keys).toEqual({ events: `${prefix}:{room:1}:events`, meta: `${prefix}:{room:1}:meta`, wake: `${prefix}:{room:1}:wake` });
+    expect(keys).toEqual({
+      events: `${prefix}:{room:1}:events`,
+      meta: `${prefix}:{room:1}:meta`,
+      wake: `${prefix}:{room:1}:wake`,
+      appends: [`${prefix}:{room:1}:appends:0`, `${prefix}:{room:1}:appends:1`],
+    });
     expect(await admin.type(keys.events)).toBe('stream');
     const meta = await admin.hgetall(keys.meta);
     const decoded = decodePosition(position)!;
     expect(meta.gen).toBe(decoded.generation);
     const entries = await admin.xrange(keys.events, '-', '+');
     expect(entries).toEqual([[decoded.id, ['d', '{"text":"hi"}']]]);
+    // The append id, in one of the two halves of the idempotency window, expiring on its own.
+    const halves = await Promise.all(keys.appends.map((key) => admin.hgetall(key)));
+    const records = halves.flatMap((half) => Object.entries(half).filter(([field]) => field !== ':bucket'));
+    expect(records).toEqual([[expect.stringMatching(/^[0-9a-z]{16}$/), `${decoded.generation} ${decoded.id}`]]);
+    for (const [i, key] of keys.appends.entries()) {
+      if (Object.keys(halves[i]!).length === 0) continue;
+      const ttl = await admin.pttl(key);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(120_000);
+    }
+  });
+
+  it('stores an append id once per channel: the same id again returns the first position and stores nothing', async () => {
+    const log = open();
+    const first = await log.append('idem', 'once', { id: 'order-17' });
+    expect(await log.append('idem', 'twice?', { id: 'order-17' })).toBe(first);
+    const other = await log.append('idem-other', 'elsewhere', { id: 'order-17' });
+    expect(other).not.toBe(first);
+    expect((await admin.xrange(redisKeys(prefix, 'idem').events, '-', '+')).map(([, fields]) => fields[1])).toEqual(['"once"']);
+    // Without an id, every append is its own.
+    const [a, b] = [await log.append('idem', 'x'), await log.append('idem', 'x')];
+    expect(a).not.toBe(b);
+  });
+
+  it('rejects bad append options with precise TypeErrors, storing nothing', async () => {
+    const log = open();
+    const bad: Array<[unknown, RegExp]> = [
+      [{ id: '' }, /Expected `id` to be 1 to 64 characters of A-Z a-z 0-9 _ -, got ""/],
+      [{ id: 'has space' }, /Expected `id` to be 1 to 64 characters/],
+      [{ id: 'x'.repeat(65) }, /Expected `id` to be 1 to 64 characters/],
+      [{ id: 42 }, /Expected `id` to be 1 to 64 characters of A-Z a-z 0-9 _ -, got 42/],
+      [{ key: 'x' }, /Unknown option `key` for append\(\)/],
+      [null, /Expected append options to be an object, got null/],
+    ];
+    for (const [options, message] of bad) await expect(log.append('bad-options', 1, options as never)).rejects.toThrow(message);
+    expect(await admin.exists(redisKeys(prefix, 'bad-options').events)).toBe(0);
   });
 
   it('encodes stream ids so that positions compare as strings (…-9 < …-10)', async () => {

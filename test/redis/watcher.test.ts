@@ -2,7 +2,8 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { START } from '../../src/log.js';
 import { redisKeys } from '../../src/redis/keys.js';
-import { APPEND, STATE, runScript, toState } from '../../src/redis/scripts.js';
+import { runScript } from '../../src/redis/run.js';
+import { APPEND, STATE, toState } from '../../src/redis/scripts.js';
 import { Subscriber } from '../../src/redis/subscriber.js';
 import { Watcher, type ChannelState } from '../../src/redis/watcher.js';
 import { REDIS_URL, deletePrefix, describeRedis, testPrefix, until } from '../support/redis.js';
@@ -35,7 +36,8 @@ function start(lingerMs: number): void {
 
 const append = async (channel: string, data: unknown): Promise<void> => {
   const keys = redisKeys(prefix, channel);
-  await runScript(client, APPEND, [keys.events, keys.meta], ['abcdefgh', JSON.stringify(data), keys.wake, 0, 0, 0, 0]);
+  const id = Math.random().toString(36).slice(2);
+  await runScript(client, APPEND, [keys.events, keys.meta, ...keys.appends], ['abcdefgh', JSON.stringify(data), keys.wake, 0, 0, 0, 0, id, 60_000, '0']);
 };
 
 async function subscribers(channel: string): Promise<number> {
