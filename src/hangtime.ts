@@ -14,7 +14,7 @@ import {
   type HangtimeRequest,
   type PlainResponse,
 } from './http.js';
-import { START, type EventLog } from './log.js';
+import type { EventLog, StartFrom } from './log.js';
 import { memoryLog } from './memory-log.js';
 import {
   assertKnownOptions,
@@ -22,6 +22,7 @@ import {
   assertOptionalFunction,
   assertPositiveInteger,
   assertPositiveNumber,
+  assertStartFrom,
 } from './options.js';
 import { publish } from './publish.js';
 import type { SignalLike } from './signal.js';
@@ -74,8 +75,8 @@ export interface WaitOptions {
   readonly channels: readonly string[];
   /** The cursor of the previous result; omit for a new reader. */
   readonly cursor?: string | undefined;
-  /** Where channels without a position start. Default `'now'`. */
-  readonly from?: 'now' | 'oldest';
+  /** Where channels without a position start (see {@link StartFrom}). Default `'now'`. */
+  readonly from?: StartFrom;
   /** When the platform stops the function (epoch ms); the hold ends `safetyMarginMs` before. */
   readonly deadline?: number | undefined;
   /** Ends the hold at once (for example `request.signal`). */
@@ -183,7 +184,7 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
   function startPositions(
     channels: readonly string[],
     cursor: string | undefined,
-    from: 'now' | 'oldest',
+    from: StartFrom,
     readBy: number | undefined,
   ): ReadonlyMap<string, string> | Promise<ReadonlyMap<string, string>> {
     const known = cursor === undefined ? new Map<string, string>() : decode(cursor);
@@ -194,17 +195,15 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
   async function startPositionsFromLog(
     channels: readonly string[],
     known: ReadonlyMap<string, string>,
-    from: 'now' | 'oldest',
+    from: StartFrom,
     readBy: number | undefined,
   ): Promise<ReadonlyMap<string, string>> {
-    const heads = Promise.all(
-      channels.map((channel) => known.get(channel) ?? (from === 'now' ? log.head(channel) : START)),
-    );
-    // Bounded like every log call: a hung `head` must not hold a poll (and its waiter slot).
+    const heads = Promise.all(channels.map((channel) => known.get(channel) ?? log.start(channel, from)));
+    // Bounded like every log call: a hung `start` must not hold a poll (and its waiter slot).
     const timeoutMs = Math.max(1, Math.min(logTimeoutMs, (readBy ?? Infinity) - now()));
     let starts: string[];
     try {
-      starts = await withTimeout(heads, timeoutMs, () => new Error(`The log did not answer head() within ${Math.round(timeoutMs)} ms`));
+      starts = await withTimeout(heads, timeoutMs, () => new Error(`The log did not answer start() within ${Math.round(timeoutMs)} ms`));
     } catch (error) {
       throw new HangtimeError('log_unavailable', 503, 'The event log did not answer in time', { cause: error, retryAfterSeconds: 1 });
     }
@@ -214,7 +213,7 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
   interface PollInput {
     channels: readonly string[];
     cursor: string | undefined;
-    from: 'now' | 'oldest';
+    from: StartFrom;
     clientWaitMs: number | undefined;
     limit: number;
     context: HandlerContext;
@@ -315,7 +314,7 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
   interface PollQuery {
     readonly channels: readonly string[];
     readonly cursor: string | undefined;
-    readonly from: 'now' | 'oldest';
+    readonly from: StartFrom;
     /** The `wait` parameter, in ms; `undefined` when absent (then `Prefer: wait` applies). */
     readonly waitMs: number | undefined;
     readonly limit: number;
@@ -423,7 +422,7 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
       const held = poll({
         channels,
         cursor: waitOptions.cursor,
-        from: waitOptions.from ?? 'now',
+        from: assertStartFrom(waitOptions.from ?? 'now'),
         clientWaitMs: waitOptions.waitMs,
         limit: Math.min(waitOptions.limit ?? maxEvents, maxEvents),
         context: { deadline: waitOptions.deadline },

@@ -1,6 +1,6 @@
 import type { Budget, WakeReason } from './budget.js';
 import { HangtimeError, isHangtimeError } from './errors.js';
-import { utf8Length, waitIntoOf, type EventLog, type ReadResult, type StoredEvent, type WaitSink, type WaitTarget } from './log.js';
+import { utf8Length, type EventLog, type GapReason, type ReadResult, type StoredEvent, type WaitSink, type WaitTarget } from './log.js';
 import { Trigger, takesListenerObjects, type SignalLike } from './signal.js';
 import { withTimeout } from './timeout.js';
 
@@ -11,6 +11,8 @@ export interface Gap {
   readonly resumeAfter: string;
   /** Events lost, when the log can tell; otherwise `null`. */
   readonly missed: number | null;
+  /** Behind the channel's retention, or history the log lost (see {@link GapReason}). */
+  readonly reason: GapReason;
 }
 
 export interface DeliveredEvent {
@@ -111,6 +113,7 @@ class Holder extends Trigger implements WaitSink {
   #logSignal: Holder | Trigger | undefined;
   #clientListener: (() => void) | Holder | undefined;
   #waiting = false;
+  #spuriousWakes = 0;
 
   constructor(input: HoldInput, sink: HoldSink) {
     super();
@@ -140,10 +143,9 @@ class Holder extends Trigger implements WaitSink {
     const { log } = input;
     const targets = targetsOf(input.positions);
     try {
-      // The logs of this package report to the holder itself (no promise per wait); any other
-      // log through its `waitFor` promise.
-      const waitInto = waitIntoOf(log);
-      if (waitInto !== undefined) return waitInto.call(log, targets, signal, this);
+      // A log with `waitInto` (those of this package) reports to the holder itself, with no
+      // promise per wait; any other log through its `waitFor` promise.
+      if (log.waitInto !== undefined) return log.waitInto(targets, signal, this);
       log.waitFor(targets, signal).then(
         (woken) => this.woken(woken),
         (error: unknown) => this.#failed(logUnavailable(error)),
@@ -179,10 +181,24 @@ class Holder extends Trigger implements WaitSink {
         if (batch.gaps.length > 0) this.#finish(batch, 'gap');
         else if (batch.events.length > 0) this.#finish(batch, 'events');
         // A spurious wake found nothing: wait for what is left of the budget.
-        else this.wait();
+        else this.#waitAgain();
       },
       (error: unknown) => this.#sink.failed(error),
     );
+  }
+
+  /**
+   * Wait again after a wake that found nothing to read. One such wake is normal (a wake-up for
+   * events another poll's shared read already covered); a log that keeps waking without events
+   * (stale knowledge after a failover, a bug) must not turn the hold into a loop of reads, so
+   * from the second on the hold backs off, 25 ms doubling up to 1 s, within its budget.
+   */
+  #waitAgain(): void {
+    this.#spuriousWakes++;
+    if (this.#spuriousWakes < 2) return this.wait();
+    const remainingMs = this.#startedAt + this.#input.budget.budgetMs - this.#input.now();
+    const delayMs = Math.min(1_000, 25 * 2 ** (this.#spuriousWakes - 2), Math.max(0, remainingMs));
+    setTimeout(() => this.wait(), delayMs);
   }
 
   #failed(error: unknown): void {
@@ -324,7 +340,9 @@ async function readAllNow(input: HoldInput, timeoutMs: number): Promise<Batch> {
 
   const gaps: Gap[] = [];
   results.forEach((result, i) => {
-    if (result.kind === 'gap') gaps.push({ channel: channels[i]!, resumeAfter: result.resumeAfter, missed: result.missed });
+    if (result.kind === 'gap') {
+      gaps.push({ channel: channels[i]!, resumeAfter: result.resumeAfter, missed: result.missed, reason: result.reason });
+    }
   });
   if (gaps.length > 0) {
     const next = new Map(positions);
@@ -332,25 +350,55 @@ async function readAllNow(input: HoldInput, timeoutMs: number): Promise<Batch> {
     return { events: [], positions: next, more: false, gaps };
   }
 
-  const events: DeliveredEvent[] = [];
-  let next: Map<string, string> | undefined;
+  return mergeFairly(channels, results as ReadonlyArray<Extract<ReadResult, { kind: 'events' }>>, positions, limit, maxBytes);
+}
+
+/**
+ * Merge the channels' reads into one answer within `limit` events and `maxBytes`, fairly: the
+ * channels take turns, one event each per round, so a busy channel cannot starve a quiet one
+ * (each channel with events gets at least one into every answer that has room for it). Within a
+ * channel the order is exact and nothing is skipped: a channel stops at its first event that no
+ * longer fits. The answer lists each channel's events together, in the poll's channel order.
+ */
+export function mergeFairly(
+  channels: readonly string[],
+  results: ReadonlyArray<Extract<ReadResult, { kind: 'events' }>>,
+  positions: ReadonlyMap<string, string>,
+  limit: number,
+  maxBytes: number,
+): Batch {
+  const taken = new Array<number>(channels.length).fill(0);
+  const stopped = new Array<boolean>(channels.length).fill(false);
+  let count = 0;
   let bytes = 0;
+  let open = channels.length;
+  while (open > 0 && count < limit) {
+    for (let i = 0; i < channels.length && count < limit; i++) {
+      if (stopped[i]) continue;
+      const event = results[i]!.events[taken[i]!];
+      const size = event === undefined ? 0 : envelopeBytes(channels[i]!, event.position) + utf8Length(event.json);
+      // The first event of an answer always goes in: the log bounds event sizes at append.
+      if (event === undefined || (count > 0 && bytes + size > maxBytes)) {
+        stopped[i] = true;
+        open--;
+        continue;
+      }
+      bytes += size;
+      taken[i]!++;
+      count++;
+    }
+  }
+  if (count === 0) return { events: NO_EVENTS, positions, more: false, gaps: NO_GAPS };
+  const events: DeliveredEvent[] = [];
+  const next = new Map(positions);
   let more = false;
   results.forEach((result, i) => {
-    if (result.kind !== 'events') return;
     const channel = channels[i]!;
-    let taken = 0;
-    for (const event of result.events) {
-      const size = envelopeBytes(channel, event.position) + utf8Length(event.json);
-      if (events.length >= limit || (events.length > 0 && bytes + size > maxBytes)) break;
-      bytes += size;
-      events.push({ channel, event });
-      (next ??= new Map(positions)).set(channel, event.position);
-      taken++;
-    }
-    if (result.more || taken < result.events.length) more = true;
+    for (let k = 0; k < taken[i]!; k++) events.push({ channel, event: result.events[k]! });
+    if (taken[i]! > 0) next.set(channel, result.events[taken[i]! - 1]!.position);
+    if (result.more || taken[i]! < result.events.length) more = true;
   });
-  return { events, positions: next ?? positions, more, gaps: NO_GAPS };
+  return { events, positions: next, more, gaps: NO_GAPS };
 }
 
 function readTimeout(ms: number): HangtimeError {

@@ -2,16 +2,23 @@
  * The event-log contract. Every log (the in-memory one in `memory-log.ts`, the Redis one in
  * `redis/`) implements it and passes the shared conformance suite in `test/conformance/`.
  *
- * Positions are opaque strings chosen by the log. Within one *generation* of a channel they
- * are unique and compare correctly as strings (`a < b` means `a` was appended first). A
- * channel gets a new generation when the log loses its history (a process restart for the
- * memory log, a deleted stream for Redis); a position from an older generation is reported
- * as a gap, never read against the new data.
+ * Positions are opaque strings chosen by the log, always tied to a *generation*: one life of
+ * the channel's history. Within a generation they are unique and compare correctly as strings
+ * (`a < b` means `a` was appended first). A channel gets a new generation when the log loses
+ * its history (a process restart for the memory log, lost data for Redis); a position from an
+ * older generation is reported as a gap, never read against the new data. This holds for the
+ * position of a channel that has no events yet too: {@link EventLog.start} ties it to the
+ * generation it was taken in, so that a reader waiting for a channel's first event is told
+ * when history it never saw was lost meanwhile.
  */
 
 import type { SignalLike } from './signal.js';
 
-/** The position before the first event a channel ever had. Valid for every log and channel. */
+/**
+ * The position of no generation, from cursors written before positions were tied to one. No log
+ * method returns it; a read after it is a gap (`reason: 'reset'`, `missed: null`), because the
+ * history it was taken in cannot be told from the one the log has now.
+ */
 export const START = '0';
 
 /** One stored event as a log returns it: the data stays serialised so a batch fanned out to
@@ -31,6 +38,14 @@ export interface ReadOptions {
   readonly maxBytes: number;
 }
 
+/**
+ * Why a reader's history is gone: `'retention'` when its position is behind what the channel
+ * retains (by count or age); `'reset'` when the log lost history (a restart of the memory log,
+ * lost Redis data, a failover that lost the newest events) and the position belongs to a
+ * history the log no longer has.
+ */
+export type GapReason = 'retention' | 'reset';
+
 /** Events after a position, or a gap when history the reader needed is gone. */
 export type ReadResult =
   | {
@@ -42,16 +57,34 @@ export type ReadResult =
     }
   | {
       readonly kind: 'gap';
-      /** Read after this position to continue with the oldest event still retained. */
+      /**
+       * Read after this position to continue. It never makes the reader receive an event
+       * twice: before the oldest retained event (behind retention, or another generation:
+       * everything retained is new to the reader), the channel's newest event (a position ahead
+       * of it), or the newest event before the position (one that names no retained event).
+       */
       readonly resumeAfter: string;
       /** How many events were lost, when the log can tell; otherwise `null`. */
       readonly missed: number | null;
+      readonly reason: GapReason;
     };
+
+/**
+ * Where a reader without a position starts: after the newest event (`'now'`), before the
+ * oldest retained event (`'oldest'`), or before the last `n` retained events.
+ */
+export type StartFrom = 'now' | 'oldest' | { readonly last: number };
 
 /** A channel and the position after which its waiter wants events. */
 export interface WaitTarget {
   readonly channel: string;
   readonly after: string;
+}
+
+/** Where {@link EventLog.waitInto} reports. */
+export interface WaitSink {
+  /** `true`: events follow (or may: callers read to see); `false`: the signal aborted. */
+  woken(woken: boolean): void;
 }
 
 export interface EventLog {
@@ -62,14 +95,15 @@ export interface EventLog {
    */
   append(channel: string, data: unknown): Promise<string>;
 
-  /** Read events after `after` (a position, or {@link START}). */
+  /** Read events after `after`, a position from this log (or {@link START}, always a gap). */
   read(channel: string, after: string, options: ReadOptions): Promise<ReadResult>;
 
   /**
-   * The position a reader should start after to receive only events appended from now on:
-   * the newest event's position, or {@link START} for a channel with no history.
+   * The position a new reader starts after (see {@link StartFrom}), tied to the channel's
+   * current generation also when the channel has no events: never {@link START}.
+   * `{ last: n }` costs one bounded read, never a scan of the channel.
    */
-  head(channel: string): Promise<string>;
+  start(channel: string, from: StartFrom): Promise<string>;
 
   /**
    * Resolve `true` as soon as any target channel has an event after its `after` position,
@@ -81,6 +115,14 @@ export interface EventLog {
    * (see {@link SignalLike}); use only those members.
    */
   waitFor(targets: readonly WaitTarget[], signal: SignalLike): Promise<boolean>;
+
+  /**
+   * Optional: {@link EventLog.waitFor} without its promise. The same contract, reported to
+   * `sink` exactly once, possibly synchronously. The hold uses it when present, so that a held
+   * poll keeps no promise, reaction or closure for its wait (with thousands held, that is most
+   * of what the garbage collector walks); a log without it works through `waitFor`.
+   */
+  waitInto?(targets: readonly WaitTarget[], signal: SignalLike, sink: WaitSink): void;
 
   /** Whether a string is syntactically a position of this log (cheap, no I/O). */
   isPosition(position: string): boolean;
@@ -131,30 +173,3 @@ export function utf8Length(text: string): number {
 
 /** Default largest event: comfortably under the smallest buffered-response cap (ALB, 1 MB). */
 export const DEFAULT_MAX_EVENT_BYTES = 256 * 1024;
-
-/** Where a wait reports (see {@link WAIT_INTO}). */
-export interface WaitSink {
-  /** `true`: events follow (or may: callers read to see); `false`: the signal aborted. */
-  woken(woken: boolean): void;
-}
-
-/**
- * `log[WAIT_INTO](targets, signal, sink)`: `waitFor` without its promise, for the hold. The
- * same contract, reported to `sink` exactly once, possibly synchronously. The logs of this
- * package have it (a held poll then keeps no promise, reaction or closure for its wait); the
- * hold falls back to `waitFor` for any other log. Not part of the public API.
- */
-export const WAIT_INTO = Symbol('hangtime.waitInto');
-
-export type WaitInto = (targets: readonly WaitTarget[], signal: SignalLike, sink: WaitSink) => void;
-
-/** Give `log` its promise-free wait (not enumerable, not in its type). */
-export function defineWaitInto(log: EventLog, waitInto: WaitInto): void {
-  Object.defineProperty(log, WAIT_INTO, { value: waitInto });
-}
-
-/** The promise-free wait of `log`, when it has one. */
-export function waitIntoOf(log: EventLog): WaitInto | undefined {
-  const door = (log as { [WAIT_INTO]?: unknown })[WAIT_INTO];
-  return typeof door === 'function' ? (door as WaitInto) : undefined;
-}

@@ -1,18 +1,16 @@
 import { assertChannel } from './channels.js';
 import {
   DEFAULT_MAX_EVENT_BYTES,
-  START,
-  defineWaitInto,
   serializeEventData,
   type EventLog,
   type ReadOptions,
   type ReadResult,
-  type StoredEvent,
+  type StartFrom,
   type WaitSink,
   type WaitTarget,
 } from './log.js';
-import { assertKnownOptions, assertPositiveInteger, assertPositiveNumber } from './options.js';
-import { randomId } from './random.js';
+import { MemoryChannels, type Entry } from './memory-channels.js';
+import { assertKnownOptions, assertOptionalFunction, assertPositiveInteger, assertPositiveNumber, assertStartFrom } from './options.js';
 import type { SignalLike } from './signal.js';
 import { LogWaiter } from './waiter.js';
 
@@ -21,6 +19,10 @@ export interface MemoryLogOptions {
   readonly maxEventsPerChannel?: number;
   /** Events older than this are dropped. Default `3_600_000` (one hour); `Infinity` keeps all. */
   readonly maxAgeMs?: number;
+  /** Channels kept with their events. Beyond it, the channels appended to least recently (and
+   * followed by no waiting poll) are dropped with their events: their readers get a gap.
+   * Default `100_000`. */
+  readonly maxChannels?: number;
   /** Largest event, in bytes of JSON. Default `262_144` (256 KiB). */
   readonly maxEventBytes?: number;
   /** Clock, for tests. Default `Date.now`. */
@@ -28,26 +30,9 @@ export interface MemoryLogOptions {
 }
 
 export interface MemoryLog extends EventLog {
-  /** Current counts, for monitoring and tests: channels, stored events, registered waiters. */
-  stats(): { channels: number; events: number; waiters: number };
-}
-
-interface Entry extends StoredEvent {
-  readonly seq: number;
-  readonly bytes: number;
-  readonly timeMs: number;
-}
-
-interface Channel {
-  /** Random per channel creation: positions of an earlier life of the channel (another process,
-   * before a restart) carry another generation and read as a gap, never as this data. */
-  readonly generation: string;
-  /** Retained events, oldest first; `entries[i].seq === firstSeq + i`. */
-  entries: Entry[];
-  /** Sequence number of the newest event ever appended (0 before the first). */
-  lastSeq: number;
-  /** Highest sequence number dropped by retention (0 when nothing was dropped). */
-  droppedThrough: number;
+  /** Current counts, for monitoring and tests: channels, stored events, registered waiters, and
+   * the records kept of forgotten channels (see docs/server.md, "The in-memory log"). */
+  stats(): { channels: number; events: number; waiters: number; forgotten: number };
 }
 
 /** The waiters of one log: per channel, and their count. */
@@ -83,69 +68,35 @@ class Waiter extends LogWaiter {
   }
 }
 
-const POSITION = /^([0-9a-z]{6})-([0-9a-z]{9})$/;
+const OPTION_NAMES = ['maxEventsPerChannel', 'maxAgeMs', 'maxChannels', 'maxEventBytes', 'now'] as const;
 
 /**
  * The embedded event log: everything in this process's memory, bounded per channel by count
- * and age. The default for development, tests, demos and single-process servers; history is
- * lost when the process ends (clients then get a gap, not wrong data). Use `hangtime/redis`
- * when several processes or functions must share events.
+ * and age, and in channels. The default for development, tests, demos and single-process
+ * servers; history is lost when the process ends (clients then get a gap, not wrong data).
+ * Use `hangtime/redis` when several processes or functions must share events.
  *
  * @example
  * const log = memoryLog({ maxEventsPerChannel: 500, maxAgeMs: 10 * 60_000 });
  * await log.append('chat', { text: 'hi' });
  */
 export function memoryLog(options: MemoryLogOptions = {}): MemoryLog {
-  assertKnownOptions(options, ['maxEventsPerChannel', 'maxAgeMs', 'maxEventBytes', 'now'], 'memoryLog()');
-  const maxEvents = assertPositiveInteger(options.maxEventsPerChannel ?? 1000, 'maxEventsPerChannel');
-  const maxAgeMs = assertPositiveNumber(options.maxAgeMs ?? 3_600_000, 'maxAgeMs');
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`Expected memoryLog() options to be an object, got ${options === null ? 'null' : typeof options}`);
+  }
+  assertKnownOptions(options, OPTION_NAMES, 'memoryLog()');
   const maxEventBytes = assertPositiveInteger(options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES, 'maxEventBytes');
-  const now = options.now ?? Date.now;
-  if (typeof now !== 'function') throw new TypeError(`Expected \`now\` to be a function, got ${typeof now}`);
-
-  const channels = new Map<string, Channel>();
-  // Kept apart from `channels` so that waiting on a channel never creates it.
+  assertOptionalFunction(options.now, 'now');
+  // Kept apart from the channels so that waiting on a channel never creates it.
   const waiters: Waiters = { byChannel: new Map(), count: 0 };
+  const store = new MemoryChannels({
+    maxEvents: assertPositiveInteger(options.maxEventsPerChannel ?? 1000, 'maxEventsPerChannel'),
+    maxAgeMs: assertPositiveNumber(options.maxAgeMs ?? 3_600_000, 'maxAgeMs'),
+    maxChannels: assertPositiveInteger(options.maxChannels ?? 100_000, 'maxChannels'),
+    now: options.now ?? Date.now,
+    hasWaiters: (channel) => waiters.byChannel.has(channel),
+  });
   let closed = false;
-
-  const position = (channel: Channel, seq: number): string =>
-    seq === 0 ? START : `${channel.generation}-${seq.toString(36).padStart(9, '0')}`;
-
-  function trimByAge(channel: Channel): void {
-    if (maxAgeMs === Infinity) return;
-    const oldestKept = now() - maxAgeMs;
-    let drop = 0;
-    while (drop < channel.entries.length && channel.entries[drop]!.timeMs < oldestKept) drop++;
-    if (drop > 0) dropOldest(channel, drop);
-  }
-
-  function dropOldest(channel: Channel, count: number): void {
-    channel.droppedThrough = channel.entries[count - 1]!.seq;
-    channel.entries.splice(0, count);
-  }
-
-  /** The sequence number `after` names in `channel`, or a gap when it names lost history. */
-  function locate(channel: Channel | undefined, after: string): number | Extract<ReadResult, { kind: 'gap' }> {
-    if (after === START) {
-      if (channel === undefined || channel.droppedThrough === 0) return 0;
-      return { kind: 'gap', resumeAfter: position(channel, channel.droppedThrough), missed: channel.droppedThrough };
-    }
-    const match = POSITION.exec(after);
-    if (channel === undefined || match === null || match[1] !== channel.generation) {
-      // Another generation: history this reader had is gone; resume at the oldest retained.
-      const resumeAfter = channel === undefined ? START : position(channel, channel.droppedThrough);
-      return { kind: 'gap', resumeAfter, missed: null };
-    }
-    const seq = parseInt(match[2]!, 36);
-    if (seq > channel.lastSeq) {
-      // Only a forged position can be ahead of the channel; do not let it skip events.
-      return { kind: 'gap', resumeAfter: position(channel, channel.droppedThrough), missed: null };
-    }
-    if (seq < channel.droppedThrough) {
-      return { kind: 'gap', resumeAfter: position(channel, channel.droppedThrough), missed: channel.droppedThrough - seq };
-    }
-    return seq;
-  }
 
   // Channels appended to in this tick whose waiters are not woken yet. Waking is deferred to a
   // microtask so that appends made together (a loop, a Promise.all) reach a woken poll as one
@@ -170,69 +121,53 @@ export function memoryLog(options: MemoryLogOptions = {}): MemoryLog {
 
   function waitInto(targets: readonly WaitTarget[], signal: SignalLike, sink: WaitSink): void {
     if (signal.aborted || closed) return sink.woken(false);
-    for (const { channel, after } of targets) {
-      const located = locate(channels.get(channel), after);
-      if (typeof located !== 'number' || located < (channels.get(channel)?.lastSeq ?? 0)) return sink.woken(true);
-    }
+    for (const { channel, after } of targets) if (store.follows(channel, after)) return sink.woken(true);
     new Waiter(waiters, targets, signal, sink);
   }
 
-  const log: MemoryLog = {
+  return {
     maxEventBytes,
 
-    async append(channelName, data) {
-      assertChannel(channelName);
+    async append(channel, data) {
+      assertChannel(channel);
       if (closed) throw new Error('The memory log is closed');
       const { json, bytes } = serializeEventData(data, maxEventBytes);
-      let channel = channels.get(channelName);
-      if (channel === undefined) {
-        channel = { generation: randomId(6), entries: [], lastSeq: 0, droppedThrough: 0 };
-        channels.set(channelName, channel);
-      }
-      const seq = ++channel.lastSeq;
-      const entry: Entry = { seq, position: position(channel, seq), json, bytes, timeMs: now() };
-      channel.entries.push(entry);
-      if (channel.entries.length > maxEvents) dropOldest(channel, channel.entries.length - maxEvents);
-      trimByAge(channel);
-      wake(channelName);
-      return entry.position;
+      const position = store.append(channel, json, bytes);
+      wake(channel);
+      return position;
     },
 
-    async read(channelName, after, { limit, maxBytes }: ReadOptions) {
-      const channel = channels.get(channelName);
-      if (channel !== undefined) trimByAge(channel);
-      const located = locate(channel, after);
+    async read(channel, after, { limit, maxBytes }: ReadOptions): Promise<ReadResult> {
+      const located = store.locate(channel, after, true);
       if (typeof located !== 'number') return located;
-      if (channel === undefined) return { kind: 'events', events: [], more: false };
-      const start = located - (channel.entries[0]?.seq ?? channel.lastSeq + 1) + 1;
+      const entries = store.entries(channel);
+      const first = entries[0]?.n;
+      if (first === undefined) return { kind: 'events', events: [], more: false };
+      const start = Math.max(0, located - first + 1);
       const events: Entry[] = [];
       let bytes = 0;
-      for (let i = start; i < channel.entries.length && events.length < limit; i++) {
-        const entry = channel.entries[i]!;
+      for (let i = start; i < entries.length && events.length < limit; i++) {
+        const entry = entries[i]!;
         bytes += entry.bytes;
         if (events.length > 0 && bytes > maxBytes) break;
         events.push(entry);
       }
-      return { kind: 'events', events, more: start + events.length < channel.entries.length };
+      return { kind: 'events', events, more: start + events.length < entries.length };
     },
 
-    async head(channelName) {
-      const channel = channels.get(channelName);
-      return channel === undefined ? START : position(channel, channel.lastSeq);
+    async start(channel, from: StartFrom) {
+      assertChannel(channel);
+      return store.start(channel, assertStartFrom(from));
     },
 
-    waitFor(targets: readonly WaitTarget[], signal: SignalLike) {
-      return new Promise<boolean>((resolve) => waitInto(targets, signal, { woken: resolve }));
-    },
+    waitFor: (targets, signal) => new Promise<boolean>((resolve) => waitInto(targets, signal, { woken: resolve })),
 
-    isPosition(value) {
-      return value === START || POSITION.test(value);
-    },
+    waitInto,
+
+    isPosition: (value) => store.isPosition(value),
 
     stats() {
-      let events = 0;
-      for (const channel of channels.values()) events += channel.entries.length;
-      return { channels: channels.size, events, waiters: waiters.count };
+      return { ...store.stats(), waiters: waiters.count };
     },
 
     async close() {
@@ -241,6 +176,4 @@ export function memoryLog(options: MemoryLogOptions = {}): MemoryLog {
       for (const set of [...waiters.byChannel.values()]) for (const waiter of [...set]) waiter.settle(false);
     },
   };
-  defineWaitInto(log, waitInto);
-  return log;
 }

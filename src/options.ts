@@ -1,3 +1,5 @@
+import type { StartFrom } from './log.js';
+
 /** Option validation with precise messages: ``Expected `maxWaitMs` to be …, got -1``. */
 
 export function assertPositiveNumber(value: unknown, name: string): number {
@@ -40,4 +42,14 @@ export function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
   return typeof value;
+}
+
+/** Check a {@link StartFrom}: `'now'`, `'oldest'` or `{ last: n }` with n a positive integer. */
+export function assertStartFrom(value: unknown, name = 'from'): StartFrom {
+  if (value === 'now' || value === 'oldest') return value;
+  if (typeof value === 'object' && value !== null && Object.keys(value).length === 1 && 'last' in value) {
+    assertPositiveInteger((value as { last: unknown }).last, `${name}.last`);
+    return value as StartFrom;
+  }
+  throw new TypeError(`Expected \`${name}\` to be 'now', 'oldest' or { last: n }, got ${show(value)}`);
 }

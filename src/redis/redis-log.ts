@@ -1,5 +1,5 @@
 import { assertChannel } from '../channels.js';
-import { START, defineWaitInto, serializeEventData, utf8Length, type EventLog, type ReadResult, type StoredEvent } from '../log.js';
+import { START, serializeEventData, utf8Length, type EventLog, type ReadResult, type StoredEvent } from '../log.js';
 import { assertKnownOptions, show } from '../options.js';
 import { randomId } from '../random.js';
 import { withTimeout } from '../timeout.js';
@@ -128,22 +128,22 @@ export function redisLog(options: RedisLogOptions): RedisLog {
     const reply = (await run(READ, channel, [newGeneration(), afterId, afterGeneration, limit, maxBytes, ...retention], 'a read')) as unknown[];
     if (reply.length === 0) {
       watcher.observe(channel, { exists: false }, snapshot);
-      return after === START ? EMPTY : { kind: 'gap', resumeAfter: START, missed: null };
+      return after === START ? EMPTY : { kind: 'gap', resumeAfter: START, missed: null, reason: 'reset' };
     }
     const [generation, last, cut, added, length, more, resume] = reply.slice(0, 7).map(String) as [string, string, string, string, string, string, string];
     watcher.observe(channel, { exists: true, generation, last }, snapshot);
     const oldest = cut === '0-0' ? START : encodePosition(generation, cut);
     if (after === START) {
-      if (cut !== '0-0') return { kind: 'gap', resumeAfter: oldest, missed: Number(added) - Number(length) };
+      if (cut !== '0-0') return { kind: 'gap', resumeAfter: oldest, missed: Number(added) - Number(length), reason: 'retention' };
     } else if (position === undefined || position.generation !== generation) {
-      return { kind: 'gap', resumeAfter: oldest, missed: null };
+      return { kind: 'gap', resumeAfter: oldest, missed: null, reason: 'reset' };
     } else if (resume !== '') {
       // Ahead of the channel, or between two entries: the reader's entries were lost (a
       // failover promoted a replica without them) or the position is forged. It resumes where
       // it receives nothing twice (see READ in scripts.ts).
-      return { kind: 'gap', resumeAfter: encodePosition(generation, resume), missed: null };
+      return { kind: 'gap', resumeAfter: encodePosition(generation, resume), missed: null, reason: 'reset' };
     } else if (compareIds(afterId, cut) < 0) {
-      return { kind: 'gap', resumeAfter: oldest, missed: null };
+      return { kind: 'gap', resumeAfter: oldest, missed: null, reason: 'retention' };
     }
     const events: StoredEvent[] = [];
     for (let i = 7; i + 1 < reply.length; i += 2) {
@@ -203,8 +203,11 @@ export function redisLog(options: RedisLogOptions): RedisLog {
       );
     },
 
-    async head(channel) {
+    // Interim (issue 9.1 is being done for Redis separately): 'now' as the old head(), the rest
+    // from the start of the stream.
+    async start(channel, from) {
       assertChannel(channel);
+      if (from !== 'now') return START;
       assertOpen();
       return coalesce(`h\u0000${channel}`, channel, async () => {
         const snapshot = watcher.snapshot(channel);
@@ -223,6 +226,9 @@ export function redisLog(options: RedisLogOptions): RedisLog {
       return watcher.wait(targets, signal);
     },
 
+    // The hold's promise-free wait. Channels come validated from the hold: no check per poll.
+    waitInto: (targets, signal, sink) => watcher.waitInto(targets, signal, sink),
+
     isPosition: isRedisPosition,
 
     stats: () => watcher.stats(),
@@ -240,8 +246,6 @@ export function redisLog(options: RedisLogOptions): RedisLog {
       return closing;
     },
   };
-  // The hold's promise-free wait. Channels come validated from the hold: no check per poll.
-  defineWaitInto(log, (targets, signal, sink) => watcher.waitInto(targets, signal, sink));
   return log;
 }
 

@@ -74,7 +74,7 @@ describe.each(LAMBDA_FIXTURES)('awsLambda with a saved $name event', (which) => 
     const event = lambdaEvent(which, { method: 'POST', body, headers: { 'Content-Type': 'application/json' }, query: [] });
     const result = await awsLambda(hangtime)(event, lambdaContext(10_000));
     expect(result.statusCode).toBe(201);
-    const read = await hangtime.log.read('chat', '0', { limit: 10, maxBytes: 10_000 });
+    const read = await hangtime.log.read('chat', await hangtime.log.start('chat', 'oldest'), { limit: 10, maxBytes: 10_000 });
     expect(read.kind === 'events' && read.events.map((e) => JSON.parse(e.json))).toEqual([{ text: 'héllo ✓' }]);
   });
 

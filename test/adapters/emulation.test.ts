@@ -124,8 +124,8 @@ const DOORS: Door[] = [
 
 interface Scenario {
   readonly name: string;
-  readonly delays: { read?: Delay; head?: Delay; waitFor?: Delay };
-  /** Whether the poll carries a cursor (no `head` call) or starts `from=now` (one `head` per channel). */
+  readonly delays: { read?: Delay; start?: Delay; waitFor?: Delay };
+  /** Whether the poll carries a cursor (no `start` call) or starts `from=now` (one `start` per channel). */
   readonly withCursor: boolean;
   /** Append an event this long after the poll starts. */
   readonly appendAfterMs?: number;
@@ -135,10 +135,10 @@ interface Scenario {
 const SCENARIOS: Scenario[] = [
   { name: 'a healthy log, nothing new: the poll holds, then answers empty', delays: {}, withCursor: true, expect: { status: 200, events: 0, minElapsedMs: 1_000 } },
   { name: 'an event during the hold', delays: {}, withCursor: true, appendAfterMs: 300, expect: { status: 200, events: 1 } },
-  { name: 'a slow log (every call 400 ms late)', delays: { read: 400, head: 400, waitFor: 400 }, withCursor: false, expect: { status: 200 } },
+  { name: 'a slow log (every call 400 ms late)', delays: { read: 400, start: 400, waitFor: 400 }, withCursor: false, expect: { status: 200 } },
   // The hold reads once the log says an event follows the cursor: the event comes at 300 ms.
   { name: 'a log whose reads hang', delays: { read: 'hang' }, withCursor: true, appendAfterMs: 300, expect: { status: 503 } },
-  { name: 'a log whose head hangs', delays: { head: 'hang' }, withCursor: false, expect: { status: 503 } },
+  { name: 'a log whose start hangs', delays: { start: 'hang' }, withCursor: false, expect: { status: 503 } },
   { name: 'a log whose waitFor hangs and ignores aborts', delays: { waitFor: 'hang' }, withCursor: true, expect: { status: 200, events: 0 } },
 ];
 

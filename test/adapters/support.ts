@@ -60,11 +60,11 @@ export function echoHandler(): { handler: (request: Request, context?: HandlerCo
 export type Delay = number | 'hang' | undefined;
 
 /**
- * A test-only log that answers late, or never: `read`, `head` and `waitFor` are delayed by the
+ * A test-only log that answers late, or never: `read`, `start` and `waitFor` are delayed by the
  * given milliseconds, or hang forever (`waitFor` then also ignores its abort signal, like a
  * blocking Redis read re-sent after a reconnect).
  */
-export function slowLog(inner: EventLog, delays: { read?: Delay; head?: Delay; waitFor?: Delay }): EventLog {
+export function slowLog(inner: EventLog, delays: { read?: Delay; start?: Delay; waitFor?: Delay }): EventLog {
   const later = async <T>(delay: Delay, work: () => Promise<T>): Promise<T> => {
     if (delay === 'hang') return new Promise<T>(() => {});
     if (delay !== undefined) await new Promise((resolve) => setTimeout(resolve, delay));
@@ -76,7 +76,7 @@ export function slowLog(inner: EventLog, delays: { read?: Delay; head?: Delay; w
     },
     append: (channel, data) => inner.append(channel, data),
     read: (channel, after, options) => later(delays.read, () => inner.read(channel, after, options)),
-    head: (channel) => later(delays.head, () => inner.head(channel)),
+    start: (channel, from) => later(delays.start, () => inner.start(channel, from)),
     waitFor: (targets, signal) => later(delays.waitFor, () => inner.waitFor(targets, signal)),
     isPosition: (position) => inner.isPosition(position),
     close: () => inner.close(),

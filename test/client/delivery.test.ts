@@ -114,7 +114,7 @@ describe('subscribe() against a real server', () => {
     for (let n = 0; n < 12; n++) await server.log.append('a', { n });
     const later = record(server.url, { channels: ['a'], cursor });
     await until(() => later.events.length === 5, 10_000, 'retained events');
-    expect(later.gaps).toEqual([[{ channel: 'a', resumeAfter: expect.any(String), missed: 7 }]]);
+    expect(later.gaps).toEqual([[{ channel: 'a', resumeAfter: expect.any(String), missed: 7, reason: 'retention' }]]);
     expect(later.events.map((e) => e.data.n)).toEqual([7, 8, 9, 10, 11]);
   });
 
@@ -122,7 +122,7 @@ describe('subscribe() against a real server', () => {
     const { memoryLog } = await import('../../src/index.js');
     const server = await startServer({ log: memoryLog({ maxEventsPerChannel: 2 }) });
     await server.log.append('a', { n: 0 });
-    const head = await server.log.head('a');
+    const head = await server.log.start('a', 'now');
     for (let n = 1; n < 6; n++) await server.log.append('a', { n });
     const { encodeCursor } = await import('../../src/cursor.js');
     const errors: HangtimeClientError[] = [];

@@ -25,6 +25,9 @@ export interface LogSubject {
   advance(ms: number): Promise<void>;
   /** Lose a channel's history the way this log can (a restart, a deleted key); returns the log to use from then on. */
   forget(channel: string): Promise<EventLog>;
+  /** A position of the same generation as `position`, ahead of it by `count` events that were
+   * never appended (what a forged or failover-lost cursor names). */
+  ahead(position: string, count: number): string;
   /** Waiters the log holds, when it can tell. */
   waiters?(): number;
   /** Close every log and delete what the subject stored. */
@@ -71,6 +74,13 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'pending'
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Every event retained in a channel: read from before its oldest. */
+async function readAll(log: EventLog, channel: string, options = ALL): Promise<ReadResult> {
+  return log.read(channel, await log.start(channel, 'oldest'), options);
+}
+
+const never = (): AbortSignal => new AbortController().signal;
+
 export function describeEventLog(name: string, make: MakeLogSubject, settings: ConformanceSettings = {}): void {
   const raceIterations = settings.raceIterations ?? 2_000;
   const raceEvents = settings.raceEvents ?? 600;
@@ -106,7 +116,7 @@ export function describeEventLog(name: string, make: MakeLogSubject, settings: C
         const channel = newChannel('same-ms');
         const positions = await Promise.all(Array.from({ length: 300 }, (_, i) => log.append(channel, i)));
         expect(new Set(positions).size).toBe(300);
-        const read = events(await log.read(channel, START, ALL));
+        const read = events(await readAll(log, channel));
         expect(read.map((event) => event.position)).toEqual([...positions].sort());
         // Each position names the data appended with it.
         const byPosition = new Map(positions.map((position, i) => [position, i]));
@@ -114,8 +124,10 @@ export function describeEventLog(name: string, make: MakeLogSubject, settings: C
         for (let i = 1; i < read.length; i++) expect(read[i]!.position > read[i - 1]!.position).toBe(true);
       });
 
-      it('isPosition accepts START and rejects what no log writes', async () => {
+      it('isPosition accepts what start() gives and START (old cursors), and rejects what no log writes', async () => {
         const { log } = await subject();
+        const channel = newChannel('is-position');
+        expect(log.isPosition(await log.start(channel, 'now'))).toBe(true);
         expect(log.isPosition(START)).toBe(true);
         for (const junk of ['', ' ', 'not a position', 'x'.repeat(200), '0 ', '-', '💥', '../0', '0,0']) {
           expect(log.isPosition(junk), junk).toBe(false);
@@ -129,7 +141,7 @@ export function describeEventLog(name: string, make: MakeLogSubject, settings: C
         const channel = newChannel('json');
         const values = [null, 0, -1.5, 'text', 'ünïcødé 💥 "quotes" \\ \n', [1, [2]], { a: { b: [true, false] } }, ''];
         await appendAll(log, channel, values);
-        expect(data(await log.read(channel, START, ALL))).toEqual(values);
+        expect(data(await readAll(log, channel))).toEqual(values);
       });
 
       it('rejects oversized data with a RangeError and unserialisable data with a TypeError, storing nothing', async () => {
@@ -142,10 +154,10 @@ export function describeEventLog(name: string, make: MakeLogSubject, settings: C
         for (const bad of [undefined, () => 1, 10n, circular]) {
           await expect(log.append(channel, bad)).rejects.toBeInstanceOf(TypeError);
         }
-        expect(await log.head(channel)).toBe(START);
+        expect(events(await readAll(log, channel))).toEqual([]);
         // Exactly at the limit is accepted: "xxx…" with quotes is 64 bytes.
         await log.append(channel, 'x'.repeat(62));
-        expect(events(await log.read(channel, START, ALL))).toHaveLength(1);
+        expect(events(await readAll(log, channel))).toHaveLength(1);
       });
     });
 
@@ -153,15 +165,18 @@ export function describeEventLog(name: string, make: MakeLogSubject, settings: C
       it('reads nothing from a channel that never had an event', async () => {
         const { log } = await subject();
         const channel = newChannel('empty');
-        expect(await log.read(channel, START, ALL)).toEqual({ kind: 'events', events: [], more: false });
-        expect(await log.head(channel)).toBe(START);
+        for (const from of ['now', 'oldest', { last: 5 }] as const) {
+          const start = await log.start(channel, from);
+          expect(start).not.toBe(START);
+          expect(await log.read(channel, start, ALL)).toEqual({ kind: 'events', events: [], more: false });
+        }
       });
 
       it('honours limit and says when more follow', async () => {
         const { log } = await subject();
         const channel = newChannel('limit');
         const positions = await appendAll(log, channel, [1, 2, 3, 4, 5]);
-        const first = await log.read(channel, START, { limit: 2, maxBytes: 1_000_000 });
+        const first = await readAll(log, channel, { limit: 2, maxBytes: 1_000_000 });
         expect(data(first)).toEqual([1, 2]);
         expect(first.kind === 'events' && first.more).toBe(true);
         const rest = await log.read(channel, positions[1]!, { limit: 10, maxBytes: 1_000_000 });
@@ -178,12 +193,12 @@ export function describeEventLog(name: string, make: MakeLogSubject, settings: C
         const channel = newChannel('bytes');
         // Each event is 10 bytes of JSON: "aaaaaaaa".
         await appendAll(log, channel, ['aaaaaaaa', 'bbbbbbbb', 'cccccccc']);
-        const two = await log.read(channel, START, { limit: 100, maxBytes: 25 });
+        const two = await readAll(log, channel, { limit: 100, maxBytes: 25 });
         expect(data(two)).toEqual(['aaaaaaaa', 'bbbbbbbb']);
         expect(two.kind === 'events' && two.more).toBe(true);
-        const exactlyTwo = await log.read(channel, START, { limit: 100, maxBytes: 20 });
+        const exactlyTwo = await readAll(log, channel, { limit: 100, maxBytes: 20 });
         expect(data(exactlyTwo)).toEqual(['aaaaaaaa', 'bbbbbbbb']);
-        const one = await log.read(channel, START, { limit: 100, maxBytes: 5 });
+        const one = await readAll(log, channel, { limit: 100, maxBytes: 5 });
         expect(data(one)).toEqual(['aaaaaaaa']);
         expect(one.kind === 'events' && one.more).toBe(true);
       });
@@ -193,21 +208,57 @@ export function describeEventLog(name: string, make: MakeLogSubject, settings: C
         const channel = newChannel('utf8');
         // "éé" is 6 bytes of JSON (2 quotes + 2 × 2 bytes), 4 characters.
         await appendAll(log, channel, ['éé', 'éé']);
-        expect(data(await log.read(channel, START, { limit: 10, maxBytes: 11 }))).toEqual(['éé']);
-        expect(data(await log.read(channel, START, { limit: 10, maxBytes: 12 }))).toEqual(['éé', 'éé']);
+        expect(data(await readAll(log, channel, { limit: 10, maxBytes: 11 }))).toEqual(['éé']);
+        expect(data(await readAll(log, channel, { limit: 10, maxBytes: 12 }))).toEqual(['éé', 'éé']);
       });
     });
 
-    describe('head', () => {
-      it('is the newest position: reading after it gets only what comes next', async () => {
+    describe('start', () => {
+      it("'now' is the newest position: reading after it gets only what comes next", async () => {
         const { log } = await subject();
-        const channel = newChannel('head');
+        const channel = newChannel('now');
         const positions = await appendAll(log, channel, ['old1', 'old2']);
-        const head = await log.head(channel);
-        expect(head).toBe(positions[1]);
-        expect(events(await log.read(channel, head, ALL))).toEqual([]);
+        const now = await log.start(channel, 'now');
+        expect(now).toBe(positions[1]);
+        expect(events(await log.read(channel, now, ALL))).toEqual([]);
         await log.append(channel, 'new');
-        expect(data(await log.read(channel, head, ALL))).toEqual(['new']);
+        expect(data(await log.read(channel, now, ALL))).toEqual(['new']);
+      });
+
+      it("'now' on a channel with no events is a position of its own: every later event follows it", async () => {
+        const s = await subject();
+        const channel = newChannel('now-empty');
+        const now = await s.log.start(channel, 'now');
+        expect(now).not.toBe(START);
+        expect(s.log.isPosition(now)).toBe(true);
+        await (s.peer ?? s.log).append(channel, 'first');
+        await s.log.append(channel, 'second');
+        expect(data(await s.log.read(channel, now, ALL))).toEqual(['first', 'second']);
+        if (s.peer) expect(data(await s.peer.read(channel, now, ALL))).toEqual(['first', 'second']);
+      });
+
+      it("'oldest' is before the oldest retained event, without a gap after trimming", async () => {
+        const { log } = await subject({ maxEventsPerChannel: 3 });
+        const channel = newChannel('oldest');
+        await appendAll(log, channel, [1, 2, 3, 4, 5]);
+        expect(data(await log.read(channel, await log.start(channel, 'oldest'), ALL))).toEqual([3, 4, 5]);
+      });
+
+      it('{ last: n } is before the last n retained events, or all of them when fewer are retained', async () => {
+        const { log } = await subject({ maxEventsPerChannel: 4 });
+        const channel = newChannel('last');
+        await appendAll(log, channel, [1, 2, 3, 4, 5, 6]);
+        expect(data(await log.read(channel, await log.start(channel, { last: 1 }), ALL))).toEqual([6]);
+        expect(data(await log.read(channel, await log.start(channel, { last: 3 }), ALL))).toEqual([4, 5, 6]);
+        expect(data(await log.read(channel, await log.start(channel, { last: 50 }), ALL))).toEqual([3, 4, 5, 6]);
+      });
+
+      it('rejects what is not a start with a TypeError', async () => {
+        const { log } = await subject();
+        const channel = newChannel('bad-start');
+        for (const bad of ['later', { last: 0 }, { last: 1.5 }, { last: -1 }, { first: 2 }, null, 3]) {
+          await expect(log.start(channel, bad as never), JSON.stringify(bad)).rejects.toBeInstanceOf(TypeError);
+        }
       });
     });
 
@@ -217,16 +268,14 @@ export function describeEventLog(name: string, make: MakeLogSubject, settings: C
         const channel = newChannel('count');
         const p = await appendAll(log, channel, [1, 2, 3, 4, 5]);
 
-        const fromStart = await log.read(channel, START, ALL);
-        expect(fromStart.kind).toBe('gap');
-        if (fromStart.kind !== 'gap') return;
-        expect(fromStart.resumeAfter).toBe(p[1]);
-        if (fromStart.missed !== null) expect(fromStart.missed).toBe(2);
-        expect(data(await log.read(channel, fromStart.resumeAfter, ALL))).toEqual([3, 4, 5]);
-
         const behind = await log.read(channel, p[0]!, ALL);
-        expect(behind).toMatchObject({ kind: 'gap', resumeAfter: p[1] });
+        expect(behind).toMatchObject({ kind: 'gap', resumeAfter: p[1], reason: 'retention' });
         if (behind.kind === 'gap' && behind.missed !== null) expect(behind.missed).toBe(1);
+        expect(data(await log.read(channel, p[1]!, ALL))).toEqual([3, 4, 5]);
+
+        // The position of no generation (an old cursor's) is a reset gap, resuming at the oldest.
+        const untied = await log.read(channel, START, ALL);
+        expect(untied).toMatchObject({ kind: 'gap', resumeAfter: p[1], reason: 'reset', missed: null });
 
         // The reader that saw the last trimmed event lost nothing: no gap.
         expect(data(await log.read(channel, p[1]!, ALL))).toEqual([3, 4, 5]);
@@ -238,28 +287,43 @@ export function describeEventLog(name: string, make: MakeLogSubject, settings: C
         const subjectWithAge = await subject({ maxAgeMs: 2_000 });
         const { log } = subjectWithAge;
         const channel = newChannel('age');
+        const before = await log.start(channel, 'now');
         const [p1] = await appendAll(log, channel, ['old']);
-        expect(data(await log.read(channel, START, ALL))).toEqual(['old']);
+        expect(data(await log.read(channel, before, ALL))).toEqual(['old']);
 
         await subjectWithAge.advance(3_000);
-        const gap = await log.read(channel, START, ALL);
-        expect(gap).toMatchObject({ kind: 'gap', resumeAfter: p1 });
+        const gap = await log.read(channel, before, ALL);
+        expect(gap).toMatchObject({ kind: 'gap', reason: 'retention' });
         if (gap.kind === 'gap' && gap.missed !== null) expect(gap.missed).toBe(1);
+        if (gap.kind === 'gap') expect(events(await log.read(channel, gap.resumeAfter, ALL))).toEqual([]);
         expect(events(await log.read(channel, p1!, ALL))).toEqual([]);
+        expect(events(await readAll(log, channel))).toEqual([]);
 
         await log.append(channel, 'new');
         expect(data(await log.read(channel, p1!, ALL))).toEqual(['new']);
       });
 
-      it('reports a position ahead of the channel (a forged cursor) as a gap, never skipping events', async () => {
-        const { log } = await subject();
+      it('reports a position ahead of the channel as a reset gap that resumes at the newest event', async () => {
+        const s = await subject();
         const channel = newChannel('ahead');
-        const other = newChannel('ahead-other');
+        const [, p2] = await appendAll(s.log, channel, ['a', 'b']);
+        const result = await s.log.read(channel, s.ahead(p2!, 3), ALL);
+        expect(result).toMatchObject({ kind: 'gap', reason: 'reset', resumeAfter: p2, missed: null });
+        expect(await within(s.log.waitFor([{ channel, after: s.ahead(p2!, 3) }], never()), 2_000)).toBe(true);
+        // Nothing the reader had is delivered again; what comes next is.
+        await s.log.append(channel, 'c');
+        expect(data(await s.log.read(channel, p2!, ALL))).toEqual(['c']);
+      });
+
+      it('reports a position of another channel (never appended to this one) as a gap, never skipping events', async () => {
+        const { log } = await subject();
+        const channel = newChannel('foreign');
+        const other = newChannel('foreign-other');
         await appendAll(log, other, Array.from({ length: 5 }, (_, i) => i));
-        const ahead = await log.head(other);
+        const foreign = await log.start(other, 'now');
         await appendAll(log, channel, ['a']);
-        const result = await log.read(channel, ahead, ALL);
-        // The same log may give both channels one generation; then `ahead` is simply further on.
+        const result = await log.read(channel, foreign, ALL);
+        // A log may give both channels one sequence; then the position is simply further on.
         if (result.kind === 'gap') expect(data(await log.read(channel, result.resumeAfter, ALL))).toEqual(['a']);
         else expect(result.events.every((event) => JSON.parse(event.json) === 'a')).toBe(true);
       });
@@ -272,19 +336,45 @@ export function describeEventLog(name: string, make: MakeLogSubject, settings: C
         const [p1, p2] = await appendAll(original.log, channel, ['old1', 'old2']);
         const log = await original.forget(channel);
 
-        expect((await log.read(channel, p1!, ALL)).kind).toBe('gap');
-        expect(await log.head(channel)).toBe(START);
+        expect(await log.read(channel, p1!, ALL)).toMatchObject({ kind: 'gap', reason: 'reset' });
+        expect(await log.start(channel, 'now')).not.toBe(START);
         await log.append(channel, 'new1');
         await log.append(channel, 'new2');
 
         for (const old of [p1!, p2!]) {
           const result = await log.read(channel, old, ALL);
-          expect(result.kind, `read after ${old}`).toBe('gap');
+          expect(result, `read after ${old}`).toMatchObject({ kind: 'gap', reason: 'reset', missed: null });
           if (result.kind !== 'gap') continue;
           expect(log.isPosition(result.resumeAfter)).toBe(true);
           expect(data(await log.read(channel, result.resumeAfter, ALL))).toEqual(['new1', 'new2']);
           expect(await within(log.waitFor([{ channel, after: old }], new AbortController().signal), 2_000)).toBe(true);
         }
+      });
+
+      // Issue 9.1: a reader that polled before the first event holds a "nothing yet" position;
+      // when the history it would have read is lost, it must be told, not handed the rest.
+      it('tells a reader that waited for the first event when the history after it was lost', async () => {
+        const original = await subject();
+        const channel = newChannel('lost-first');
+        const nothingYet = await original.log.start(channel, 'now');
+        await appendAll(original.log, channel, ['lost1', 'lost2']);
+        const log = await original.forget(channel);
+        await log.append(channel, 'after-loss');
+
+        expect(await within(log.waitFor([{ channel, after: nothingYet }], never()), 2_000)).toBe(true);
+        const result = await log.read(channel, nothingYet, ALL);
+        expect(result).toMatchObject({ kind: 'gap', reason: 'reset', missed: null });
+        if (result.kind === 'gap') expect(data(await log.read(channel, result.resumeAfter, ALL))).toEqual(['after-loss']);
+      });
+
+      it('tells it too when nothing was appended after the loss', async () => {
+        const original = await subject();
+        const channel = newChannel('lost-quiet');
+        const nothingYet = await original.log.start(channel, 'now');
+        await appendAll(original.log, channel, ['lost']);
+        const log = await original.forget(channel);
+        expect(await log.read(channel, nothingYet, ALL)).toMatchObject({ kind: 'gap', reason: 'reset', missed: null });
+        expect(await within(log.waitFor([{ channel, after: nothingYet }], never()), 2_000)).toBe(true);
       });
     });
 
@@ -293,8 +383,8 @@ export function describeEventLog(name: string, make: MakeLogSubject, settings: C
         const { log } = await subject();
         const channel = newChannel('present');
         const [p1] = await appendAll(log, channel, [1, 2]);
-        expect(await within(log.waitFor([{ channel, after: START }], new AbortController().signal), 2_000)).toBe(true);
-        expect(await within(log.waitFor([{ channel, after: p1! }], new AbortController().signal), 2_000)).toBe(true);
+        expect(await within(log.waitFor([{ channel, after: await log.start(channel, 'oldest') }], never()), 2_000)).toBe(true);
+        expect(await within(log.waitFor([{ channel, after: p1! }], never()), 2_000)).toBe(true);
       });
 
       it('waits at the head, and an append wakes it', async () => {
@@ -303,7 +393,7 @@ export function describeEventLog(name: string, make: MakeLogSubject, settings: C
         const channel = newChannel('wake');
         await log.append(channel, 'before');
         const controller = new AbortController();
-        const waiting = log.waitFor([{ channel, after: await log.head(channel) }], controller.signal);
+        const waiting = log.waitFor([{ channel, after: await log.start(channel, 'now') }], controller.signal);
         expect(await within(waiting, 200)).toBe('pending');
         await (s.peer ?? log).append(channel, 'after');
         expect(await within(waiting, 5_000)).toBe(true);
@@ -313,7 +403,7 @@ export function describeEventLog(name: string, make: MakeLogSubject, settings: C
       it('waits on a channel that does not exist yet', async () => {
         const { log } = await subject();
         const channel = newChannel('future');
-        const waiting = log.waitFor([{ channel, after: START }], new AbortController().signal);
+        const waiting = log.waitFor([{ channel, after: await log.start(channel, 'now') }], never());
         expect(await within(waiting, 200)).toBe('pending');
         await log.append(channel, 'first');
         expect(await within(waiting, 5_000)).toBe(true);
@@ -323,14 +413,15 @@ export function describeEventLog(name: string, make: MakeLogSubject, settings: C
         const s = await subject();
         const channel = newChannel('abort');
         const controller = new AbortController();
-        const waiting = s.log.waitFor([{ channel, after: START }], controller.signal);
+        const now = await s.log.start(channel, 'now');
+        const waiting = s.log.waitFor([{ channel, after: now }], controller.signal);
         expect(await within(waiting, 100)).toBe('pending');
         if (s.waiters) expect(s.waiters()).toBe(1);
         controller.abort();
         expect(await within(waiting, 2_000)).toBe(false);
         if (s.waiters) expect(s.waiters()).toBe(0);
         // A signal aborted before the call resolves false too, registering nothing.
-        expect(await within(s.log.waitFor([{ channel, after: START }], AbortSignal.abort()), 2_000)).toBe(false);
+        expect(await within(s.log.waitFor([{ channel, after: now }], AbortSignal.abort()), 2_000)).toBe(false);
         if (s.waiters) expect(s.waiters()).toBe(0);
         // Appending after the abort disturbs nothing.
         await s.log.append(channel, 'late');
@@ -341,10 +432,10 @@ export function describeEventLog(name: string, make: MakeLogSubject, settings: C
         const [a, b] = [newChannel('multi-a'), newChannel('multi-b')];
         const waiting = s.log.waitFor(
           [
-            { channel: a, after: START },
-            { channel: b, after: START },
+            { channel: a, after: await s.log.start(a, 'now') },
+            { channel: b, after: await s.log.start(b, 'now') },
           ],
-          new AbortController().signal,
+          never(),
         );
         expect(await within(waiting, 200)).toBe('pending');
         await (s.peer ?? s.log).append(b, 'on b');
@@ -355,7 +446,7 @@ export function describeEventLog(name: string, make: MakeLogSubject, settings: C
       it('one append wakes every waiter of the channel', async () => {
         const s = await subject();
         const channel = newChannel('many');
-        const head = await s.log.head(channel);
+        const head = await s.log.start(channel, 'now');
         const waiting = Array.from({ length: 200 }, () => s.log.waitFor([{ channel, after: head }], new AbortController().signal));
         expect(await within(Promise.race(waiting), 200)).toBe('pending');
         await s.log.append(channel, 'all');
@@ -365,7 +456,7 @@ export function describeEventLog(name: string, make: MakeLogSubject, settings: C
       it('close releases waiters and is idempotent', async () => {
         const s = await subject();
         const channel = newChannel('close');
-        const waiting = s.log.waitFor([{ channel, after: START }], new AbortController().signal);
+        const waiting = s.log.waitFor([{ channel, after: await s.log.start(channel, 'now') }], never());
         expect(await within(waiting, 100)).toBe('pending');
         await Promise.all([s.log.close(), s.log.close()]);
         await s.log.close();
@@ -382,7 +473,7 @@ export function describeEventLog(name: string, make: MakeLogSubject, settings: C
           Array.from({ length: 400 }, (_, i) => writers[i % 2]!.append(channels[i % 2]!, i).then((position) => ({ i, position }))),
         );
         for (const [c, channel] of channels.entries()) {
-          const read = events(await s.log.read(channel, START, ALL));
+          const read = events(await readAll(s.log, channel));
           const mine = appended.filter(({ i }) => i % 2 === c).sort((x, y) => (x.position < y.position ? -1 : 1));
           expect(read.map((event) => event.position)).toEqual(mine.map(({ position }) => position));
           expect(read.map((event) => JSON.parse(event.json))).toEqual(mine.map(({ i }) => i));
@@ -402,7 +493,7 @@ export function describeEventLog(name: string, make: MakeLogSubject, settings: C
       it(`wakes every wait whatever the moment of the append (${raceIterations} iterations)`, async () => {
         const s = await subject({ maxEventsPerChannel: 100_000 });
         const channel = newChannel('race');
-        let after = await s.log.head(channel);
+        let after = await s.log.start(channel, 'now');
         for (let i = 0; i < raceIterations; i++) {
           const writer = s.peer !== undefined && i % 2 === 1 ? s.peer : s.log;
           const [label, schedule] = schedules[i % schedules.length]!;

@@ -21,6 +21,11 @@ describeEventLog(
         logs.push(fresh);
         return fresh;
       },
+      // Positions are `<generation>-<incarnation>-<n>` (src/memory-channels.ts).
+      ahead(position, count) {
+        const [generation, incarnation, n] = position.split('-') as [string, string, string];
+        return `${generation}-${incarnation}-${(parseInt(n, 36) + count).toString(36).padStart(9, '0')}`;
+      },
       waiters: () => logs[0]!.stats().waiters,
       async dispose() {
         await Promise.all(logs.map((log) => log.close()));

@@ -20,9 +20,9 @@ function rejects(cursor: string): void {
 describe('cursors', () => {
   it('round-trip exactly, in order, URL-safe', () => {
     const positions = new Map([
-      ['chat', 'k3x9a0-00000000g'],
-      ['room:42/presence', '0'],
-      ['a.b_c-d@e', 'zzzzzz-zzzzzzzzz'],
+      ['chat', 'k3x9a0-0000001-00000000g'],
+      ['room:42/presence', 'k3x9a0-0000002-000000000'],
+      ['a.b_c-d@e', 'zzzzzz-zzzzzzz-zzzzzzzzz'],
     ]);
     const cursor = encodeCursor(positions);
     expect(cursor).toMatch(/^[A-Za-z0-9_.-]+$/);
@@ -30,7 +30,7 @@ describe('cursors', () => {
   });
 
   it('stay compact: 32 channels fit well under 2 KB', () => {
-    const positions = new Map(Array.from({ length: 32 }, (_, i) => [`channel-${i}`, 'k3x9a0-00000000g']));
+    const positions = new Map(Array.from({ length: 32 }, (_, i) => [`channel-${i}`, 'k3x9a0-0000001-00000000g']));
     expect(encodeCursor(positions).length).toBeLessThan(2048);
   });
 

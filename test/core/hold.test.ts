@@ -55,6 +55,8 @@ describe('the hold', () => {
     const waitSignals: SignalLike[] = [];
     const log: EventLog = {
       ...base,
+      // A wrapper that changes `waitFor` drops `waitInto`, or the hold would use that instead.
+      waitInto: undefined,
       waitFor: (targets, signal) => {
         waitSignals.push(signal);
         return spurious-- > 0 ? Promise.resolve(true) : base.waitFor(targets, signal);

@@ -252,7 +252,7 @@ describeRedis('redisLog', () => {
 
   it('wakes a waiter in another process (another log instance) within a few milliseconds', async () => {
     const [waiterLog, publisherLog] = [open(), open()];
-    const head = await waiterLog.head('cross');
+    const head = await waiterLog.start('cross', 'now');
     const waiting = waiterLog.waitFor([{ channel: 'cross', after: head }], new AbortController().signal);
     await until(() => waiterLog.stats().waiters === 1, 'registered');
     await sleep(50);

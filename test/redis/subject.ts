@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { redisLog, redisKeys } from '../../src/redis/index.js';
+import { decodePosition, encodePosition } from '../../src/redis/position.js';
 import type { MakeLogSubject } from '../conformance/event-log.js';
 import { adminClient, deletePrefix, sleep, testPrefix } from '../support/redis.js';
 
@@ -34,6 +35,13 @@ export const redisSubject =
         // Both keys share the channel's slot: one DEL, also on a Cluster.
         await admin.del(keys.events, keys.meta);
         return log;
+      },
+      // The same generation and milliseconds, a sequence number never handed out.
+      ahead(position, count) {
+        const decoded = decodePosition(position);
+        if (decoded === undefined) throw new Error(`Not a Redis position: ${position}`);
+        const [ms, seq] = decoded.id.split('-') as [string, string];
+        return encodePosition(decoded.generation, `${ms}-${Number(seq) + count}`);
       },
       waiters: () => log.stats().waiters,
       async dispose() {
