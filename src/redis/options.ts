@@ -42,6 +42,11 @@ export interface RedisLogOptions {
    * window (a retry, or a command the client re-sent after a lost reply) is stored once.
    * Default `60_000`. */
   readonly idempotencyWindowMs?: number;
+  /** How long the generation of a channel without events lives when only readers touched it
+   * (`start()` must tie even an empty channel's position to a generation, so that a loss of
+   * history is noticed later). Each read pushes it back; the first append makes it permanent.
+   * A reader that comes back after it expired gets a 410 (`reset`). Default `86_400_000` (a day). */
+  readonly emptyChannelTtlMs?: number;
   /** `CLIENT SETNAME` of the connections the log opens (the pub/sub one gets `-sub`). Default `'hangtime'`. */
   readonly connectionName?: string;
   /** Receives errors no caller is waiting for (connection loss, a failed background check,
@@ -60,13 +65,14 @@ export interface ResolvedOptions {
   readonly durability: 'replicated' | 'leader';
   readonly replicationTimeoutMs: number;
   readonly idempotencyWindowMs: number;
+  readonly emptyChannelTtlMs: number;
   readonly connectionName: string;
   readonly onError: (error: unknown) => void;
 }
 
 const OPTION_NAMES = [
   'client', 'url', 'prefix', 'maxEventsPerChannel', 'maxAgeMs', 'trim', 'maxEventBytes', 'commandTimeoutMs',
-  'durability', 'replicationTimeoutMs', 'idempotencyWindowMs', 'connectionName', 'onError',
+  'durability', 'replicationTimeoutMs', 'idempotencyWindowMs', 'emptyChannelTtlMs', 'connectionName', 'onError',
 ];
 
 /** Validate the options (precise `TypeError`s) and open nothing yet: the URL client connects lazily. */
@@ -101,6 +107,7 @@ export function resolveOptions(options: RedisLogOptions): ResolvedOptions {
     throw new TypeError(`Expected \`replicationTimeoutMs\` to be below \`commandTimeoutMs\` (${commandTimeoutMs}), got ${replicationTimeoutMs}`);
   }
   const idempotencyWindowMs = assertPositiveInteger(options.idempotencyWindowMs ?? 60_000, 'idempotencyWindowMs');
+  const emptyChannelTtlMs = assertPositiveInteger(options.emptyChannelTtlMs ?? 86_400_000, 'emptyChannelTtlMs');
   const connectionName = options.connectionName ?? 'hangtime';
   if (typeof connectionName !== 'string' || !/^[A-Za-z0-9_.:-]{1,60}$/.test(connectionName)) {
     throw new TypeError(`Expected \`connectionName\` to be 1 to 60 characters of A-Z a-z 0-9 _ - . :, got ${show(connectionName)}`);
@@ -111,7 +118,9 @@ export function resolveOptions(options: RedisLogOptions): ResolvedOptions {
   const approximate = trim === 'approximate';
   const ageMs = maxAgeMs === Infinity ? 0 : Math.ceil(maxAgeMs);
   const retention = [maxLen, approximate ? Math.floor(maxLen / 16) : 0, ageMs, approximate ? Math.floor(ageMs / 16) : 0] as const;
-  const common = { prefix, retention, maxEventBytes, commandTimeoutMs, durability, replicationTimeoutMs, idempotencyWindowMs, connectionName, onError };
+  const common = {
+    prefix, retention, maxEventBytes, commandTimeoutMs, durability, replicationTimeoutMs, idempotencyWindowMs, emptyChannelTtlMs, connectionName, onError,
+  };
 
   if ((options.client === undefined) === (options.url === undefined)) {
     throw new TypeError('Expected exactly one of `client` (an ioredis client or Cluster) and `url` (a Redis URL)');

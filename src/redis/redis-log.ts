@@ -1,31 +1,17 @@
 import { assertChannel } from '../channels.js';
 import { START, serializeEventData, utf8Length, type EventLog, type ReadResult, type StoredEvent } from '../log.js';
-import { assertKnownOptions, show } from '../options.js';
 import { randomId } from '../random.js';
 import { withTimeout } from '../timeout.js';
 import { Appender } from './append.js';
+import { appendIdOf, startArguments, type AppendOptions } from './arguments.js';
 import { redisKeys } from './keys.js';
 import { resolveOptions, type RedisLogOptions } from './options.js';
 import { GENERATION_LENGTH, compareIds, decodePosition, encodePosition, isRedisPosition } from './position.js';
 import { runScript } from './run.js';
-import { READ, STATE, toState, type Script } from './scripts.js';
+import { READ, START_AT, STATE, toState, type Script } from './scripts.js';
 import { Subscriber } from './subscriber.js';
 import type { ChannelState } from './types.js';
 import { Watcher } from './watcher.js';
-
-/**
- * Options of one append.
- *
- * @example
- * await log.append('chat', message, { id: message.uuid }); // a retry with the same id is stored once
- */
-export interface AppendOptions {
-  /** The append's id: appends with the same id on the same channel, within the log's
-   * `idempotencyWindowMs`, are stored once (the first one's position is returned to all).
-   * 1 to 64 characters of `A-Z a-z 0-9 _ -`. Default: a random id (so the log's own retries
-   * are safe); pass your own to make your retries safe too. */
-  readonly id?: string;
-}
 
 /**
  * The event log {@link redisLog} returns: an `EventLog` with idempotent appends, its prefix and
@@ -34,6 +20,8 @@ export interface AppendOptions {
  * @example
  * const { waiters } = log.stats(); // polls this process holds on the log right now
  */
+export type { AppendOptions } from './arguments.js';
+
 export interface RedisLog extends EventLog {
   /** `EventLog.append`, plus an append id (see {@link AppendOptions}). Rejects with an
    * `AppendUncertainError` when Redis did not confirm the append (see docs/redis.md). */
@@ -49,12 +37,6 @@ export interface RedisLog extends EventLog {
 const LINGER_MS = 30_000;
 
 const EMPTY: ReadResult = { kind: 'events', events: [], more: false };
-
-const APPEND_ID = /^[A-Za-z0-9_-]{1,64}$/;
-
-/** Random append ids: 16 base-36 characters (82 bits) from Web Crypto (`src/random.ts`), so no
- * id library is needed; two appends of a window never share one by chance. */
-const newAppendId = (): string => randomId(16);
 
 /**
  * The production event log: one Redis Stream per channel, any number of waiting polls per
@@ -72,7 +54,7 @@ const newAppendId = (): string => randomId(16);
  */
 export function redisLog(options: RedisLogOptions): RedisLog {
   const resolved = resolveOptions(options);
-  const { client, ownsClient, prefix, retention, maxEventBytes, commandTimeoutMs, connectionName, onError } = resolved;
+  const { client, ownsClient, prefix, retention, maxEventBytes, commandTimeoutMs, emptyChannelTtlMs, connectionName, onError } = resolved;
   let closing: Promise<void> | undefined;
   // Bumped by every append this process completes: a read started after one never joins a
   // read sent before it (read-your-writes), see `coalesce`.
@@ -89,7 +71,8 @@ export function redisLog(options: RedisLogOptions): RedisLog {
     );
   };
 
-  const check = async (channel: string): Promise<ChannelState> => toState(await run(STATE, channel, [newGeneration()], 'a check'));
+  const check = async (channel: string): Promise<ChannelState> =>
+    toState(await run(STATE, channel, [newGeneration(), emptyChannelTtlMs], 'a check'));
 
   const subscriber = new Subscriber(client, `${connectionName}-sub`, {
     onReady: () => watcher.onReady(),
@@ -121,29 +104,32 @@ export function redisLog(options: RedisLogOptions): RedisLog {
 
   async function readFromRedis(channel: string, after: string, limit: number, maxBytes: number): Promise<ReadResult> {
     const position = after === START ? undefined : decodePosition(after);
-    // A string that is no position of ours reads nothing ('!' is never a generation): a gap.
+    // START (an old cursor's position of no generation) reads nothing: always a gap. A string
+    // that is no position of ours neither ('!' is never a generation).
     const afterId = after === START ? '' : (position?.id ?? '0-0');
     const afterGeneration = after === START ? '' : (position?.generation ?? '!');
     const snapshot = watcher.snapshot(channel);
-    const reply = (await run(READ, channel, [newGeneration(), afterId, afterGeneration, limit, maxBytes, ...retention], 'a read')) as unknown[];
-    if (reply.length === 0) {
-      watcher.observe(channel, { exists: false }, snapshot);
-      return after === START ? EMPTY : { kind: 'gap', resumeAfter: START, missed: null, reason: 'reset' };
-    }
+    const args = [newGeneration(), afterId, afterGeneration, limit, maxBytes, ...retention, emptyChannelTtlMs];
+    const reply = (await run(READ, channel, args, 'a read')) as unknown[];
     const [generation, last, cut, added, length, more, resume] = reply.slice(0, 7).map(String) as [string, string, string, string, string, string, string];
     watcher.observe(channel, { exists: true, generation, last }, snapshot);
-    const oldest = cut === '0-0' ? START : encodePosition(generation, cut);
-    if (after === START) {
-      if (cut !== '0-0') return { kind: 'gap', resumeAfter: oldest, missed: Number(added) - Number(length), reason: 'retention' };
-    } else if (position === undefined || position.generation !== generation) {
+    // Before the oldest retained event of the channel's current life.
+    const oldest = encodePosition(generation, cut);
+    if (position === undefined || position.generation !== generation) {
+      // History the reader's position belongs to is gone (or never was ours): all that is
+      // retained now is new to it.
       return { kind: 'gap', resumeAfter: oldest, missed: null, reason: 'reset' };
-    } else if (resume !== '') {
+    }
+    if (resume !== '') {
       // Ahead of the channel, or between two entries: the reader's entries were lost (a
       // failover promoted a replica without them) or the position is forged. It resumes where
       // it receives nothing twice (see READ in scripts.ts).
       return { kind: 'gap', resumeAfter: encodePosition(generation, resume), missed: null, reason: 'reset' };
-    } else if (compareIds(afterId, cut) < 0) {
-      return { kind: 'gap', resumeAfter: oldest, missed: null, reason: 'retention' };
+    }
+    if (compareIds(afterId, cut) < 0) {
+      // Behind retention. From the start of the generation, every removed entry was missed.
+      const missed = afterId === '0-0' ? Number(added) - Number(length) : null;
+      return { kind: 'gap', resumeAfter: oldest, missed, reason: 'retention' };
     }
     const events: StoredEvent[] = [];
     for (let i = 7; i + 1 < reply.length; i += 2) {
@@ -203,17 +189,16 @@ export function redisLog(options: RedisLogOptions): RedisLog {
       );
     },
 
-    // Interim (issue 9.1 is being done for Redis separately): 'now' as the old head(), the rest
-    // from the start of the stream.
     async start(channel, from) {
       assertChannel(channel);
-      if (from !== 'now') return START;
+      const [mode, n] = startArguments(from);
       assertOpen();
-      return coalesce(`h\u0000${channel}`, channel, async () => {
+      return coalesce(`s\u0000${channel}\u0000${mode}\u0000${n}`, channel, async () => {
         const snapshot = watcher.snapshot(channel);
-        const state = toState(await run(STATE, channel, [newGeneration()], 'a head'));
-        watcher.observe(channel, state, snapshot);
-        return !state.exists || state.last === '0-0' ? START : encodePosition(state.generation, state.last);
+        const args = [newGeneration(), mode, n, emptyChannelTtlMs, ...retention];
+        const [generation, last, at] = ((await run(START_AT, channel, args, 'a start')) as unknown[]).map(String) as [string, string, string];
+        watcher.observe(channel, { exists: true, generation, last }, snapshot);
+        return encodePosition(generation, at);
       });
     },
 
@@ -250,16 +235,3 @@ export function redisLog(options: RedisLogOptions): RedisLog {
 }
 
 const newGeneration = (): string => randomId(GENERATION_LENGTH);
-
-function appendIdOf(options: AppendOptions | undefined): string {
-  if (options === undefined) return newAppendId();
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`Expected append options to be an object, got ${options === null ? 'null' : typeof options}`);
-  }
-  assertKnownOptions(options, ['id'], 'append()');
-  if (options.id === undefined) return newAppendId();
-  if (typeof options.id !== 'string' || !APPEND_ID.test(options.id)) {
-    throw new TypeError(`Expected \`id\` to be 1 to 64 characters of A-Z a-z 0-9 _ -, got ${show(options.id)}`);
-  }
-  return options.id;
-}

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LIBRARY } from './lua.js';
 import type { ChannelState } from './types.js';
 
 /**
@@ -16,82 +17,6 @@ export interface Script {
   readonly source: string;
   readonly sha: string;
 }
-
-/** Lua helpers shared by the scripts. */
-const LIBRARY = `
--- Stream ids are two unsigned 64-bit decimals; Lua numbers are doubles, so compare digits.
-local function cmpNum(a, b)
-  if #a ~= #b then return #a < #b and -1 or 1 end
-  if a == b then return 0 end
-  return a < b and -1 or 1
-end
-local function cmpId(a, b)
-  local am, as = string.match(a, '^(%d+)-(%d+)$')
-  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
-  local c = cmpNum(am, bm)
-  if c ~= 0 then return c end
-  return cmpNum(as, bs)
-end
-
--- The channel's generation, starting one (ARGV[1]) when the stream has none yet.
-local function generation(meta, fresh)
-  local gen = redis.call('HGET', meta, 'gen')
-  if not gen then
-    gen = fresh
-    redis.call('HSET', meta, 'gen', gen)
-  end
-  return gen
-end
-
--- Redis time in ms.
-local function nowMs()
-  local now = redis.call('TIME')
-  return tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-end
-
--- Trim to the retention (0 = no limit) and record the newest id trimmed away, so readers
--- behind it get a gap. Slack lets a stream overshoot before one trim removes the excess.
-local function retain(stream, meta, maxLen, slackLen, maxAgeMs, slackMs)
-  local cut = false
-  if maxAgeMs > 0 then
-    local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]
-    if oldest then
-      local cutoff = nowMs() - maxAgeMs
-      local oldestMs = tonumber(string.match(oldest[1], '^(%d+)'))
-      if cutoff > 0 and oldestMs < cutoff - slackMs then
-        local minId = string.format('%.0f', cutoff) .. '-0'
-        cut = redis.call('XREVRANGE', stream, '(' .. minId, '-', 'COUNT', 1)[1][1]
-        redis.call('XTRIM', stream, 'MINID', '=', minId)
-      end
-    end
-  end
-  if maxLen > 0 then
-    local length = redis.call('XLEN', stream)
-    if length > maxLen + slackLen then
-      local doomed = redis.call('XRANGE', stream, '-', '+', 'COUNT', length - maxLen)
-      local last = doomed[#doomed][1]
-      if not cut or cmpId(cut, last) < 0 then cut = last end
-      redis.call('XTRIM', stream, 'MAXLEN', '=', maxLen)
-    end
-  end
-  if cut then
-    local old = redis.call('HGET', meta, 'trimmed')
-    if not old or cmpId(old, cut) < 0 then redis.call('HSET', meta, 'trimmed', cut) end
-  end
-end
-
--- last-generated-id, and the newest id deleted by XDEL or trimmed by retention.
-local function streamState(stream, meta)
-  local info = redis.call('XINFO', 'STREAM', stream)
-  local fields = {}
-  for i = 1, #info, 2 do fields[info[i]] = info[i + 1] end
-  local deleted = fields['max-deleted-entry-id']
-  if not deleted then error('hangtime needs Redis 7.0 or newer (XINFO STREAM has no max-deleted-entry-id)') end
-  local cut = redis.call('HGET', meta, 'trimmed') or '0-0'
-  if cmpId(cut, deleted) < 0 then cut = deleted end
-  return fields['last-generated-id'], cut, fields['entries-added'], fields['length']
-end
-`;
 
 /**
  * Append one event, once per append id.
@@ -136,9 +61,10 @@ if seen then
   local gen, id = string.match(seen, '^(%S+) (%S+)$')
   return { gen, id, replicas, 1 }
 end
-if redis.call('EXISTS', stream) == 0 then
-  -- A stream that does not exist has lost its history (or never had one): a new generation,
-  -- so positions of an earlier life of this channel read as a gap, never as the new data.
+if redis.call('EXISTS', stream) == 0 and not redis.call('HGET', meta, 'empty') then
+  -- No stream, and no generation a reader stamped while waiting for the first event: the
+  -- history was lost (or there never was one). A new generation, so positions of an earlier
+  -- life of this channel read as a gap, never as the new data.
   redis.call('DEL', meta)
 end
 local gen = generation(meta, ARGV[1])
@@ -164,12 +90,14 @@ return { gen, id, replicas, 0 }
 /**
  * Read events after a position (and apply retention, as the memory log does on read).
  * KEYS[1] stream, KEYS[2] meta.
- * ARGV[1] generation to start if the stream has none, ARGV[2] the id to read after ('' for the
- * start), ARGV[3] the generation of that id, ARGV[4] limit, ARGV[5] maxBytes,
- * ARGV[6] maxLen, ARGV[7] slackLen, ARGV[8] maxAgeMs, ARGV[9] slackMs.
- * Returns {} when the stream does not exist, otherwise
- * { generation, lastId, cutId, entriesAdded, length, more, resume, id1, json1, id2, json2, ... }.
- * Entries are only read when the generations match (a mismatch is a gap the caller reports).
+ * ARGV[1] generation to stamp or start if the channel has none, ARGV[2] the id to read after
+ * ('' for START, the position of no generation), ARGV[3] the generation of that id,
+ * ARGV[4] limit, ARGV[5] maxBytes, ARGV[6] maxLen, ARGV[7] slackLen, ARGV[8] maxAgeMs,
+ * ARGV[9] slackMs, ARGV[10] the expiry of a stamp (ms).
+ * Returns { generation, lastId, cutId, entriesAdded, length, more, resume, id1, json1, ... }.
+ * Entries are only read when the generations match (a mismatch is a gap the caller reports),
+ * never after START. A channel without a stream answers with its stamped generation (see
+ * `stamped`), as an empty stream at 0-0.
  * `resume` is '' unless the position names no entry although it is not behind retention: it is
  * ahead of the stream, or between two entries. Then its entry was lost (a failover promoted a
  * replica without it) or the position is forged, no entry is read, and `resume` is where the
@@ -178,13 +106,19 @@ return { gen, id, replicas, 0 }
  */
 export const READ = script(`${LIBRARY}
 local stream, meta = KEYS[1], KEYS[2]
-if redis.call('EXISTS', stream) == 0 then return {} end
+local after, limit, maxBytes = ARGV[2], tonumber(ARGV[4]), tonumber(ARGV[5])
+if redis.call('EXISTS', stream) == 0 then
+  local gen = stamped(meta, ARGV[1], tonumber(ARGV[10]))
+  local reply = { gen, '0-0', '0-0', '0', '0', '0', '' }
+  -- Ahead of a channel that has no event: forged. Its head is the start.
+  if after ~= '' and ARGV[3] == gen and after ~= '0-0' then reply[7] = '0-0' end
+  return reply
+end
 local gen = generation(meta, ARGV[1])
 retain(stream, meta, tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]))
 local last, cut, added, length = streamState(stream, meta)
 local reply = { gen, last, cut, tostring(added), tostring(length), '0', '' }
-local after, limit, maxBytes = ARGV[2], tonumber(ARGV[4]), tonumber(ARGV[5])
-if after ~= '' and ARGV[3] ~= gen then return reply end
+if after == '' or ARGV[3] ~= gen then return reply end
 local function resumeBefore(position)
   local fork = redis.call('HGET', meta, 'fork')
   local bound = '(' .. position
@@ -193,21 +127,19 @@ local function resumeBefore(position)
   if before and cmpId(before[1], cut) > 0 then return before[1] end
   return cut
 end
-if after ~= '' and cmpId(after, last) > 0 then
+if cmpId(after, last) > 0 then
   reply[7] = resumeBefore(after)
   return reply
 end
 -- From the position itself (inclusive): whether it still names an entry costs no extra call,
 -- and one entry past the limit says whether more follow.
-local entries = redis.call('XRANGE', stream, after == '' and '-' or after, '+', 'COUNT', limit + 2)
+local entries = redis.call('XRANGE', stream, after, '+', 'COUNT', limit + 2)
 local first = 1
-if after ~= '' then
-  if entries[1] and entries[1][1] == after then
-    first = 2
-  elseif cmpId(after, cut) > 0 then
-    reply[7] = resumeBefore(after)
-    return reply
-  end
+if entries[1] and entries[1][1] == after then
+  first = 2
+elseif cmpId(after, cut) > 0 then
+  reply[7] = resumeBefore(after)
+  return reply
 end
 local bytes, taken = 0, 0
 for i = first, #entries do
@@ -233,13 +165,54 @@ return reply
 `);
 
 /**
- * Where a channel stands: for `head()`, and to check a channel a waiter starts watching.
- * KEYS[1] stream, KEYS[2] meta. ARGV[1] generation to start if the stream has none.
- * Returns {} when the stream does not exist, otherwise { generation, lastId }.
+ * Where a new reader starts (`start()`), tied to the channel's generation: a channel without
+ * events gets a stamped one (see `stamped`). Applies retention first, as a read does.
+ * KEYS[1] stream, KEYS[2] meta. ARGV[1] generation to stamp or start, ARGV[2] 'now', 'oldest'
+ * or 'last', ARGV[3] n for 'last', ARGV[4] the expiry of a stamp (ms), ARGV[5] maxLen,
+ * ARGV[6] slackLen, ARGV[7] maxAgeMs, ARGV[8] slackMs.
+ * Returns { generation, lastId, startId }: the reader starts after startId. 'now': the newest
+ * id; 'oldest': the newest removed id (0-0 when none), before the oldest retained entry;
+ * 'last': before the n newest entries (one bounded XREVRANGE), or 'oldest' when fewer remain.
+ */
+export const START_AT = script(`${LIBRARY}
+local stream, meta = KEYS[1], KEYS[2]
+if redis.call('EXISTS', stream) == 0 then
+  local gen = stamped(meta, ARGV[1], tonumber(ARGV[4]))
+  return { gen, '0-0', '0-0' }
+end
+local gen = generation(meta, ARGV[1])
+retain(stream, meta, tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]))
+local last, cut = streamState(stream, meta)
+local at = last
+if ARGV[2] == 'oldest' then
+  at = cut
+elseif ARGV[2] == 'last' then
+  local n = tonumber(ARGV[3])
+  local newest = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', n + 1)
+  at = cut
+  -- The entry before the n newest; never behind what was removed (an XDEL among them).
+  if #newest > n and cmpId(newest[n + 1][1], cut) > 0 then at = newest[n + 1][1] end
+end
+return { gen, last, at }
+`);
+
+/**
+ * Where a channel stands, to check a channel a waiter starts watching (no writes but the ones
+ * `generation` makes, and a stamp's expiry pushed back while it is waited on).
+ * KEYS[1] stream, KEYS[2] meta. ARGV[1] generation to start if the stream has none,
+ * ARGV[2] the expiry of a stamp (ms).
+ * Returns {} when the channel has no history (no stream, and no stamp), otherwise
+ * { generation, lastId } (0-0 for a stamp).
  */
 export const STATE = script(`${LIBRARY}
 local stream, meta = KEYS[1], KEYS[2]
-if redis.call('EXISTS', stream) == 0 then return {} end
+if redis.call('EXISTS', stream) == 0 then
+  local gen, empty = unpack(redis.call('HMGET', meta, 'gen', 'empty'))
+  if not (gen and empty) then return {} end
+  local ttl = tonumber(ARGV[2])
+  if redis.call('PTTL', meta) < ttl / 2 then redis.call('PEXPIRE', meta, ttl) end
+  return { gen, '0-0' }
+end
 local gen = generation(meta, ARGV[1])
 local last = streamState(stream, meta)
 return { gen, last }

@@ -1,8 +1,9 @@
-import { START, type WaitSink, type WaitTarget } from '../log.js';
+import type { WaitSink, WaitTarget } from '../log.js';
 import type { SignalLike } from '../signal.js';
 import { LogWaiter } from '../waiter.js';
 import { channelOfWake, redisKeys } from './keys.js';
-import { compareIds, encodePosition } from './position.js';
+import { follows } from './follows.js';
+import { compareIds } from './position.js';
 import type { Subscriber } from './subscriber.js';
 import type { ChannelState } from './types.js';
 
@@ -88,25 +89,6 @@ class RedisWaiter extends LogWaiter {
   protected release(): void {
     this.watcher.release(this);
   }
-}
-
-/** Whether a reader at `after` has something to read (or must be told of a gap). */
-export function follows(state: ChannelState, after: string): boolean {
-  if (!state.exists) return after !== START;
-  if (after === START) return state.last !== '0-0';
-  // Positions have one spelling each (see position.ts): a reader is at the head exactly when
-  // its position is the head's, as a string. No decoding per waiter: one wake message tests
-  // every waiter of its channel.
-  return after !== headOf(state);
-}
-
-/** The position of a channel's newest entry, encoded once per state (states are immutable). */
-const heads = new WeakMap<ChannelState, string>();
-
-function headOf(state: Extract<ChannelState, { exists: true }>): string {
-  let head = heads.get(state);
-  if (head === undefined) heads.set(state, (head = encodePosition(state.generation, state.last)));
-  return head;
 }
 
 /**

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createHangtime } from '../../src/hangtime.js';
 import { START } from '../../src/log.js';
 import { redisKeys, redisLog, type RedisLog, type RedisLogOptions } from '../../src/redis/index.js';
-import { decodePosition } from '../../src/redis/position.js';
+import { decodePosition, encodePosition } from '../../src/redis/position.js';
 import { REDIS_URL, adminClient, deletePrefix, describeRedis, sleep, testPrefix, until } from '../support/redis.js';
 
 const ALL = { limit: 1000, maxBytes: 10_000_000 };
@@ -68,7 +68,7 @@ describeRedis('redisLog', () => {
     const log = open({ connectionName: name });
     await sleep(100);
     expect((await connectionNames()).filter((n) => n.startsWith(name))).toEqual([]);
-    const waiting = log.waitFor([{ channel: 'lazy', after: START }], new AbortController().signal);
+    const waiting = log.waitFor([{ channel: 'lazy', after: await log.start('lazy', 'now') }], new AbortController().signal);
     await log.append('lazy', 1);
     expect(await waiting).toBe(true);
     await until(async () => (await connectionNames()).filter((n) => n.startsWith(name)).length === 2, 'two named connections');
@@ -82,7 +82,7 @@ describeRedis('redisLog', () => {
     const client = adminClient();
     const name = `ht-own-${prefix.slice(-8)}`;
     const log = redisLog({ client, prefix, connectionName: name });
-    const waiting = log.waitFor([{ channel: 'own', after: START }], new AbortController().signal);
+    const waiting = log.waitFor([{ channel: 'own', after: await log.start('own', 'now') }], new AbortController().signal);
     await log.append('own', 1);
     expect(await waiting).toBe(true);
     await log.close();
@@ -150,7 +150,7 @@ describeRedis('redisLog', () => {
     const { events } = redisKeys(prefix, 'ids');
     const ids = ['5-9', '5-10', '5-11', '10-0', '99-1000', '100-0'];
     for (const id of ids) await admin.xadd(events, id, 'd', JSON.stringify(id));
-    const read = await log.read('ids', START, ALL);
+    const read = await log.read('ids', await log.start('ids', 'oldest'), ALL);
     if (read.kind !== 'events') throw new Error('expected events');
     expect(read.events.map((event) => JSON.parse(event.json))).toEqual(ids);
     const positions = read.events.map((event) => event.position);
@@ -163,10 +163,13 @@ describeRedis('redisLog', () => {
     }
   });
 
-  it('counts what a reader from the start missed, exactly', async () => {
+  it('counts what a reader from the start of the channel missed, exactly; START (no generation) is a reset', async () => {
     const log = open({ maxEventsPerChannel: 4, trim: 'exact' });
+    const before = await log.start('missed', 'now');
     for (let i = 0; i < 10; i++) await log.append('missed', i);
-    expect(await log.read('missed', START, ALL)).toMatchObject({ kind: 'gap', missed: 6 });
+    const oldest = await log.start('missed', 'oldest');
+    expect(await log.read('missed', before, ALL)).toEqual({ kind: 'gap', reason: 'retention', missed: 6, resumeAfter: oldest });
+    expect(await log.read('missed', START, ALL)).toEqual({ kind: 'gap', reason: 'reset', missed: null, resumeAfter: oldest });
   });
 
   it('trims approximately: at most 1/16 over the limit, and the gap still resumes at the oldest kept event', async () => {
@@ -175,7 +178,7 @@ describeRedis('redisLog', () => {
     const length = await admin.xlen(redisKeys(prefix, 'approx').events);
     expect(length).toBeGreaterThanOrEqual(32);
     expect(length).toBeLessThanOrEqual(34);
-    const gap = await log.read('approx', START, ALL);
+    const gap = await log.read('approx', START, ALL); // an old cursor's START: resumes at the oldest kept
     if (gap.kind !== 'gap') throw new Error('expected a gap');
     const kept = await log.read('approx', gap.resumeAfter, ALL);
     expect(kept.kind === 'events' && kept.events.map((event) => JSON.parse(event.json))).toEqual(
@@ -232,7 +235,7 @@ describeRedis('redisLog', () => {
     await admin.xadd(keys.events, '*', 'd', '{not json');
     await admin.xadd(keys.events, '*', 'other', 'field');
     await log.append('bad', 'fine');
-    const read = await log.read('bad', START, ALL);
+    const read = await log.read('bad', await log.start('bad', 'oldest'), ALL);
     expect(read.kind === 'events' && read.events.map((event) => event.json)).toEqual(['null', 'null', '"fine"']);
     expect(errors.map(String)).toEqual([
       expect.stringMatching(/not a hangtime event.*delivered as null/),
@@ -247,7 +250,8 @@ describeRedis('redisLog', () => {
     const fresh = await log.append('reborn', 'new');
     expect(decodePosition(fresh)!.generation).not.toBe(decodePosition(old)!.generation);
     const result = await log.read('reborn', old, ALL);
-    expect(result).toMatchObject({ kind: 'gap', resumeAfter: START });
+    expect(result).toEqual({ kind: 'gap', reason: 'reset', missed: null, resumeAfter: encodePosition(decodePosition(fresh)!.generation, '0-0') });
+    if (result.kind === 'gap') expect(log.isPosition(result.resumeAfter)).toBe(true);
   });
 
   it('wakes a waiter in another process (another log instance) within a few milliseconds', async () => {

@@ -77,7 +77,7 @@ describeWithServers('a head that moves backwards (entries lost in a failover)', 
     const lost = await hangtime.wait({ channels: ['chat'], cursor, waitMs: 1_000 });
     expect(lost.reason).toBe('gap');
     // Resumes at the new head (e5), which it had: not at the start (the whole history again).
-    expect(lost.gaps).toEqual([{ channel: 'chat', resumeAfter: p[4], missed: null }]);
+    expect(lost.gaps).toEqual([{ channel: 'chat', resumeAfter: p[4], missed: null, reason: 'reset' }]);
 
     // At the real head: the poll holds quietly until its budget (no read loop).
     await admin.config('RESETSTAT');
@@ -91,7 +91,7 @@ describeWithServers('a head that moves backwards (entries lost in a failover)', 
     expect((await waiting).events).toEqual([{ channel: 'chat', position: n1, data: 'N1' }]);
 
     // A reader that had L1 (between e5 and N1 now): a gap resuming after e5, not N1 silently.
-    expect(await log.read('chat', p[5]!, ALL)).toEqual({ kind: 'gap', resumeAfter: p[4], missed: null });
+    expect(await log.read('chat', p[5]!, ALL)).toEqual({ kind: 'gap', resumeAfter: p[4], missed: null, reason: 'reset' });
     // A reader at e2 (it never had L1..L3) reads on: e3, e4, e5, N1.
     const rest = await log.read('chat', p[1]!, ALL);
     expect(rest.kind === 'events' && rest.events.map((event) => JSON.parse(event.json))).toEqual(['e3', 'e4', 'e5', 'N1']);
@@ -134,7 +134,7 @@ describeWithServers('a head that moves backwards (entries lost in a failover)', 
     const told = await atLost;
     expect(told.reason).toBe('gap');
     // Resumes after e5, the fork: not after N1, which it never had.
-    expect(told.gaps).toEqual([{ channel: 'skew', resumeAfter: p[4], missed: null }]);
+    expect(told.gaps).toEqual([{ channel: 'skew', resumeAfter: p[4], missed: null, reason: 'reset' }]);
     expect(Date.now() - started).toBeLessThan(5_000);
     const next = await hangtime.wait({ channels: ['skew'], cursor: told.cursor, waitMs: 1_000 });
     expect(next.events.map((event) => event.data)).toEqual(['N1']);
