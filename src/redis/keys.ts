@@ -8,6 +8,7 @@
  * | `hangtime:{chat}:events`  | stream  | the events: one entry per event, field `d` = its JSON     |
  * | `hangtime:{chat}:meta`    | hash    | `gen`: the channel's generation; `trimmed`: newest id removed by retention |
  * | `hangtime:{chat}:wake`    | pub/sub | one message per append: `<gen> <id>`                       |
+ * | `hangtime:{chat}:appends:0`, `…:1` | hash | recent append ids (`<id>` → `<gen> <stream id>`), two halves of the idempotency window |
  *
  * The channel name is the hash tag (`{chat}`), so a channel's keys share one Cluster slot and
  * one script can touch both. Channel names cannot contain braces (see `CHANNEL_PATTERN`), and
@@ -32,6 +33,9 @@ export interface ChannelKeys {
   readonly meta: string;
   /** The pub/sub channel an append publishes to. */
   readonly wake: string;
+  /** The recent append ids, in two hashes that take turns (see the APPEND script): an append
+   * re-sent after a lost reply is recognised and stored once. Each expires on its own. */
+  readonly appends: readonly [string, string];
 }
 
 /**
@@ -40,11 +44,12 @@ export interface ChannelKeys {
  *
  * @example
  * redisKeys('hangtime', 'chat');
- * // { events: 'hangtime:{chat}:events', meta: 'hangtime:{chat}:meta', wake: 'hangtime:{chat}:wake' }
+ * // { events: 'hangtime:{chat}:events', meta: 'hangtime:{chat}:meta', wake: 'hangtime:{chat}:wake',
+ * //   appends: ['hangtime:{chat}:appends:0', 'hangtime:{chat}:appends:1'] }
  */
 export function redisKeys(prefix: string, channel: string): ChannelKeys {
   const base = `${prefix}:{${channel}}`;
-  return { events: `${base}:events`, meta: `${base}:meta`, wake: `${base}:wake` };
+  return { events: `${base}:events`, meta: `${base}:meta`, wake: `${base}:wake`, appends: [`${base}:appends:0`, `${base}:appends:1`] };
 }
 
 /**

@@ -2,7 +2,7 @@ import { Redis, type Cluster } from 'ioredis';
 import { DEFAULT_MAX_EVENT_BYTES } from '../log.js';
 import { assertKnownOptions, assertOptionalFunction, assertPositiveInteger, assertPositiveNumber, show } from '../options.js';
 import { DEFAULT_PREFIX, PREFIX_PATTERN } from './keys.js';
-import type { RedisClient } from './scripts.js';
+import type { RedisClient } from './types.js';
 
 /**
  * Options of `redisLog()`: where Redis is, the key prefix, retention. See docs/redis.md.
@@ -27,8 +27,26 @@ export interface RedisLogOptions {
   readonly trim?: 'approximate' | 'exact';
   /** Largest event, in bytes of JSON. Default `262_144` (256 KiB). */
   readonly maxEventBytes?: number;
-  /** Longest any Redis command may take before its promise rejects. Default `5_000`. */
+  /** Longest any Redis command may take before its promise rejects (for an append: all its
+   * attempts together). Default `5_000`. */
   readonly commandTimeoutMs?: number;
+  /** `'replicated'` (default): when a channel's master has replicas online, an append resolves
+   * only once one of them has the event (`WAIT 1`), so a failover cannot lose it. `'leader'`:
+   * an append resolves once the master has it, a little sooner; a failover can lose the newest
+   * acknowledged events. See docs/redis.md, "Durability". */
+  readonly durability?: 'replicated' | 'leader';
+  /** With `durability: 'replicated'`, how long an append waits for a replica before it rejects
+   * with an `AppendUncertainError`. Below `commandTimeoutMs`. Default `1_000`. */
+  readonly replicationTimeoutMs?: number;
+  /** How long an append id is remembered: an append sent again with the same id within this
+   * window (a retry, or a command the client re-sent after a lost reply) is stored once.
+   * Default `60_000`. */
+  readonly idempotencyWindowMs?: number;
+  /** How long the generation of a channel without events lives when only readers touched it
+   * (`start()` must tie even an empty channel's position to a generation, so that a loss of
+   * history is noticed later). Each read pushes it back; the first append makes it permanent.
+   * A reader that comes back after it expired gets a 410 (`reset`). Default `86_400_000` (a day). */
+  readonly emptyChannelTtlMs?: number;
   /** `CLIENT SETNAME` of the connections the log opens (the pub/sub one gets `-sub`). Default `'hangtime'`. */
   readonly connectionName?: string;
   /** Receives errors no caller is waiting for (connection loss, a failed background check,
@@ -44,13 +62,17 @@ export interface ResolvedOptions {
   readonly retention: readonly [maxLen: number, slackLen: number, maxAgeMs: number, slackMs: number];
   readonly maxEventBytes: number;
   readonly commandTimeoutMs: number;
+  readonly durability: 'replicated' | 'leader';
+  readonly replicationTimeoutMs: number;
+  readonly idempotencyWindowMs: number;
+  readonly emptyChannelTtlMs: number;
   readonly connectionName: string;
   readonly onError: (error: unknown) => void;
 }
 
 const OPTION_NAMES = [
   'client', 'url', 'prefix', 'maxEventsPerChannel', 'maxAgeMs', 'trim', 'maxEventBytes', 'commandTimeoutMs',
-  'connectionName', 'onError',
+  'durability', 'replicationTimeoutMs', 'idempotencyWindowMs', 'emptyChannelTtlMs', 'connectionName', 'onError',
 ];
 
 /** Validate the options (precise `TypeError`s) and open nothing yet: the URL client connects lazily. */
@@ -71,6 +93,21 @@ export function resolveOptions(options: RedisLogOptions): ResolvedOptions {
   }
   const maxEventBytes = assertPositiveInteger(options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES, 'maxEventBytes');
   const commandTimeoutMs = assertPositiveNumber(options.commandTimeoutMs ?? 5_000, 'commandTimeoutMs');
+  const durability = options.durability ?? 'replicated';
+  if (durability !== 'replicated' && durability !== 'leader') {
+    throw new TypeError(`Expected \`durability\` to be 'replicated' or 'leader', got ${show(durability)}`);
+  }
+  // By default at most half the command timeout, so that a WAIT that runs out still leaves the
+  // append time to say so (an AppendUncertainError with the position) before its own timeout.
+  const replicationTimeoutMs =
+    options.replicationTimeoutMs === undefined
+      ? Math.max(1, Math.min(1_000, Math.floor(commandTimeoutMs / 2)))
+      : assertPositiveInteger(options.replicationTimeoutMs, 'replicationTimeoutMs');
+  if (options.replicationTimeoutMs !== undefined && replicationTimeoutMs >= commandTimeoutMs) {
+    throw new TypeError(`Expected \`replicationTimeoutMs\` to be below \`commandTimeoutMs\` (${commandTimeoutMs}), got ${replicationTimeoutMs}`);
+  }
+  const idempotencyWindowMs = assertPositiveInteger(options.idempotencyWindowMs ?? 60_000, 'idempotencyWindowMs');
+  const emptyChannelTtlMs = assertPositiveInteger(options.emptyChannelTtlMs ?? 86_400_000, 'emptyChannelTtlMs');
   const connectionName = options.connectionName ?? 'hangtime';
   if (typeof connectionName !== 'string' || !/^[A-Za-z0-9_.:-]{1,60}$/.test(connectionName)) {
     throw new TypeError(`Expected \`connectionName\` to be 1 to 60 characters of A-Z a-z 0-9 _ - . :, got ${show(connectionName)}`);
@@ -81,7 +118,9 @@ export function resolveOptions(options: RedisLogOptions): ResolvedOptions {
   const approximate = trim === 'approximate';
   const ageMs = maxAgeMs === Infinity ? 0 : Math.ceil(maxAgeMs);
   const retention = [maxLen, approximate ? Math.floor(maxLen / 16) : 0, ageMs, approximate ? Math.floor(ageMs / 16) : 0] as const;
-  const common = { prefix, retention, maxEventBytes, commandTimeoutMs, connectionName, onError };
+  const common = {
+    prefix, retention, maxEventBytes, commandTimeoutMs, durability, replicationTimeoutMs, idempotencyWindowMs, emptyChannelTtlMs, connectionName, onError,
+  };
 
   if ((options.client === undefined) === (options.url === undefined)) {
     throw new TypeError('Expected exactly one of `client` (an ioredis client or Cluster) and `url` (a Redis URL)');
@@ -94,9 +133,11 @@ export function resolveOptions(options: RedisLogOptions): ResolvedOptions {
   const client = new Redis(url, {
     connectionName,
     lazyConnect: true,
-    // A command that was sent when the connection broke is failed, never sent twice: an
-    // append resent after a reconnect could be stored twice.
-    autoResendUnfulfilledCommands: false,
+    // A command in flight when the connection broke is sent again after reconnecting (the
+    // ioredis default): appends carry an id, so a second run stores nothing. With `false`,
+    // ioredis neither sends nor fails such a command (checked on ioredis 5 and 6): it would
+    // only end at commandTimeoutMs.
+    autoResendUnfulfilledCommands: true,
     // Fail queued commands after one reconnection attempt instead of twenty: a poll must
     // answer within its budget, and the next poll retries anyway.
     maxRetriesPerRequest: 1,

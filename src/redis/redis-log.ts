@@ -2,20 +2,30 @@ import { assertChannel } from '../channels.js';
 import { START, serializeEventData, utf8Length, type EventLog, type ReadResult, type StoredEvent } from '../log.js';
 import { randomId } from '../random.js';
 import { withTimeout } from '../timeout.js';
+import { Appender } from './append.js';
+import { appendIdOf, startArguments, type AppendOptions } from './arguments.js';
 import { redisKeys } from './keys.js';
 import { resolveOptions, type RedisLogOptions } from './options.js';
 import { GENERATION_LENGTH, compareIds, decodePosition, encodePosition, isRedisPosition } from './position.js';
-import { APPEND, READ, STATE, runScript, toState, type Script } from './scripts.js';
+import { runScript } from './run.js';
+import { READ, START_AT, STATE, toState, type Script } from './scripts.js';
 import { Subscriber } from './subscriber.js';
-import { Watcher, type ChannelState } from './watcher.js';
+import type { ChannelState } from './types.js';
+import { Watcher } from './watcher.js';
 
 /**
- * The event log {@link redisLog} returns: an `EventLog` with its prefix and counters.
+ * The event log {@link redisLog} returns: an `EventLog` with idempotent appends, its prefix and
+ * counters.
  *
  * @example
  * const { waiters } = log.stats(); // polls this process holds on the log right now
  */
+export type { AppendOptions } from './arguments.js';
+
 export interface RedisLog extends EventLog {
+  /** `EventLog.append`, plus an append id (see {@link AppendOptions}). Rejects with an
+   * `AppendUncertainError` when Redis did not confirm the append (see docs/redis.md). */
+  append(channel: string, data: unknown, options?: AppendOptions): Promise<string>;
   /** The key prefix, for tools that look at the keys (see `redisKeys`). */
   readonly prefix: string;
   /** For monitoring and tests: channels watched by waiters (or lingering), waiters held. */
@@ -43,12 +53,14 @@ const EMPTY: ReadResult = { kind: 'events', events: [], more: false };
  * await log.append('chat', { text: 'hello' });
  */
 export function redisLog(options: RedisLogOptions): RedisLog {
-  const { client, ownsClient, prefix, retention, maxEventBytes, commandTimeoutMs, connectionName, onError } = resolveOptions(options);
+  const resolved = resolveOptions(options);
+  const { client, ownsClient, prefix, retention, maxEventBytes, commandTimeoutMs, emptyChannelTtlMs, connectionName, onError } = resolved;
   let closing: Promise<void> | undefined;
   // Bumped by every append this process completes: a read started after one never joins a
   // read sent before it (read-your-writes), see `coalesce`.
   let appendsDone = 0;
   const inFlight = new Map<string, Promise<unknown>>();
+  const appender = new Appender(client, resolved);
 
   const run = (script: Script, channel: string, args: ReadonlyArray<string | number>, what: string): Promise<unknown> => {
     const keys = redisKeys(prefix, channel);
@@ -59,7 +71,8 @@ export function redisLog(options: RedisLogOptions): RedisLog {
     );
   };
 
-  const check = async (channel: string): Promise<ChannelState> => toState(await run(STATE, channel, [newGeneration()], 'a check'));
+  const check = async (channel: string): Promise<ChannelState> =>
+    toState(await run(STATE, channel, [newGeneration(), emptyChannelTtlMs], 'a check'));
 
   const subscriber = new Subscriber(client, `${connectionName}-sub`, {
     onReady: () => watcher.onReady(),
@@ -91,30 +104,35 @@ export function redisLog(options: RedisLogOptions): RedisLog {
 
   async function readFromRedis(channel: string, after: string, limit: number, maxBytes: number): Promise<ReadResult> {
     const position = after === START ? undefined : decodePosition(after);
-    // A string that is no position of ours reads nothing ('!' is never a generation): a gap.
+    // START (an old cursor's position of no generation) reads nothing: always a gap. A string
+    // that is no position of ours neither ('!' is never a generation).
     const afterId = after === START ? '' : (position?.id ?? '0-0');
     const afterGeneration = after === START ? '' : (position?.generation ?? '!');
     const snapshot = watcher.snapshot(channel);
-    const reply = (await run(READ, channel, [newGeneration(), afterId, afterGeneration, limit, maxBytes, ...retention], 'a read')) as unknown[];
-    if (reply.length === 0) {
-      watcher.observe(channel, { exists: false }, snapshot);
-      return after === START ? EMPTY : { kind: 'gap', resumeAfter: START, missed: null, reason: 'reset' };
-    }
-    const [generation, last, cut, added, length, more] = reply.slice(0, 6).map(String) as [string, string, string, string, string, string];
+    const args = [newGeneration(), afterId, afterGeneration, limit, maxBytes, ...retention, emptyChannelTtlMs];
+    const reply = (await run(READ, channel, args, 'a read')) as unknown[];
+    const [generation, last, cut, added, length, more, resume] = reply.slice(0, 7).map(String) as [string, string, string, string, string, string, string];
     watcher.observe(channel, { exists: true, generation, last }, snapshot);
-    const resumeAfter = cut === '0-0' ? START : encodePosition(generation, cut);
-    if (after === START) {
-      if (cut !== '0-0') return { kind: 'gap', resumeAfter, missed: Number(added) - Number(length), reason: 'retention' };
-    } else if (
-      position === undefined ||
-      position.generation !== generation ||
-      compareIds(afterId, last) > 0 || // ahead of the channel: only a forged position is
-      compareIds(afterId, cut) < 0
-    ) {
-      return { kind: 'gap', resumeAfter, missed: null, reason: position?.generation !== generation ? 'reset' : 'retention' };
+    // Before the oldest retained event of the channel's current life.
+    const oldest = encodePosition(generation, cut);
+    if (position === undefined || position.generation !== generation) {
+      // History the reader's position belongs to is gone (or never was ours): all that is
+      // retained now is new to it.
+      return { kind: 'gap', resumeAfter: oldest, missed: null, reason: 'reset' };
+    }
+    if (resume !== '') {
+      // Ahead of the channel, or between two entries: the reader's entries were lost (a
+      // failover promoted a replica without them) or the position is forged. It resumes where
+      // it receives nothing twice (see READ in scripts.ts).
+      return { kind: 'gap', resumeAfter: encodePosition(generation, resume), missed: null, reason: 'reset' };
+    }
+    if (compareIds(afterId, cut) < 0) {
+      // Behind retention. From the start of the generation, every removed entry was missed.
+      const missed = afterId === '0-0' ? Number(added) - Number(length) : null;
+      return { kind: 'gap', resumeAfter: oldest, missed, reason: 'retention' };
     }
     const events: StoredEvent[] = [];
-    for (let i = 6; i + 1 < reply.length; i += 2) {
+    for (let i = 7; i + 1 < reply.length; i += 2) {
       const id = String(reply[i]);
       events.push({ position: encodePosition(generation, id), json: checkedJson(channel, id, String(reply[i + 1])) });
     }
@@ -146,17 +164,18 @@ export function redisLog(options: RedisLogOptions): RedisLog {
     prefix,
     maxEventBytes,
 
-    async append(channel, data) {
+    async append(channel, data, appendOptions) {
       assertChannel(channel);
+      const appendId = appendIdOf(appendOptions);
       assertOpen();
       const { json } = serializeEventData(data, maxEventBytes);
       const snapshot = watcher.snapshot(channel);
-      const reply = (await run(APPEND, channel, [newGeneration(), json, redisKeys(prefix, channel).wake, ...retention], 'an append')) as unknown[];
-      const generation = String(reply[0]);
-      const id = String(reply[1]);
+      const keys = redisKeys(prefix, channel);
+      const { generation, id, duplicate } = await appender.append({ channel, keys, json, appendId, freshGeneration: newGeneration() });
       appendsDone++;
-      // Wakes this process's waiters now, without waiting for the message.
-      watcher.observe(channel, { exists: true, generation, last: id }, snapshot);
+      // Wakes this process's waiters now, without waiting for the message. A duplicate's id is
+      // an older entry's, not the head: it says nothing of where the channel stands.
+      if (!duplicate) watcher.observe(channel, { exists: true, generation, last: id }, snapshot);
       return encodePosition(generation, id);
     },
 
@@ -170,17 +189,16 @@ export function redisLog(options: RedisLogOptions): RedisLog {
       );
     },
 
-    // Interim (issue 9.1 is being done for Redis separately): 'now' as the old head(), the rest
-    // from the start of the stream.
     async start(channel, from) {
       assertChannel(channel);
-      if (from !== 'now') return START;
+      const [mode, n] = startArguments(from);
       assertOpen();
-      return coalesce(`h\u0000${channel}`, channel, async () => {
+      return coalesce(`s\u0000${channel}\u0000${mode}\u0000${n}`, channel, async () => {
         const snapshot = watcher.snapshot(channel);
-        const state = toState(await run(STATE, channel, [newGeneration()], 'a head'));
-        watcher.observe(channel, state, snapshot);
-        return !state.exists || state.last === '0-0' ? START : encodePosition(state.generation, state.last);
+        const args = [newGeneration(), mode, n, emptyChannelTtlMs, ...retention];
+        const [generation, last, at] = ((await run(START_AT, channel, args, 'a start')) as unknown[]).map(String) as [string, string, string];
+        watcher.observe(channel, { exists: true, generation, last }, snapshot);
+        return encodePosition(generation, at);
       });
     },
 

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { withTimeout } from '../timeout.js';
-import type { RedisClient } from './scripts.js';
+import type { RedisClient } from './types.js';
 
 /**
  * The one pub/sub connection of a log. It knows nothing of channels: it opens a connection,

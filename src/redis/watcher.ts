@@ -1,9 +1,11 @@
-import { START, type WaitSink, type WaitTarget } from '../log.js';
+import type { WaitSink, WaitTarget } from '../log.js';
 import type { SignalLike } from '../signal.js';
 import { LogWaiter } from '../waiter.js';
 import { channelOfWake, redisKeys } from './keys.js';
-import { compareIds, encodePosition } from './position.js';
+import { follows } from './follows.js';
+import { compareIds } from './position.js';
 import type { Subscriber } from './subscriber.js';
+import type { ChannelState } from './types.js';
 
 /**
  * Waiting without a connection per waiter. Every waiter of the process is an entry in a map;
@@ -21,12 +23,16 @@ import type { Subscriber } from './subscriber.js';
  *
  * When the connection drops, messages may be lost: every state is forgotten, and when the
  * connection is back each watched channel is subscribed again and re-checked.
+ *
+ * The head can move backwards: a failover that promotes a replica without the newest entries,
+ * or a Redis restarted from an older snapshot. The known state must follow it, or a waiter at
+ * the real head would be woken at once, read nothing, wait, and be woken again, forever (a
+ * spin). So an answer that shows an older head is accepted whenever no message arrived since
+ * its command was sent (then nothing newer can be known: see `observe`), and a message older
+ * than the previous message is a head that went back (messages of a channel arrive in order).
  */
 
-/** What a check, a read or an append saw of a channel. */
-export type ChannelState =
-  | { readonly exists: false }
-  | { readonly exists: true; readonly generation: string; readonly last: string };
+export type { ChannelState } from './types.js';
 
 /** When a command was sent, for deciding whether its answer is still news. */
 export interface Snapshot {
@@ -56,6 +62,9 @@ interface Watch {
   state: ChannelState | undefined;
   /** Messages applied so far: an answer sent before the latest message may be older news. */
   messages: number;
+  /** The last hangtime message of this subscription (`<gen> <id>` parsed), to tell a head that
+   * went back (a failover lost entries) from a message that is merely older than an answer. */
+  lastMessage: { readonly generation: string; readonly last: string } | undefined;
   /** When Redis last told us `state` (an answer or a message), in epoch ms. */
   confirmedAt: number;
   checking: boolean;
@@ -80,25 +89,6 @@ class RedisWaiter extends LogWaiter {
   protected release(): void {
     this.watcher.release(this);
   }
-}
-
-/** Whether a reader at `after` has something to read (or must be told of a gap). */
-export function follows(state: ChannelState, after: string): boolean {
-  if (!state.exists) return after !== START;
-  if (after === START) return state.last !== '0-0';
-  // Positions have one spelling each (see position.ts): a reader is at the head exactly when
-  // its position is the head's, as a string. No decoding per waiter: one wake message tests
-  // every waiter of its channel.
-  return after !== headOf(state);
-}
-
-/** The position of a channel's newest entry, encoded once per state (states are immutable). */
-const heads = new WeakMap<ChannelState, string>();
-
-function headOf(state: Extract<ChannelState, { exists: true }>): string {
-  let head = heads.get(state);
-  if (head === undefined) heads.set(state, (head = encodePosition(state.generation, state.last)));
-  return head;
 }
 
 /**
@@ -170,19 +160,26 @@ export class Watcher {
     return watch?.live === undefined ? undefined : { live: watch.live, messages: watch.messages };
   }
 
-  /** Learn from an answer sent at `snapshot` (a read, an append or a check), waking who it concerns. */
+  /**
+   * Learn from an answer sent at `snapshot` (a read, an append or a check), waking who it
+   * concerns. An answer that moves the head forward in the same generation is always news. Any
+   * other answer (an older head, another generation, a missing stream) is accepted only when
+   * no message arrived since the command was sent: every append after the command ran would
+   * have sent its message after that moment, so none has arrived, and the invariant holds with
+   * the answer's state. Otherwise the answer may predate what the messages said: ignored.
+   */
   observe(channel: string, state: ChannelState, snapshot: Snapshot | undefined): void {
     const watch = this.#watches.get(channel);
     if (watch === undefined || snapshot === undefined || watch.live !== snapshot.live) return;
     const known = watch.state;
+    const quiet = watch.messages === snapshot.messages;
     if (known?.exists && state.exists && known.generation === state.generation) {
-      // Same life of the channel: ids only grow, whatever order the answers came in.
       const order = compareIds(state.last, known.last);
-      if (order < 0) return;
-      watch.confirmedAt = Date.now();
-      if (order === 0) return;
-    } else if (watch.messages !== snapshot.messages) {
-      // A message arrived after the command was sent: the answer may predate it.
+      if (order === 0 || (order < 0 && !quiet)) {
+        if (order === 0) watch.confirmedAt = Date.now();
+        return;
+      }
+    } else if (!quiet) {
       return;
     }
     watch.state = state;
@@ -215,6 +212,7 @@ export class Watcher {
     for (const watch of this.#watches.values()) {
       watch.live = undefined;
       watch.state = undefined;
+      watch.lastMessage = undefined;
     }
   }
 
@@ -228,7 +226,17 @@ export class Watcher {
     const last = message.slice(space + 1);
     if (space > 0 && /^\d+-\d+$/.test(last)) {
       const known = watch.state;
-      if (!(known?.exists && known.generation === generation && compareIds(last, known.last) <= 0)) {
+      const previous = watch.lastMessage;
+      watch.lastMessage = { generation, last };
+      const sameLife = known?.exists === true && known.generation === generation;
+      // Older than the known head: an answer got here before this message (the usual case:
+      // this process's own append), unless it is also older than the previous message: then
+      // the head went back (a failover lost entries), and this message is where it stands.
+      const stale =
+        sameLife &&
+        compareIds(last, known.last) <= 0 &&
+        !(previous !== undefined && previous.generation === generation && compareIds(last, previous.last) < 0);
+      if (!stale) {
         watch.state = { exists: true, generation, last };
         watch.confirmedAt = Date.now();
       }
@@ -237,6 +245,7 @@ export class Watcher {
       // Not our format (a publisher that is not hangtime): something was appended, but what
       // stands where is unknown. Wake everyone to read, and check before anyone sleeps again.
       watch.state = undefined;
+      watch.lastMessage = undefined;
       for (const waiter of [...watch.waiters.keys()]) waiter.settle(true);
       this.#check(watch);
     }
@@ -254,6 +263,7 @@ export class Watcher {
         live: undefined,
         state: undefined,
         messages: 0,
+        lastMessage: undefined,
         confirmedAt: 0,
         checking: false,
         recheck: false,
@@ -307,6 +317,7 @@ export class Watcher {
           }
           watch.live = ++this.#lastLive;
           watch.state = undefined;
+          watch.lastMessage = undefined;
           // Appends between the waiter's read and this moment sent no message we received.
           if (watch.waiters.size > 0) this.#check(watch);
         }

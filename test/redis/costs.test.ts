@@ -6,8 +6,9 @@ import { sleep, testPrefix, until } from '../support/redis.js';
 import { describeWithServers, startRedisServer, type RedisServer } from './servers.js';
 
 /**
- * What waiting costs Redis, counted exactly on a private redis-server (no other suite sends
- * it commands): the number of Redis commands a fan-out takes must not grow with the number of
+ * What the log costs Redis, counted exactly on a private redis-server (no other suite sends
+ * it commands): a publish is one command (the append script; with replicas, a WAIT too: see
+ * durability.test.ts), the number of commands a fan-out takes does not grow with the number of
  * waiters, and a poll that times out costs at most one script call. Counts, not timings.
  */
 
@@ -28,9 +29,9 @@ async function commandCalls(): Promise<Map<string, number>> {
   return calls;
 }
 
-/** The log sends nothing but scripts and (un)subscriptions: its top-level commands. */
+/** The log sends nothing but scripts, WAIT and (un)subscriptions: its top-level commands. */
 const logCommands = (calls: Map<string, number>): number =>
-  ['evalsha', 'eval', 'subscribe', 'unsubscribe'].reduce((sum, name) => sum + (calls.get(name) ?? 0), 0);
+  ['evalsha', 'eval', 'wait', 'subscribe', 'unsubscribe'].reduce((sum, name) => sum + (calls.get(name) ?? 0), 0);
 
 const allCommands = (calls: Map<string, number>): number => [...calls.values()].reduce((a, b) => a + b, 0);
 
@@ -76,6 +77,18 @@ describeWithServers('what waiting costs Redis', () => {
     expect(large.scripts).toBeLessThanOrEqual(2);
     // Counting what the scripts run inside too: not one command more for 100 times the waiters.
     expect(large.commands).toBeLessThanOrEqual(small.commands);
+  });
+
+  it('a publish is one command: the append script (no replica here, so no WAIT)', async () => {
+    const log = redisLog({ url: server.url, prefix: testPrefix() });
+    try {
+      await log.append('once', 0);
+      await admin.config('RESETSTAT');
+      for (let i = 1; i <= 10; i++) await log.append('once', i);
+      expect(logCommands(await commandCalls())).toBe(10);
+    } finally {
+      await log.close();
+    }
   });
 
   it('a poll that times out on a watched channel costs at most one script call', async () => {

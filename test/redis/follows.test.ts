@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { START } from '../../src/log.js';
 import { encodePosition } from '../../src/redis/position.js';
-import { follows, type ChannelState } from '../../src/redis/watcher.js';
+import { follows } from '../../src/redis/follows.js';
+import type { ChannelState } from '../../src/redis/types.js';
 
 // Pure: no Redis needed. `follows` decides, per waiter and wake message, whether a reader must
 // read; a wrong "no" would let a poll sleep through an event.
@@ -26,13 +27,18 @@ describe('follows: whether a reader at a position has something to read', () => 
     }
   });
 
-  it('knows an empty or missing channel', () => {
+  it('knows a channel without events (a stamped generation at 0-0) and one without history', () => {
     const empty: ChannelState = { exists: true, generation: 'abcdefgh', last: '0-0' };
-    expect(follows(empty, START)).toBe(false);
     expect(follows(empty, encodePosition('abcdefgh', '0-0'))).toBe(false);
     expect(follows(empty, encodePosition('zzzzzzzz', '0-0'))).toBe(true);
     const missing: ChannelState = { exists: false };
-    expect(follows(missing, START)).toBe(false);
+    expect(follows(missing, encodePosition('abcdefgh', '0-0'))).toBe(true);
     expect(follows(missing, encodePosition('abcdefgh', '1-0'))).toBe(true);
+  });
+
+  it('is true for START (an old cursor\'s position of no generation) whatever the state: a read says it is a gap', () => {
+    for (const state of [head, { exists: true, generation: 'abcdefgh', last: '0-0' }, { exists: false }] as ChannelState[]) {
+      expect(follows(state, START)).toBe(true);
+    }
   });
 });

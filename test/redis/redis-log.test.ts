@@ -3,7 +3,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createHangtime } from '../../src/hangtime.js';
 import { START } from '../../src/log.js';
 import { redisKeys, redisLog, type RedisLog, type RedisLogOptions } from '../../src/redis/index.js';
-import { decodePosition } from '../../src/redis/position.js';
+import { decodePosition, encodePosition } from '../../src/redis/position.js';
 import { REDIS_URL, adminClient, deletePrefix, describeRedis, sleep, testPrefix, until } from '../support/redis.js';
 
 const ALL = { limit: 1000, maxBytes: 10_000_000 };
@@ -45,6 +45,10 @@ describeRedis('redisLog', () => {
       [{ url: REDIS_URL, maxAgeMs: -1 }, /Expected `maxAgeMs` to be a positive number, got -1/],
       [{ url: REDIS_URL, trim: 'sloppy' }, /Expected `trim` to be 'approximate' or 'exact', got "sloppy"/],
       [{ url: REDIS_URL, connectionName: 'has space' }, /Expected `connectionName`/],
+      [{ url: REDIS_URL, durability: 'eventual' }, /Expected `durability` to be 'replicated' or 'leader', got "eventual"/],
+      [{ url: REDIS_URL, replicationTimeoutMs: 0 }, /Expected `replicationTimeoutMs` to be a positive integer, got 0/],
+      [{ url: REDIS_URL, replicationTimeoutMs: 5_000 }, /Expected `replicationTimeoutMs` to be below `commandTimeoutMs` \(5000\), got 5000/],
+      [{ url: REDIS_URL, idempotencyWindowMs: 1.5 }, /Expected `idempotencyWindowMs` to be a positive integer, got 1.5/],
       [{ url: REDIS_URL, onError: 'console' }, /Expected `onError` to be a function/],
       [{ url: REDIS_URL, keyPrefix: 'x' }, /Unknown option `keyPrefix` for redisLog\(\)/],
       [{ client: {} }, /Expected `client` to be an ioredis client or Cluster/],
@@ -64,7 +68,7 @@ describeRedis('redisLog', () => {
     const log = open({ connectionName: name });
     await sleep(100);
     expect((await connectionNames()).filter((n) => n.startsWith(name))).toEqual([]);
-    const waiting = log.waitFor([{ channel: 'lazy', after: START }], new AbortController().signal);
+    const waiting = log.waitFor([{ channel: 'lazy', after: await log.start('lazy', 'now') }], new AbortController().signal);
     await log.append('lazy', 1);
     expect(await waiting).toBe(true);
     await until(async () => (await connectionNames()).filter((n) => n.startsWith(name)).length === 2, 'two named connections');
@@ -78,7 +82,7 @@ describeRedis('redisLog', () => {
     const client = adminClient();
     const name = `ht-own-${prefix.slice(-8)}`;
     const log = redisLog({ client, prefix, connectionName: name });
-    const waiting = log.waitFor([{ channel: 'own', after: START }], new AbortController().signal);
+    const waiting = log.waitFor([{ channel: 'own', after: await log.start('own', 'now') }], new AbortController().signal);
     await log.append('own', 1);
     expect(await waiting).toBe(true);
     await log.close();
@@ -91,13 +95,54 @@ describeRedis('redisLog', () => {
     const log = open();
     const position = await log.append('room:1', { text: 'hi' });
     const keys = redisKeys(prefix, 'room:1');
-    expect(keys).toEqual({ events: `${prefix}:{room:1}:events`, meta: `${prefix}:{room:1}:meta`, wake: `${prefix}:{room:1}:wake` });
+    expect(keys).toEqual({
+      events: `${prefix}:{room:1}:events`,
+      meta: `${prefix}:{room:1}:meta`,
+      wake: `${prefix}:{room:1}:wake`,
+      appends: [`${prefix}:{room:1}:appends:0`, `${prefix}:{room:1}:appends:1`],
+    });
     expect(await admin.type(keys.events)).toBe('stream');
     const meta = await admin.hgetall(keys.meta);
     const decoded = decodePosition(position)!;
     expect(meta.gen).toBe(decoded.generation);
     const entries = await admin.xrange(keys.events, '-', '+');
     expect(entries).toEqual([[decoded.id, ['d', '{"text":"hi"}']]]);
+    // The append id, in one of the two halves of the idempotency window, expiring on its own.
+    const halves = await Promise.all(keys.appends.map((key) => admin.hgetall(key)));
+    const records = halves.flatMap((half) => Object.entries(half).filter(([field]) => field !== ':bucket'));
+    expect(records).toEqual([[expect.stringMatching(/^[0-9a-z]{16}$/), `${decoded.generation} ${decoded.id}`]]);
+    for (const [i, key] of keys.appends.entries()) {
+      if (Object.keys(halves[i]!).length === 0) continue;
+      const ttl = await admin.pttl(key);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(120_000);
+    }
+  });
+
+  it('stores an append id once per channel: the same id again returns the first position and stores nothing', async () => {
+    const log = open();
+    const first = await log.append('idem', 'once', { id: 'order-17' });
+    expect(await log.append('idem', 'twice?', { id: 'order-17' })).toBe(first);
+    const other = await log.append('idem-other', 'elsewhere', { id: 'order-17' });
+    expect(other).not.toBe(first);
+    expect((await admin.xrange(redisKeys(prefix, 'idem').events, '-', '+')).map(([, fields]) => fields[1])).toEqual(['"once"']);
+    // Without an id, every append is its own.
+    const [a, b] = [await log.append('idem', 'x'), await log.append('idem', 'x')];
+    expect(a).not.toBe(b);
+  });
+
+  it('rejects bad append options with precise TypeErrors, storing nothing', async () => {
+    const log = open();
+    const bad: Array<[unknown, RegExp]> = [
+      [{ id: '' }, /Expected `id` to be 1 to 64 characters of A-Z a-z 0-9 _ -, got ""/],
+      [{ id: 'has space' }, /Expected `id` to be 1 to 64 characters/],
+      [{ id: 'x'.repeat(65) }, /Expected `id` to be 1 to 64 characters/],
+      [{ id: 42 }, /Expected `id` to be 1 to 64 characters of A-Z a-z 0-9 _ -, got 42/],
+      [{ key: 'x' }, /Unknown option `key` for append\(\)/],
+      [null, /Expected append options to be an object, got null/],
+    ];
+    for (const [options, message] of bad) await expect(log.append('bad-options', 1, options as never)).rejects.toThrow(message);
+    expect(await admin.exists(redisKeys(prefix, 'bad-options').events)).toBe(0);
   });
 
   it('encodes stream ids so that positions compare as strings (…-9 < …-10)', async () => {
@@ -105,7 +150,7 @@ describeRedis('redisLog', () => {
     const { events } = redisKeys(prefix, 'ids');
     const ids = ['5-9', '5-10', '5-11', '10-0', '99-1000', '100-0'];
     for (const id of ids) await admin.xadd(events, id, 'd', JSON.stringify(id));
-    const read = await log.read('ids', START, ALL);
+    const read = await log.read('ids', await log.start('ids', 'oldest'), ALL);
     if (read.kind !== 'events') throw new Error('expected events');
     expect(read.events.map((event) => JSON.parse(event.json))).toEqual(ids);
     const positions = read.events.map((event) => event.position);
@@ -118,10 +163,13 @@ describeRedis('redisLog', () => {
     }
   });
 
-  it('counts what a reader from the start missed, exactly', async () => {
+  it('counts what a reader from the start of the channel missed, exactly; START (no generation) is a reset', async () => {
     const log = open({ maxEventsPerChannel: 4, trim: 'exact' });
+    const before = await log.start('missed', 'now');
     for (let i = 0; i < 10; i++) await log.append('missed', i);
-    expect(await log.read('missed', START, ALL)).toMatchObject({ kind: 'gap', missed: 6 });
+    const oldest = await log.start('missed', 'oldest');
+    expect(await log.read('missed', before, ALL)).toEqual({ kind: 'gap', reason: 'retention', missed: 6, resumeAfter: oldest });
+    expect(await log.read('missed', START, ALL)).toEqual({ kind: 'gap', reason: 'reset', missed: null, resumeAfter: oldest });
   });
 
   it('trims approximately: at most 1/16 over the limit, and the gap still resumes at the oldest kept event', async () => {
@@ -130,7 +178,7 @@ describeRedis('redisLog', () => {
     const length = await admin.xlen(redisKeys(prefix, 'approx').events);
     expect(length).toBeGreaterThanOrEqual(32);
     expect(length).toBeLessThanOrEqual(34);
-    const gap = await log.read('approx', START, ALL);
+    const gap = await log.read('approx', START, ALL); // an old cursor's START: resumes at the oldest kept
     if (gap.kind !== 'gap') throw new Error('expected a gap');
     const kept = await log.read('approx', gap.resumeAfter, ALL);
     expect(kept.kind === 'events' && kept.events.map((event) => JSON.parse(event.json))).toEqual(
@@ -187,7 +235,7 @@ describeRedis('redisLog', () => {
     await admin.xadd(keys.events, '*', 'd', '{not json');
     await admin.xadd(keys.events, '*', 'other', 'field');
     await log.append('bad', 'fine');
-    const read = await log.read('bad', START, ALL);
+    const read = await log.read('bad', await log.start('bad', 'oldest'), ALL);
     expect(read.kind === 'events' && read.events.map((event) => event.json)).toEqual(['null', 'null', '"fine"']);
     expect(errors.map(String)).toEqual([
       expect.stringMatching(/not a hangtime event.*delivered as null/),
@@ -202,7 +250,8 @@ describeRedis('redisLog', () => {
     const fresh = await log.append('reborn', 'new');
     expect(decodePosition(fresh)!.generation).not.toBe(decodePosition(old)!.generation);
     const result = await log.read('reborn', old, ALL);
-    expect(result).toMatchObject({ kind: 'gap', resumeAfter: START });
+    expect(result).toEqual({ kind: 'gap', reason: 'reset', missed: null, resumeAfter: encodePosition(decodePosition(fresh)!.generation, '0-0') });
+    if (result.kind === 'gap') expect(log.isPosition(result.resumeAfter)).toBe(true);
   });
 
   it('wakes a waiter in another process (another log instance) within a few milliseconds', async () => {

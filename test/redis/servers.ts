@@ -47,6 +47,8 @@ export interface RedisServer {
   readonly url: string;
   /** Kill the process (the data of an `appendonly` server stays in its directory). */
   kill(): Promise<void>;
+  /** Whether the process runs. */
+  alive(): boolean;
   /** Start it again on the same port and directory. */
   restart(): Promise<void>;
   /** Kill it and remove its directory. */
@@ -91,6 +93,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     port,
     url: `redis://127.0.0.1:${port}`,
     kill,
+    alive: () => child !== undefined && child.exitCode === null,
     restart: async () => {
       await kill();
       await launch();

@@ -1,8 +1,9 @@
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { START } from '../../src/log.js';
 import { redisKeys } from '../../src/redis/keys.js';
-import { APPEND, STATE, runScript, toState } from '../../src/redis/scripts.js';
+import { runScript } from '../../src/redis/run.js';
+import { encodePosition } from '../../src/redis/position.js';
+import { APPEND, START_AT, STATE, toState } from '../../src/redis/scripts.js';
 import { Subscriber } from '../../src/redis/subscriber.js';
 import { Watcher, type ChannelState } from '../../src/redis/watcher.js';
 import { REDIS_URL, deletePrefix, describeRedis, testPrefix, until } from '../support/redis.js';
@@ -22,7 +23,7 @@ const errors: unknown[] = [];
 function start(lingerMs: number): void {
   const check = async (channel: string): Promise<ChannelState> => {
     const keys = redisKeys(prefix, channel);
-    return toState(await runScript(client, STATE, [keys.events, keys.meta], ['abcdefgh']));
+    return toState(await runScript(client, STATE, [keys.events, keys.meta], ['abcdefgh', 60_000]));
   };
   subscriber = new Subscriber(client, 'ht-watcher-test', {
     onReady: () => watcher.onReady(),
@@ -35,8 +36,16 @@ function start(lingerMs: number): void {
 
 const append = async (channel: string, data: unknown): Promise<void> => {
   const keys = redisKeys(prefix, channel);
-  await runScript(client, APPEND, [keys.events, keys.meta], ['abcdefgh', JSON.stringify(data), keys.wake, 0, 0, 0, 0]);
+  const id = Math.random().toString(36).slice(2);
+  await runScript(client, APPEND, [keys.events, keys.meta, ...keys.appends], ['abcdefgh', JSON.stringify(data), keys.wake, 0, 0, 0, 0, id, 60_000, '0']);
 };
+
+/** Where a reader starts on `channel` now, as `start(channel, 'now')` does (a stamped generation). */
+async function now(channel: string): Promise<string> {
+  const keys = redisKeys(prefix, channel);
+  const [generation, , at] = (await runScript(client, START_AT, [keys.events, keys.meta], ['abcdefgh', 'now', 0, 60_000, 0, 0, 0, 0])) as string[];
+  return encodePosition(generation!, at!);
+}
 
 async function subscribers(channel: string): Promise<number> {
   const [, count] = (await client.pubsub('NUMSUB', redisKeys(prefix, channel).wake)) as [string, number];
@@ -60,27 +69,29 @@ describeRedis('the watcher', () => {
   it('unsubscribes after the linger, and a later wait sees what was appended meanwhile', async () => {
     start(50);
     const controller = new AbortController();
-    const first = watcher.wait([{ channel: 'linger', after: START }], controller.signal);
+    const after = await now('linger');
+    const first = watcher.wait([{ channel: 'linger', after }], controller.signal);
     await until(async () => (await subscribers('linger')) === 1, 'the subscription');
     controller.abort();
     expect(await first).toBe(false);
     await until(async () => (await subscribers('linger')) === 0 && watcher.stats().channels === 0, 'the unsubscription');
 
     await append('linger', 'while nobody listened');
-    expect(await watcher.wait([{ channel: 'linger', after: START }], new AbortController().signal)).toBe(true);
+    expect(await watcher.wait([{ channel: 'linger', after }], new AbortController().signal)).toBe(true);
   });
 
   it('a wait that returns within the linger finds the channel still subscribed and known', async () => {
     start(60_000);
     const controller = new AbortController();
-    const first = watcher.wait([{ channel: 'warm', after: START }], controller.signal);
-    await until(() => watcher.knownEmpty('warm', START), 'the channel to be checked');
+    const after = await now('warm');
+    const first = watcher.wait([{ channel: 'warm', after }], controller.signal);
+    await until(() => watcher.knownEmpty('warm', after), 'the channel to be checked');
     controller.abort();
     await first;
-    // Still known after its last waiter left: no Redis needed to say a reader at START has nothing.
-    expect(watcher.knownEmpty('warm', START)).toBe(true);
+    // Still known after its last waiter left: no Redis needed to say a reader at its start has nothing.
+    expect(watcher.knownEmpty('warm', after)).toBe(true);
     expect(await subscribers('warm')).toBe(1);
-    const second = watcher.wait([{ channel: 'warm', after: START }], new AbortController().signal);
+    const second = watcher.wait([{ channel: 'warm', after }], new AbortController().signal);
     await append('warm', 1);
     expect(await second).toBe(true);
   });
