@@ -1,5 +1,6 @@
 import { isChannel } from './channels.js';
 import { badRequest } from './errors.js';
+import { START } from './log.js';
 
 /**
  * Cursors: one opaque, URL-safe string holding the position of every channel of a poll.
@@ -44,11 +45,13 @@ export function decodeCursor(cursor: string, isPosition: (position: string) => b
     const eq = pair.indexOf('=');
     const channel = pair.slice(0, eq);
     const position = pair.slice(eq + 1);
-    if (eq < 0 || !isChannel(channel) || !POSITION_PATTERN.test(position) || !isPosition(position)) {
-      throw invalid('malformed entry');
-    }
+    if (eq < 0 || !isChannel(channel) || !POSITION_PATTERN.test(position)) throw invalid('malformed entry');
     if (positions.has(channel)) throw invalid('repeated channel');
-    positions.set(channel, position);
+    // A well-formed cursor with a position this log never writes was written by a hangtime
+    // server on another log (a move from the memory log to Redis, say): its history is not this
+    // one's. The position of no generation makes the poll a 410 `reset` gap, where the client
+    // resumes; a 400 would stop it for good, with the cursor still stored.
+    positions.set(channel, isPosition(position) ? position : START);
   }
   return positions;
 }

@@ -32,14 +32,17 @@ export class HangtimeError extends Error {
     readonly code: ErrorCode,
     readonly status: number,
     message: string,
-    options?: { cause?: unknown; retryAfterSeconds?: number },
+    options?: { cause?: unknown; retryAfterSeconds?: number; details?: Readonly<Record<string, string>> },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.retryAfterSeconds = options?.retryAfterSeconds;
+    this.details = options?.details;
   }
 
   /** Seconds a client should wait before retrying (sent as `Retry-After`), when set. */
   readonly retryAfterSeconds: number | undefined;
+  /** Fields the answer's JSON body carries beside `error` (docs/protocol.md names each). */
+  readonly details: Readonly<Record<string, string>> | undefined;
 }
 
 /** Type guard for {@link HangtimeError}, safe across bundled copies of the library. */
@@ -48,3 +51,41 @@ export function isHangtimeError(value: unknown): value is HangtimeError {
 }
 
 export const badRequest = (code: ErrorCode, message: string): HangtimeError => new HangtimeError(code, 400, message);
+
+/**
+ * An append whose outcome the log cannot promise: the store did not answer (the event may or may
+ * not be stored), or it stored the event without the confirmation the log waits for (a replica,
+ * for the Redis log: a failover may still lose it). Retrying with the same append id is safe: an
+ * id is stored at most once within the log's idempotency window. The HTTP publish route answers
+ * it with 503 and the id to retry with (docs/protocol.md, "Publishing").
+ *
+ * @example
+ * try {
+ *   await log.append('chat', message);
+ * } catch (error) {
+ *   if (!isAppendUncertainError(error)) throw error;
+ *   await log.append('chat', message, { id: error.appendId }); // stored once, whatever happened
+ * }
+ */
+export class AppendUncertainError extends Error {
+  override readonly name = 'AppendUncertainError';
+  /** The channel appended to. */
+  readonly channel: string;
+  /** The append's id: pass it as `{ id }` to a retry. */
+  readonly appendId: string;
+  /** Where the store put the event, when it said so (`undefined` when it did not answer). Not a
+   * promise: a failover can lose it. */
+  readonly position: string | undefined;
+
+  constructor(message: string, details: { channel: string; appendId: string; position?: string | undefined; cause?: unknown }) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.channel = details.channel;
+    this.appendId = details.appendId;
+    this.position = details.position;
+  }
+}
+
+/** Type guard for {@link AppendUncertainError}, safe across bundled copies of the library. */
+export function isAppendUncertainError(value: unknown): value is AppendUncertainError {
+  return value instanceof Error && value.name === 'AppendUncertainError' && typeof (value as AppendUncertainError).appendId === 'string';
+}

@@ -67,7 +67,9 @@ export function responseForError(error: unknown): PlainResponse {
   if (isHangtimeError(error)) {
     const headers: Record<string, string> =
       error.retryAfterSeconds === undefined ? {} : { 'retry-after': String(error.retryAfterSeconds) };
-    return errorResponse(error.status, error.code, error.message, { headers });
+    let fields = '';
+    for (const [name, value] of Object.entries(error.details ?? {})) fields += `,${JSON.stringify(name)}:${JSON.stringify(value)}`;
+    return errorResponse(error.status, error.code, error.message, { headers, fields });
   }
   return errorResponse(500, 'internal', 'Internal error');
 }

@@ -75,6 +75,21 @@ export type ReadResult =
  */
 export type StartFrom = 'now' | 'oldest' | { readonly last: number };
 
+/**
+ * Options of one append.
+ *
+ * @example
+ * await log.append('chat', message, { id: message.uuid }); // a retry with the same id is stored once
+ */
+export interface AppendOptions {
+  /**
+   * The append's id: appends with the same id on the same channel within the log's idempotency
+   * window are stored once, and each returns the first one's position. 1 to 64 characters of
+   * `A-Z a-z 0-9 _ -`. Pass one to make your retries safe (a publish whose answer was lost).
+   */
+  readonly id?: string;
+}
+
 /** A channel and the position after which its waiter wants events. */
 export interface WaitTarget {
   readonly channel: string;
@@ -91,9 +106,11 @@ export interface EventLog {
   /**
    * Append one event to a channel (creating the channel on first append) and return its
    * position. Rejects with a `RangeError` when the serialised data exceeds
-   * {@link EventLog.maxEventBytes}, and a `TypeError` when it is not JSON-serialisable.
+   * {@link EventLog.maxEventBytes}, a `TypeError` when it is not JSON-serialisable (or the
+   * options are invalid), and an `AppendUncertainError` (src/errors.ts) when the log cannot
+   * tell whether the event was stored (retrying with the same `id` is then safe).
    */
-  append(channel: string, data: unknown): Promise<string>;
+  append(channel: string, data: unknown, options?: AppendOptions): Promise<string>;
 
   /** Read events after `after`, a position from this log (or {@link START}, always a gap). */
   read(channel: string, after: string, options: ReadOptions): Promise<ReadResult>;
@@ -173,3 +190,26 @@ export function utf8Length(text: string): number {
 
 /** Default largest event: comfortably under the smallest buffered-response cap (ALB, 1 MB). */
 export const DEFAULT_MAX_EVENT_BYTES = 256 * 1024;
+
+const APPEND_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Whether a string is a valid append id (see {@link AppendOptions.id}). */
+export const isAppendId = (value: unknown): value is string => typeof value === 'string' && APPEND_ID.test(value);
+
+/** The caller's append id, checked (a `TypeError` for anything else), or `undefined`. */
+export function appendIdOption(options: AppendOptions | undefined): string | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`Expected append options to be an object, got ${options === null ? 'null' : typeof options}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'id') throw new TypeError(`Unknown option \`${key}\` for append(); expected one of: id`);
+  }
+  if (options.id === undefined) return undefined;
+  const id: unknown = options.id;
+  if (!isAppendId(id)) {
+    const shown = typeof id === 'string' ? JSON.stringify(id.slice(0, 80)) : typeof id;
+    throw new TypeError(`Expected \`id\` to be 1 to 64 characters of A-Z a-z 0-9 _ -, got ${shown}`);
+  }
+  return id;
+}

@@ -1,6 +1,7 @@
 import { assertChannel } from './channels.js';
 import {
   DEFAULT_MAX_EVENT_BYTES,
+  appendIdOption,
   serializeEventData,
   type EventLog,
   type ReadOptions,
@@ -25,6 +26,9 @@ export interface MemoryLogOptions {
   readonly maxChannels?: number;
   /** Largest event, in bytes of JSON. Default `262_144` (256 KiB). */
   readonly maxEventBytes?: number;
+  /** How long an append id is remembered: a repeat within it (`append(channel, data, { id })`)
+   * stores nothing and returns the first one's position. Default `60_000`. */
+  readonly idempotencyWindowMs?: number;
   /** Clock, for tests. Default `Date.now`. */
   readonly now?: () => number;
 }
@@ -68,7 +72,10 @@ class Waiter extends LogWaiter {
   }
 }
 
-const OPTION_NAMES = ['maxEventsPerChannel', 'maxAgeMs', 'maxChannels', 'maxEventBytes', 'now'] as const;
+const OPTION_NAMES = ['maxEventsPerChannel', 'maxAgeMs', 'maxChannels', 'maxEventBytes', 'idempotencyWindowMs', 'now'] as const;
+
+/** Append ids remembered at most, whatever the window: a bound on memory (about 100 bytes each). */
+const MAX_APPEND_IDS = 100_000;
 
 /**
  * The embedded event log: everything in this process's memory, bounded per channel by count
@@ -86,14 +93,18 @@ export function memoryLog(options: MemoryLogOptions = {}): MemoryLog {
   }
   assertKnownOptions(options, OPTION_NAMES, 'memoryLog()');
   const maxEventBytes = assertPositiveInteger(options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES, 'maxEventBytes');
+  const idempotencyWindowMs = assertPositiveNumber(options.idempotencyWindowMs ?? 60_000, 'idempotencyWindowMs');
   assertOptionalFunction(options.now, 'now');
+  const now = options.now ?? Date.now;
+  // Recent append ids, by channel and id, oldest first (a Map keeps insertion order).
+  const appendIds = new Map<string, { readonly position: string; readonly atMs: number }>();
   // Kept apart from the channels so that waiting on a channel never creates it.
   const waiters: Waiters = { byChannel: new Map(), count: 0 };
   const store = new MemoryChannels({
     maxEvents: assertPositiveInteger(options.maxEventsPerChannel ?? 1000, 'maxEventsPerChannel'),
     maxAgeMs: assertPositiveNumber(options.maxAgeMs ?? 3_600_000, 'maxAgeMs'),
     maxChannels: assertPositiveInteger(options.maxChannels ?? 100_000, 'maxChannels'),
-    now: options.now ?? Date.now,
+    now,
     hasWaiters: (channel) => waiters.byChannel.has(channel),
   });
   let closed = false;
@@ -125,15 +136,31 @@ export function memoryLog(options: MemoryLogOptions = {}): MemoryLog {
     new Waiter(waiters, targets, signal, sink);
   }
 
+  function appendNow(channel: string, json: string, bytes: number): string {
+    const position = store.append(channel, json, bytes);
+    wake(channel);
+    return position;
+  }
+
   return {
     maxEventBytes,
 
-    async append(channel, data) {
+    async append(channel, data, appendOptions) {
       assertChannel(channel);
+      const id = appendIdOption(appendOptions);
       if (closed) throw new Error('The memory log is closed');
       const { json, bytes } = serializeEventData(data, maxEventBytes);
-      const position = store.append(channel, json, bytes);
-      wake(channel);
+      if (id === undefined) return appendNow(channel, json, bytes);
+      const key = `${channel}\u0000${id}`;
+      const nowMs = now();
+      for (const [oldKey, { atMs }] of appendIds) {
+        if (atMs > nowMs - idempotencyWindowMs && appendIds.size < MAX_APPEND_IDS) break;
+        appendIds.delete(oldKey);
+      }
+      const earlier = appendIds.get(key);
+      if (earlier !== undefined) return earlier.position;
+      const position = appendNow(channel, json, bytes);
+      appendIds.set(key, { position, atMs: nowMs });
       return position;
     },
 

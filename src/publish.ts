@@ -1,7 +1,7 @@
 import { isChannel } from './channels.js';
-import { badRequest, HangtimeError } from './errors.js';
+import { badRequest, HangtimeError, isAppendUncertainError } from './errors.js';
 import { jsonResponse, type HangtimeRequest, type PlainResponse } from './http.js';
-import type { EventLog } from './log.js';
+import { isAppendId, type EventLog } from './log.js';
 import type { AuthDecision } from './hangtime.js';
 
 /** Room for `{"channel":"…","data":…}` around the largest accepted event. */
@@ -53,6 +53,12 @@ export async function publish(request: HangtimeRequest, { log, authorize, denial
     if (key !== 'channel' && key !== 'data') throw badRequest('unknown_parameter', `Unknown field \`${key.slice(0, 40)}\``);
   }
   const { channel, data } = body as { channel?: unknown; data?: unknown };
+  // RFC draft "The Idempotency-Key HTTP Header Field" (draft-ietf-httpapi-idempotency-key-header):
+  // a retry with the same key is stored once and answered with the first one's position.
+  const idempotencyKey = request.headers.get('idempotency-key') ?? undefined;
+  if (idempotencyKey !== undefined && !isAppendId(idempotencyKey)) {
+    throw badRequest('bad_parameter', '`Idempotency-Key` is 1 to 64 characters of A-Z a-z 0-9 _ -');
+  }
   if (!isChannel(channel)) throw badRequest('bad_channel', 'Channel names are 1 to 128 characters of A-Z a-z 0-9 _ - . : @ /');
   if (data === undefined) throw badRequest('bad_parameter', 'The body needs `data`');
   // The body is an object around `data`: one level more.
@@ -66,8 +72,16 @@ export async function publish(request: HangtimeRequest, { log, authorize, denial
   assertOpen();
   let position: string;
   try {
-    position = await log.append(channel, data);
+    position = await log.append(channel, data, idempotencyKey === undefined ? undefined : { id: idempotencyKey });
   } catch (error) {
+    if (isAppendUncertainError(error)) {
+      // Maybe stored, maybe not: the key to retry with makes the retry safe either way.
+      throw new HangtimeError('log_unavailable', 503, 'The event log did not confirm the event: it may or may not be stored. Retry with the Idempotency-Key given', {
+        cause: error,
+        retryAfterSeconds: 1,
+        details: { idempotencyKey: error.appendId },
+      });
+    }
     // The log's contract (src/log.ts): a RangeError for an event over maxEventBytes, a
     // TypeError for data it cannot serialise. Both are the request's fault: no retry helps.
     if (error instanceof RangeError) throw tooLarge(log.maxEventBytes);

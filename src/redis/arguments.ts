@@ -1,41 +1,19 @@
-import type { StartFrom } from '../log.js';
-import { assertKnownOptions, show } from '../options.js';
+import { appendIdOption, type AppendOptions, type StartFrom } from '../log.js';
+import { show } from '../options.js';
 import { randomId } from '../random.js';
 
 /** Checks of the per-call arguments of the Redis log: precise `TypeError`s, nothing sent. */
 
-/**
- * Options of one append.
- *
- * @example
- * await log.append('chat', message, { id: message.uuid }); // a retry with the same id is stored once
- */
-export interface AppendOptions {
-  /** The append's id: appends with the same id on the same channel, within the log's
-   * `idempotencyWindowMs`, are stored once (the first one's position is returned to all).
-   * 1 to 64 characters of `A-Z a-z 0-9 _ -`. Default: a random id (so the log's own retries
-   * are safe); pass your own to make your retries safe too. */
-  readonly id?: string;
-}
-
-const APPEND_ID = /^[A-Za-z0-9_-]{1,64}$/;
+export type { AppendOptions } from '../log.js';
 
 /** Random append ids: 16 base-36 characters (82 bits) from Web Crypto (`src/random.ts`), so no
  * id library is needed; two appends of a window never share one by chance. */
 const newAppendId = (): string => randomId(16);
 
-/** The id of an append: the caller's, checked, or a new random one. */
+/** The id of an append: the caller's, checked, or a new random one (so the log's own retries
+ * are safe). */
 export function appendIdOf(options: AppendOptions | undefined): string {
-  if (options === undefined) return newAppendId();
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`Expected append options to be an object, got ${options === null ? 'null' : typeof options}`);
-  }
-  assertKnownOptions(options, ['id'], 'append()');
-  if (options.id === undefined) return newAppendId();
-  if (typeof options.id !== 'string' || !APPEND_ID.test(options.id)) {
-    throw new TypeError(`Expected \`id\` to be 1 to 64 characters of A-Z a-z 0-9 _ -, got ${show(options.id)}`);
-  }
-  return options.id;
+  return appendIdOption(options) ?? newAppendId();
 }
 
 /** `from` of `start()` as the START_AT script takes it: `[mode, n]`. */

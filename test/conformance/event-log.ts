@@ -161,6 +161,34 @@ export function describeEventLog(name: string, make: MakeLogSubject, settings: C
       });
     });
 
+    describe('idempotent appends', () => {
+      it('stores an append repeated with the same id once, and returns the first position to both', async () => {
+        const s = await subject();
+        const channel = newChannel('idempotent');
+        const first = await s.log.append(channel, 'once', { id: 'order-42' });
+        const again = await (s.peer ?? s.log).append(channel, 'once', { id: 'order-42' });
+        const other = await s.log.append(channel, 'twice', { id: 'order-43' });
+        const plain = await s.log.append(channel, 'no id');
+        expect(again).toBe(first);
+        expect(new Set([first, other, plain]).size).toBe(3);
+        expect(data(await readAll(s.log, channel))).toEqual(['once', 'twice', 'no id']);
+        // The same id on another channel is another append.
+        const elsewhere = newChannel('idempotent-other');
+        await s.log.append(elsewhere, 'there', { id: 'order-42' });
+        expect(data(await readAll(s.log, elsewhere))).toEqual(['there']);
+      });
+
+      it('rejects an id that is not 1 to 64 of A-Z a-z 0-9 _ - with a TypeError, storing nothing', async () => {
+        const { log } = await subject();
+        const channel = newChannel('bad-id');
+        for (const bad of ['', 'has space', 'x'.repeat(65), 42, null]) {
+          await expect(log.append(channel, 'x', { id: bad as never }), String(bad)).rejects.toBeInstanceOf(TypeError);
+        }
+        await expect(log.append(channel, 'x', { bogus: 1 } as never)).rejects.toBeInstanceOf(TypeError);
+        expect(data(await readAll(log, channel))).toEqual([]);
+      });
+    });
+
     describe('read', () => {
       it('reads nothing from a channel that never had an event', async () => {
         const { log } = await subject();

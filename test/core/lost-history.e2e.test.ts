@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { encodeCursor } from '../../src/cursor.js';
 import { startServer, type PollBody } from './support.js';
 
 // Issue 9.1: a client that polled before a channel's first event holds a "nothing yet"
@@ -39,5 +40,20 @@ describe('a cursor taken before the first event, across a restart of the in-memo
     await hangtime.log.append('x', 'kept');
     const next = (await (await poll(`channels=x&cursor=${first.cursor}&wait=0`)).json()) as PollBody;
     expect(next.events.map((event) => event.data)).toEqual(['kept']);
+  });
+});
+
+describe('a cursor written by a server on another log', () => {
+  it('gets a 410 reset gap (not a 400 that would stop the client), then the events of this log', async () => {
+    const { hangtime, poll } = await startServer({ maxWaitMs: 1_000 });
+    await hangtime.log.append('x', 'here');
+    // What a Redis-log server writes: `<generation>-<ms>-<seq>`, not a memory-log position.
+    const foreign = encodeCursor(new Map([['x', 'k3x9a0b1-d1700000000000-10']]));
+    const response = await poll(`channels=x&cursor=${foreign}&wait=0`);
+    expect(response.status).toBe(410);
+    const body = (await response.json()) as { gaps: Array<{ reason: string; missed: null }>; cursor: string };
+    expect(body.gaps).toEqual([expect.objectContaining({ channel: 'x', reason: 'reset', missed: null })]);
+    const resumed = (await (await poll(`channels=x&cursor=${body.cursor}&wait=0`)).json()) as PollBody;
+    expect(resumed.events.map((event) => event.data)).toEqual(['here']);
   });
 });

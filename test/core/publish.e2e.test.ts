@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { memoryLog, type EventLog, type HangtimeRequest } from '../../src/index.js';
+import { AppendUncertainError } from '../../src/errors.js';
 import { redisLog } from '../../src/redis/index.js';
 import { REDIS_URL, adminClient, deletePrefix, describeRedis, testPrefix } from '../support/redis.js';
 import { startServer, type PollBody } from './support.js';
@@ -80,6 +81,29 @@ function publishSuite(makeLog: () => EventLog): void {
     expect(errors).toEqual([]);
   });
 
+  it('an `Idempotency-Key` makes a retried publish store once and answer the first position', async () => {
+    const { url, poll } = await start();
+    const first = (await (await poll('channels=chat&wait=0')).json()) as PollBody;
+    const publishWith = (key: string, data: unknown) =>
+      fetch(`${url}/poll`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify({ channel: 'chat', data }),
+      });
+    const a = await publishWith('msg-1', 'hello');
+    const b = await publishWith('msg-1', 'hello');
+    const c = await publishWith('msg-2', 'again');
+    expect([a.status, b.status, c.status]).toEqual([201, 201, 201]);
+    const [pa, pb, pc] = (await Promise.all([a.json(), b.json(), c.json()])) as Array<{ position: string }>;
+    expect(pb!.position).toBe(pa!.position);
+    expect(pc!.position).not.toBe(pa!.position);
+    const body = (await (await poll(`channels=chat&cursor=${first.cursor}&wait=0`)).json()) as PollBody;
+    expect(body.events.map((event) => event.data)).toEqual(['hello', 'again']);
+    const bad = await publishWith('not a key', 'x');
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('bad_parameter');
+  });
+
   it('brackets inside strings are not nesting', async () => {
     const { post } = await start();
     const data = `${'['.repeat(5_000)} \\"{{{ ${'{'.repeat(100)}`;
@@ -118,6 +142,23 @@ describe('what the log says about an append', () => {
     expect([response.status, response.headers.get('retry-after')]).toEqual([400, null]);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('bad_event');
     expect(errors).toEqual([]);
+  });
+
+  it('an append the log cannot confirm is a 503 with the Idempotency-Key to retry with (it may be stored)', async () => {
+    const base = memoryLog();
+    const unsure: EventLog = {
+      ...base,
+      append: (channel) => Promise.reject(new AppendUncertainError('no replica confirmed', { channel, appendId: 'k1234', position: undefined })),
+    };
+    const errors: unknown[] = [];
+    const { url } = await startServer({ log: unsure, authorizePublish: () => true, onError: (error) => errors.push(error) });
+    const response = await post(url);
+    expect([response.status, response.headers.get('retry-after')]).toEqual([503, '1']);
+    const body = (await response.json()) as { error: { code: string; message: string }; idempotencyKey: string };
+    expect(body.error.code).toBe('log_unavailable');
+    expect(body.error.message).toMatch(/may or may not be stored/);
+    expect(body.idempotencyKey).toBe('k1234');
+    expect(errors).toHaveLength(1);
   });
 
   it('any other failure is the log\'s: 503 `log_unavailable` with Retry-After, reported to onError', async () => {
