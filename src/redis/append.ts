@@ -1,6 +1,7 @@
 import type { Cluster } from 'ioredis';
 import { withTimeout } from '../timeout.js';
 import { AppendUncertainError } from './errors.js';
+import { Histories } from './histories.js';
 import type { ChannelKeys } from './keys.js';
 import { encodePosition } from './position.js';
 import { isNoScript } from './run.js';
@@ -20,7 +21,11 @@ import type { RedisClient } from './types.js';
  * recognises the append id, stores nothing, and writes (so the WAIT covers the first append).
  *
  * Every attempt carries the same append id, so the log itself retries what a failover or a
- * lost reply interrupts, within `commandTimeoutMs`, and never stores an event twice.
+ * lost reply interrupts, within `commandTimeoutMs`, and never stores an event twice. And every
+ * attempt carries the same Redis histories (replication ids, see histories.ts), the ones the log
+ * believed current before the first: an attempt (or a command ioredis sends again) that reaches a
+ * history created since, which cannot know whether an earlier attempt was stored in a history now
+ * lost, is refused by the script, and the append rejects with an AppendUncertainError.
  */
 
 export interface AppendSettings {
@@ -66,6 +71,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export class Appender {
   readonly #client: RedisClient;
   readonly #settings: AppendSettings;
+  readonly #histories: Histories;
   /** Online replicas of each channel's master, as its last append reported. */
   readonly #replicas = new Map<string, number>();
   /** The last count reported for any channel: the guess for a channel not appended to yet. */
@@ -74,6 +80,11 @@ export class Appender {
   constructor(client: RedisClient, settings: AppendSettings) {
     this.#client = client;
     this.#settings = settings;
+    this.#histories = new Histories(client, settings.commandTimeoutMs);
+  }
+
+  close(): void {
+    this.#histories.close();
   }
 
   async append(request: AppendRequest): Promise<Appended> {
@@ -81,13 +92,19 @@ export class Appender {
     const { durability, replicationTimeoutMs, commandTimeoutMs, idempotencyWindowMs, retention } = this.#settings;
     const durable = durability === 'replicated';
     const deadline = Date.now() + commandTimeoutMs;
-    const scriptKeys = [keys.events, keys.meta, ...keys.appends];
-    const args = [freshGeneration, json, keys.wake, ...retention, appendId, idempotencyWindowMs, durable ? '1' : '0'];
     const uncertain = (why: string, cause?: unknown, position?: string) =>
       new AppendUncertainError(
-        `The append to channel "${channel}" ${why}. Retrying with the same id ({ id: '${appendId}' }) is safe: it is stored at most once.`,
+        `The append to channel "${channel}" ${why}. Retrying with the same id ({ id: '${appendId}' }) is safe while Redis keeps its data: it is stored at most once.`,
         { channel, appendId, position, cause },
       );
+    let histories: string;
+    try {
+      histories = await this.#histories.current(deadline);
+    } catch (error) {
+      throw uncertain('was not sent: the log could not learn which Redis history it writes to', error);
+    }
+    const scriptKeys = [keys.events, keys.meta, ...keys.appends];
+    const args = [freshGeneration, json, keys.wake, ...retention, appendId, idempotencyWindowMs, durable ? '1' : '0', histories];
     let useEval = false;
     for (;;) {
       const remainingMs = deadline - Date.now();
@@ -115,9 +132,11 @@ export class Appender {
         if (await this.#retryAfter(scriptError, deadline)) continue;
         throw uncertain('may or may not have been stored', scriptError);
       }
-      const [generation, id, replicas, duplicate] = (scriptReply as unknown[]).map(String) as [string, string, string, string];
-      const appended: Appended = { generation, id, duplicate: duplicate === '1' };
+      const [status, generation, id, replicas, history] = (scriptReply as unknown[]).map(String) as [string, string, string, string, string];
+      this.#histories.saw(history);
       this.#remember(channel, Number(replicas));
+      if (status === 'refused') throw refused(channel, appendId, history);
+      const appended: Appended = { generation, id, duplicate: status === 'duplicate' };
       if (!durable || replicas === '0') return appended;
       // Guessed no replica: send it again with the WAIT (stored once: the script knows the id).
       if (guess === 0) continue;
@@ -155,4 +174,16 @@ export class Appender {
     }
     this.#replicas.set(channel, replicas);
   }
+}
+
+/** The script stored nothing: Redis writes another history than the ones the append was built for. */
+function refused(channel: string, appendId: string, history: string): AppendUncertainError {
+  return new AppendUncertainError(
+    `The append to channel "${channel}" was not stored: Redis now writes another history (replication id ${history}) than the one it was sent for ` +
+      '(a restart, or a failover), and has no record of its id. It was sent again after a lost reply or a closed connection, or built before the log ' +
+      'learnt of the change: an earlier attempt may have been stored in the history that ended, and received by readers from there. ' +
+      `Retrying with the same id ({ id: '${appendId}' }) stores it once in the current history: readers that had it may then receive it twice ` +
+      '(after a gap); not retrying may lose it. See docs/redis.md, "Durability".',
+    { channel, appendId, cause: new Error(`Redis history changed: the append was built for other replication ids than ${history}`) },
+  );
 }

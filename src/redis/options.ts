@@ -134,9 +134,10 @@ export function resolveOptions(options: RedisLogOptions): ResolvedOptions {
     connectionName,
     lazyConnect: true,
     // A command in flight when the connection broke is sent again after reconnecting (the
-    // ioredis default): appends carry an id, so a second run stores nothing. With `false`,
-    // ioredis neither sends nor fails such a command (checked on ioredis 5 and 6): it would
-    // only end at commandTimeoutMs.
+    // ioredis default): appends carry an id, so a second run stores nothing, and the Redis
+    // history they were built for, so a second run on a Redis that lost its data (and the id's
+    // record) stores nothing either (see histories.ts). With `false`, ioredis neither sends nor
+    // fails such a command (checked on ioredis 5 and 6): it would only end at commandTimeoutMs.
     autoResendUnfulfilledCommands: true,
     // Fail queued commands after one reconnection attempt instead of twenty: a poll must
     // answer within its budget, and the next poll retries anyway.

@@ -221,6 +221,7 @@ export function redisLog(options: RedisLogOptions): RedisLog {
     close() {
       closing ??= (async () => {
         watcher.close();
+        appender.close();
         await subscriber.close();
         if (ownsClient && client.status !== 'end') {
           // Never connected (lazy): nothing to say goodbye to.

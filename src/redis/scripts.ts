@@ -19,13 +19,25 @@ export interface Script {
 }
 
 /**
- * Append one event, once per append id.
+ * Append one event, once per append id, only in a history the append was built for.
  * KEYS[1] stream, KEYS[2] meta, KEYS[3] and KEYS[4] the two halves of the recent append ids.
  * ARGV[1] generation to start if the stream is new, ARGV[2] event JSON, ARGV[3] wake channel,
  * ARGV[4] maxLen, ARGV[5] slackLen, ARGV[6] maxAgeMs, ARGV[7] slackMs, ARGV[8] append id,
- * ARGV[9] idempotency window (ms), ARGV[10] '1' to count the replicas that are online.
- * Returns { generation, id, replicas, duplicate }: `duplicate` is 1 when the id was seen within
- * the window (nothing appended; generation and id are those of the first append).
+ * ARGV[9] idempotency window (ms), ARGV[10] '1' to count the replicas that are online,
+ * ARGV[11] the replication ids of the histories the log believed current when it built the
+ * command, space-separated (see histories.ts).
+ * Returns { status, generation, id, replicas, replid }: status 'stored'; 'duplicate' when the id
+ * was seen within the window (nothing appended; generation and id are those of the first append);
+ * 'refused' when it was not, and this node's history (replid) is none of ARGV[11] (nothing
+ * stored, generation and id empty).
+ *
+ * Why refuse: a command sent again after its reply was lost (by ioredis after a reconnection, by a
+ * Cluster client or the log after a closed connection) may have run already, in a history that is
+ * gone with the record of its id (a restart without persistence, a failover to a replica that
+ * never received it). Storing it in the new history would deliver it twice to readers who had it
+ * from the lost one. Redis draws a new replication id for every history that may have lost writes,
+ * after the command was built, so a first run and a run after a loss tell themselves apart; a
+ * record of the id, when this history has it, wins over the check (the event is here).
  *
  * The ids live in two hashes that take turns per window (bucket = Redis time / window): an id
  * is looked up in both, so it is recognised for at least one window and at most two, and each
@@ -43,6 +55,8 @@ if ARGV[10] == '1' then
   -- Only replicas that are online acknowledge a WAIT; one doing a full sync would not.
   for _ in string.gmatch(replication, 'slave%d+:[^\\r\\n]*state=online') do replicas = replicas + 1 end
 end
+-- The replication history this node writes (a restart or a promotion starts a new one).
+local replid = string.match(replication, 'master_replid:(%w+)')
 local bucket = math.floor(nowMs() / windowMs)
 local current, previous = KEYS[3 + bucket % 2], KEYS[4 - bucket % 2]
 local function remember(record)
@@ -59,7 +73,10 @@ local seen = redis.call('HGET', current, appendId) or redis.call('HGET', previou
 if seen then
   remember(seen)
   local gen, id = string.match(seen, '^(%S+) (%S+)$')
-  return { gen, id, replicas, 1 }
+  return { 'duplicate', gen, id, replicas, replid }
+end
+if not string.find(' ' .. ARGV[11] .. ' ', ' ' .. replid .. ' ', 1, true) then
+  return { 'refused', '', '', replicas, replid }
 end
 if redis.call('EXISTS', stream) == 0 and not redis.call('HGET', meta, 'empty') then
   -- No stream, and no generation a reader stamped while waiting for the first event: the
@@ -68,10 +85,8 @@ if redis.call('EXISTS', stream) == 0 and not redis.call('HGET', meta, 'empty') t
   redis.call('DEL', meta)
 end
 local gen = generation(meta, ARGV[1])
--- The replication history this node writes (a replica promoted by a failover starts a new one).
--- When it differs from the previous append's, entries may have been lost before this append:
--- remember the channel's newest id as the fork, where readers from the old history resume.
-local replid = string.match(replication, 'master_replid:(%w+)')
+-- When the history differs from the previous append's, entries may have been lost before this
+-- append: remember the channel's newest id as the fork, where readers from the old history resume.
 local previous = redis.call('HGET', meta, 'replid')
 if previous ~= replid then
   if previous then
@@ -84,7 +99,7 @@ local id = redis.call('XADD', stream, '*', 'd', ARGV[2])
 retain(stream, meta, tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]))
 remember(gen .. ' ' .. id)
 redis.call('PUBLISH', ARGV[3], gen .. ' ' .. id)
-return { gen, id, replicas, 0 }
+return { 'stored', gen, id, replicas, replid }
 `);
 
 /**

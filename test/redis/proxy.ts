@@ -13,6 +13,13 @@ export interface RedisProxy {
    * throw its reply away and close that client's connection. Resolves when that happened.
    */
   dropReplyTo(marker: string): Promise<void>;
+  /**
+   * The next time a client sends a command containing `marker`, let the server run it, then
+   * throw away everything the server sends that client from then on, keeping the connection
+   * open: the command is in flight for the client until the server side closes (a restart, a
+   * killed master). Resolves when the reply was swallowed.
+   */
+  holdReplyTo(marker: string): Promise<void>;
   /** From now on, carry nothing over the replication links (connections that sent REPLCONF),
    * without closing them: the master keeps counting the replica as connected. Returns a
    * function that heals the partition: it closes the stalled links (what they dropped cannot
@@ -29,11 +36,13 @@ interface Link {
   replication: boolean;
   /** Swallow what the server sends, then close the client. */
   dropping: boolean;
+  /** Swallow what the server sends, keep the client connected. */
+  holding: boolean;
 }
 
 export async function startProxy(targetPort: number, port = 0): Promise<RedisProxy> {
   const links = new Set<Link>();
-  let armed: { marker: string; done: () => void } | undefined;
+  let armed: { marker: string; done: () => void; hold: boolean } | undefined;
   let stalled = false;
 
   const server: Server = createServer((client) => {
@@ -41,7 +50,7 @@ export async function startProxy(targetPort: number, port = 0): Promise<RedisPro
     // Without this, Nagle's algorithm holds small replies (a replica's ACK) for ~40 ms.
     client.setNoDelay(true);
     upstream.setNoDelay(true);
-    const link: Link = { client, server: upstream, replication: false, dropping: false };
+    const link: Link = { client, server: upstream, replication: false, dropping: false, holding: false };
     links.add(link);
     const end = () => {
       links.delete(link);
@@ -54,7 +63,8 @@ export async function startProxy(targetPort: number, port = 0): Promise<RedisPro
       if (!link.replication && text.includes('REPLCONF')) link.replication = true;
       if (link.replication && stalled) return;
       if (armed !== undefined && text.includes(armed.marker)) {
-        link.dropping = true;
+        if (armed.hold) link.holding = true;
+        else link.dropping = true;
         const { done } = armed;
         armed = undefined;
         // The reply comes back on `data` below; it is dropped there and the client closed.
@@ -65,6 +75,7 @@ export async function startProxy(targetPort: number, port = 0): Promise<RedisPro
     upstream.on('data', (chunk: Buffer) => {
       if (link.replication && stalled) return;
       if (link.dropping) return end();
+      if (link.holding) return;
       client.write(chunk);
     });
     client.on('error', end);
@@ -81,7 +92,11 @@ export async function startProxy(targetPort: number, port = 0): Promise<RedisPro
     port: (server.address() as { port: number }).port,
     dropReplyTo: (marker) =>
       new Promise<void>((resolve) => {
-        armed = { marker, done: resolve };
+        armed = { marker, done: resolve, hold: false };
+      }),
+    holdReplyTo: (marker) =>
+      new Promise<void>((resolve) => {
+        armed = { marker, done: resolve, hold: true };
       }),
     stallReplication: () => {
       stalled = true;

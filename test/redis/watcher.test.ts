@@ -37,7 +37,9 @@ function start(lingerMs: number): void {
 const append = async (channel: string, data: unknown): Promise<void> => {
   const keys = redisKeys(prefix, channel);
   const id = Math.random().toString(36).slice(2);
-  await runScript(client, APPEND, [keys.events, keys.meta, ...keys.appends], ['abcdefgh', JSON.stringify(data), keys.wake, 0, 0, 0, 0, id, 60_000, '0']);
+  // Built for the history Redis writes now (the script refuses an append built for another).
+  const history = /^master_replid:(\w+)/m.exec(await client.info('replication'))![1]!;
+  await runScript(client, APPEND, [keys.events, keys.meta, ...keys.appends], ['abcdefgh', JSON.stringify(data), keys.wake, 0, 0, 0, 0, id, 60_000, '0', history]);
 };
 
 /** Where a reader starts on `channel` now, as `start(channel, 'now')` does (a stamped generation). */
