@@ -9,8 +9,9 @@ import type { RedisClient } from './types.js';
  * history its first run may have gone to, where the append id's record would be found.
  *
  * Why the replication id: Redis draws a new one whenever a history may have lost writes or
- * changed hands (every restart, with or without persistence, and every promotion of a replica)
- * and never reuses one. A history created after an append was built is never among the ids the
+ * changed hands (every restart, with or without persistence, and every promotion of a replica;
+ * also, losing nothing, when a master gets its first replica: checked on Redis 7.0) and never
+ * reuses one (run_id would not do: it survives a demotion, a full resync and a promotion). A history created after an append was built is never among the ids the
  * append carries. So when Redis lost its data (and the record of the append) after the first run,
  * the command, sent again by ioredis (`autoResendUnfulfilledCommands`, a Cluster client's retry
  * after a closed connection) or by the log's own retry, finds an id it was not built for and
