@@ -21,9 +21,10 @@ import type { RedisClient } from './types.js';
  *
  * The ids are learnt before the first append (`INFO replication` on the client, or on every master
  * of a Cluster), from every append's reply, and again after the client reconnected (one Redis:
- * appends built after `ready` wait for the answer, so a restart refuses only the appends that were
- * in flight or queued during it) or refreshed its slots (Cluster: learnt in the background; the
- * first append that reaches a newly promoted master before that may be refused). Ids of histories
+ * appends made while it is disconnected or just reconnected wait for the answer, so a restart
+ * refuses only the appends that were in flight when it happened) or refreshed its slots (Cluster:
+ * learnt in the background; the first append that reaches a newly promoted master before that
+ * may be refused). Ids of histories
  * that ended stay harmless (no Redis will answer with them again) until the next probe drops them.
  */
 
@@ -56,21 +57,28 @@ export class Histories {
   }
 
   /**
-   * The ids to carry in an append built now (space-separated). Learns them first when none is
-   * known or, with one Redis, after it reconnected; rejects when they cannot be learnt by `deadline`.
+   * The ids to carry in an append built now (space-separated). With one Redis, learns them first
+   * when none is known, after the client reconnected, and while it is not connected: an append
+   * built then would wait in ioredis' offline queue and reach the restarted Redis with the ids of
+   * before, and be refused for nothing (it never ran); the probe waits in that queue instead, and
+   * the append is built with its answer. A Cluster learns in the background once it knows ids.
+   * Rejects when nothing is known or the client is not connected, and the ids cannot be learnt
+   * by `deadline` (the append is then not sent).
    */
   async current(deadline: number): Promise<string> {
+    const single = !this.#client.isCluster;
     // Also while a probe runs: it cleared `stale` when it started, but its answer is still to come.
-    if (this.#stale || this.#known.length === 0 || this.#probing !== undefined) {
+    if (this.#stale || this.#known.length === 0 || this.#probing !== undefined || (single && this.#client.status !== 'ready')) {
       const probe = this.#probe();
-      if (this.#known.length > 0 && this.#client.isCluster) {
+      if (!single && this.#known.length > 0) {
         probe.catch(() => {});
       } else {
         try {
           await withTimeout(probe, Math.max(0, deadline - Date.now()), () => new Error('Redis did not answer INFO replication in time'));
         } catch (error) {
-          // With ids known from before, the append goes on with them: the worst it meets is a refusal.
-          if (this.#known.length === 0) throw error;
+          // Connected, with ids known from before: the append goes on with them (the worst it
+          // meets is a refusal). Not connected: it would only be queued, as the probe was.
+          if (this.#known.length === 0 || (single && this.#client.status !== 'ready')) throw error;
         }
       }
     }

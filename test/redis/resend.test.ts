@@ -184,13 +184,36 @@ describeWithServers('an append in flight when Redis loses its data', () => {
     const writer = redisLog({ client, prefix, onError: () => {} });
     cleanup.push(() => writer.close());
     await writer.append('after', 1);
+    let reconnected = false;
+    client.once('close', () => client.once('ready', () => (reconnected = true)));
     await server.restart();
-    await until(() => client.status !== 'ready', 'the client to notice the restart');
-    await until(() => client.status === 'ready', 'the client to reconnect');
+    await until(() => reconnected, 'the client to reconnect');
     // The log learns the new history (INFO replication) before it builds the appends, also
     // those that arrive while it asks.
     await Promise.all([2, 3, 4, 5].map((n) => writer.append('after', n)));
     expect((await storedData(client, prefix, 'after')).sort()).toEqual([2, 3, 4, 5]);
+  });
+
+  it('appends made while the client waits to reconnect to a restarted Redis are stored once it is back, not refused', { timeout: 60_000 }, async () => {
+    server = await startRedisServer();
+    const prefix = testPrefix();
+    // A client that keeps commands while it reconnects (ioredis' default maxRetriesPerRequest is 20).
+    const client = new Redis(server.url, { maxRetriesPerRequest: null });
+    client.on('error', () => {});
+    cleanup.push(() => client.disconnect());
+    const writer = redisLog({ client, prefix, commandTimeoutMs: 30_000, onError: () => {} });
+    cleanup.push(() => writer.close());
+    await writer.append('queued', 1);
+    const restarted = server;
+    await restarted.kill();
+    await until(() => client.status !== 'ready', 'the client to notice');
+    // Never sent before the restart: nothing of them can be in the lost history.
+    const appends = [2, 3, 4, 5].map((n) => outcome(writer.append('queued', n)));
+    await sleep(300);
+    await restarted.restart();
+    const results = await Promise.all(appends);
+    expect(results.map((result) => (result.error === undefined ? 'stored' : String(result.error)))).toEqual(['stored', 'stored', 'stored', 'stored']);
+    expect((await storedData(client, prefix, 'queued')).sort()).toEqual([2, 3, 4, 5]);
   });
 
   it('on a Cluster, a failover to a replica that never received it: the re-sent append is refused, not stored on the new master', { timeout: 120_000 }, async () => {
