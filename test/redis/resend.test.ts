@@ -100,7 +100,8 @@ describeRedis('the append script stores only in a history the append was built f
       const ended = 'f'.repeat(40);
       // Built for histories that ended (or never were): nothing written, not even the generation.
       expect(await run(admin, prefix, 'a1', ended)).toEqual(['refused', '', '', '0', replid]);
-      expect(await admin.keys(`${prefix}:*`)).toEqual([]);
+      const keys = redisKeys(prefix, 'built');
+      expect(await admin.exists(keys.events, keys.meta, ...keys.appends)).toBe(0);
       // One of the ids given is this history: stored.
       const [status, generation, id] = await run(admin, prefix, 'a1', `${ended} ${replid}`);
       expect([status, generation]).toEqual(['stored', 'gen00000']);
