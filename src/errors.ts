@@ -55,8 +55,11 @@ export const badRequest = (code: ErrorCode, message: string): HangtimeError => n
 /**
  * An append whose outcome the log cannot promise: the store did not answer (the event may or may
  * not be stored), or it stored the event without the confirmation the log waits for (a replica,
- * for the Redis log: a failover may still lose it). Retrying with the same append id is safe: an
- * id is stored at most once within the log's idempotency window. The HTTP publish route answers
+ * for the Redis log: a failover may still lose it), or the store lost its history while the
+ * append was in flight (nothing is stored then, but readers may have seen the event before the
+ * loss). Retrying with the same append id stores the event at most once in the history the log
+ * has now: within one history that is exactly once; across a loss of history it is the caller's
+ * choice between at-least-once (retry) and at-most-once (do not). The HTTP publish route answers
  * it with 503 and the id to retry with (docs/protocol.md, "Publishing").
  *
  * @example
