@@ -18,7 +18,12 @@ let logs: RedisLog[] = [];
 /** Connections on the server whose CLIENT SETNAME starts with `name`. */
 async function connectionsNamed(name: string): Promise<string[]> {
   const list = String(await admin.client('LIST'));
-  return [...list.matchAll(/ name=(\S*)/g)].map((match) => match[1]!).filter((n) => n.startsWith(name));
+  // Sorted: CLIENT LIST orders by creation, and a connection that another suite's fault
+  // injection killed comes back later in the list under the same name.
+  return [...list.matchAll(/ name=(\S*)/g)]
+    .map((match) => match[1]!)
+    .filter((n) => n.startsWith(name))
+    .sort();
 }
 
 describeRedis('5,000 waiting polls on one log', () => {
