@@ -1,4 +1,4 @@
-import type { AuthDecision } from './hangtime.js';
+import type { AuthDecision } from './types.js';
 import { errorResponse, type PlainResponse } from './http.js';
 import { show } from './options.js';
 

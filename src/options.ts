@@ -29,6 +29,22 @@ export function assertOptionalFunction(value: unknown, name: string): void {
   }
 }
 
+/**
+ * The check every public function that takes options starts with: `options` is an object, and
+ * every name in it is one `what` defines, so a typo is never silently ignored.
+ *
+ * @example
+ * assertOptions(options, ['timeLimitMs', 'maxBodyBytes', 'onError'], 'toNodeListener()');
+ * // toNodeListener(h, { timelimitMs: 5 }) →
+ * // TypeError: Unknown option `timelimitMs` for toNodeListener(); expected one of: timeLimitMs, maxBodyBytes, onError
+ */
+export function assertOptions(options: unknown, known: readonly string[], what: string): asserts options is object {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`Expected ${what} options to be an object, got ${show(options)}`);
+  }
+  assertKnownOptions(options, known, what);
+}
+
 /** Reject option names nobody defined, so a typo is never silently ignored. */
 export function assertKnownOptions(options: object, known: readonly string[], what: string): void {
   for (const key of Object.keys(options)) {

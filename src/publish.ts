@@ -2,7 +2,7 @@ import { isChannel } from './channels.js';
 import { badRequest, HangtimeError, isAppendUncertainError } from './errors.js';
 import { jsonResponse, type HangtimeRequest, type PlainResponse } from './http.js';
 import { isAppendId, type EventLog } from './log.js';
-import type { AuthDecision } from './hangtime.js';
+import type { AuthDecision } from './types.js';
 
 /** Room for `{"channel":"…","data":…}` around the largest accepted event. */
 const BODY_OVERHEAD_BYTES = 1024;

@@ -17,7 +17,6 @@ export type AbortListener = (() => void) | { handleEvent(): void };
  * listener, kept without an array. */
 export class Trigger implements SignalLike {
   aborted = false;
-  reason: unknown = undefined;
   #listeners: AbortListener | AbortListener[] | undefined;
 
   /** Listeners run at most once (`fire` is one-shot), so `{ once }` is implied. */
@@ -38,10 +37,9 @@ export class Trigger implements SignalLike {
     }
   }
 
-  fire(reason?: unknown): void {
+  fire(): void {
     if (this.aborted) return;
     this.aborted = true;
-    this.reason = reason;
     const listeners = this.#listeners;
     this.#listeners = undefined;
     if (listeners === undefined) return;

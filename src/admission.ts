@@ -2,22 +2,20 @@ import { HangtimeError, isHangtimeError } from './errors.js';
 import type { HoldOutcome, HoldSink } from './hold.js';
 import { Trigger, takesListenerObjects, type SignalLike } from './signal.js';
 
-/** What a held poll's signal fires with when the server shuts down (its `reason`). */
-const SHUTDOWN = Symbol('hangtime.shutdown');
-
 /**
- * The shutdown of one hangtime instance: the polls it holds, and whether it still takes new
- * ones. `close()` ends every held poll at once (each gets its normal empty answer and cursor,
- * reason `shutdown`, so its client re-polls from where it was and loses nothing) and resolves
- * when every poll counted so far has its answer; from then on, and already while it waits,
- * polls and publishes are refused with a retryable 503 `shutting_down`.
+ * Which polls one hangtime instance holds, counted in and out in one place: `enter` when a poll
+ * starts holding, `leave` (from the poll's own outcome) when it has its answer. It refuses
+ * polls over `maxWaiters` (503 `too_many_waiters`) and, once `close()` was called, every poll and
+ * publish (503 `shutting_down`). `close()` ends every held poll at once (each gets its normal
+ * empty answer and cursor, reason `shutdown`, so its client re-polls from where it was and loses
+ * nothing) and resolves when every poll counted so far has its answer.
  *
  * @example
- * const shutdown = new Shutdown();
- * shutdown.assertOpen(); // throws the 503 once close() was called
- * await shutdown.close();
+ * const admission = new Admission(10_000, () => 1);
+ * admission.assertRoom(); // throws the 503 when full or closing
+ * await admission.close();
  */
-export class Shutdown {
+export class Admission {
   #closing = false;
   /** The held polls, as a list threaded through them: adding and removing one allocates
    * nothing and hashes nothing, on the path every poll takes. */
@@ -25,10 +23,15 @@ export class Shutdown {
   #count = 0;
   #drained: (() => void) | undefined;
 
-  constructor(private readonly retryAfterSeconds: () => number) {}
+  /** @param retryAfterSeconds drawn per refusal: jittered, so refused clients do not all come back together. */
+  constructor(
+    private readonly maxWaiters: number,
+    private readonly retryAfterSeconds: () => number,
+  ) {}
 
-  get closing(): boolean {
-    return this.#closing;
+  /** Polls held right now. */
+  get count(): number {
+    return this.#count;
   }
 
   /** Throws the 503 `shutting_down` for a request that arrives once closing has begun. */
@@ -38,8 +41,18 @@ export class Shutdown {
     }
   }
 
-  /** Count `poll` as held until its outcome, ending with its client's signal or the shutdown. */
-  track(poll: HeldPoll, client: SignalLike | undefined): void {
+  /** Throws a 503 unless one more poll may be held now. */
+  assertRoom(): void {
+    this.assertOpen();
+    if (this.#count >= this.maxWaiters) {
+      throw new HangtimeError('too_many_waiters', 503, `This process already holds ${this.maxWaiters} polls`, {
+        retryAfterSeconds: this.retryAfterSeconds(),
+      });
+    }
+  }
+
+  /** Count `poll` in until its outcome, ending with its client's signal or the shutdown. */
+  enter(poll: HeldPoll, client: SignalLike | undefined): void {
     poll.next = this.#first;
     if (this.#first !== undefined) this.#first.previous = poll;
     this.#first = poll;
@@ -47,8 +60,8 @@ export class Shutdown {
     poll.listen(this, client);
   }
 
-  /** @internal `poll` has its outcome: unlink it. Called once per tracked poll. */
-  release(poll: HeldPoll): void {
+  /** @internal `poll` has its outcome: count it out. Called once per poll entered. */
+  leave(poll: HeldPoll): void {
     const { previous, next } = poll;
     if (previous === undefined) this.#first = next;
     else previous.next = next;
@@ -60,10 +73,10 @@ export class Shutdown {
   /** End every held poll now; resolve once each has its outcome (reads in flight finish first). */
   close(): Promise<void> {
     this.#closing = true;
-    // Firing a poll's signal usually answers it at once, unlinking it: collect them first.
+    // Ending a poll usually answers it at once, unlinking it: collect them first.
     const polls: HeldPoll[] = [];
     for (let poll = this.#first; poll !== undefined; poll = poll.next) polls.push(poll);
-    for (const poll of polls) poll.fire(SHUTDOWN);
+    for (const poll of polls) poll.shutDown();
     if (this.#count === 0) return Promise.resolve();
     return new Promise((resolve) => (this.#drained = resolve));
   }
@@ -77,25 +90,26 @@ export function isShuttingDown(error: unknown): boolean {
 /**
  * One held poll, from when it is counted until its outcome: the sink of its hold, and the
  * signal the hold listens to, fired when the client leaves or the server shuts down. One object
- * per poll (the answer's sink itself on the usual path, see PollSink in hangtime.ts) rather than
+ * per poll (the answer's sink itself on the usual path, see PollSink in answer.ts) rather than
  * an AbortController and closures: thousands are held at once (src/signal.ts says what those cost).
  */
 export abstract class HeldPoll extends Trigger implements HoldSink {
-  /** @internal Neighbours in the shutdown's list of held polls. */
+  /** @internal Neighbours in the admission's list of held polls. */
   previous: HeldPoll | undefined;
   /** @internal */
   next: HeldPoll | undefined;
-  #shutdown: Shutdown | undefined;
+  #admission: Admission | undefined;
   #client: SignalLike | undefined;
   #clientListener: HeldPoll | (() => void) | undefined;
+  #shutDown = false;
 
   /** Deliver the outcome (its reason is `shutdown` when the shutdown ended the hold). */
   protected abstract deliver(outcome: HoldOutcome): void;
   protected abstract deliverError(error: unknown): void;
 
-  /** @internal Called by {@link Shutdown.track}. */
-  listen(shutdown: Shutdown, client: SignalLike | undefined): void {
-    this.#shutdown = shutdown;
+  /** @internal Called by {@link Admission.enter}. */
+  listen(admission: Admission, client: SignalLike | undefined): void {
+    this.#admission = admission;
     if (client === undefined) return;
     if (client.aborted) return this.fire();
     this.#client = client;
@@ -109,22 +123,29 @@ export abstract class HeldPoll extends Trigger implements HoldSink {
     this.fire();
   }
 
+  /** @internal The server shuts down: end the hold (called by {@link Admission.close}). */
+  shutDown(): void {
+    if (this.aborted) return;
+    this.#shutDown = true;
+    this.fire();
+  }
+
   held(outcome: HoldOutcome): void {
-    this.#release();
+    this.#leave();
     // The hold ends as for a client that left ('abort'); the answer says why it really ended.
-    this.deliver(this.reason === SHUTDOWN && outcome.reason === 'abort' ? { ...outcome, reason: 'shutdown' } : outcome);
+    this.deliver(this.#shutDown && outcome.reason === 'abort' ? { ...outcome, reason: 'shutdown' } : outcome);
   }
 
   failed(error: unknown): void {
-    this.#release();
+    this.#leave();
     this.deliverError(error);
   }
 
-  #release(): void {
+  #leave(): void {
     if (this.#clientListener !== undefined) this.#client?.removeEventListener('abort', this.#clientListener as () => void);
     this.#clientListener = undefined;
-    this.#shutdown?.release(this);
-    this.#shutdown = undefined;
+    this.#admission?.leave(this);
+    this.#admission = undefined;
   }
 }
 

@@ -1,0 +1,84 @@
+import { DEFAULT_MAX_CHANNELS } from './channels.js';
+import { resolveCors, type ResolvedCors } from './cors.js';
+import type { EventLog } from './log.js';
+import { memoryLog } from './memory-log.js';
+import { assertNonNegativeNumber, assertOptionalFunction, assertOptions, assertPositiveInteger, assertPositiveNumber } from './options.js';
+import { assertResponseCap } from './answer.js';
+import type { HangtimeOptions } from './types.js';
+
+const OPTION_NAMES = [
+  'log', 'maxWaitMs', 'safetyMarginMs', 'minHoldMs', 'maxChannels', 'maxEvents', 'maxResponseBytes',
+  'maxWaiters', 'logTimeoutMs', 'authorize', 'authorizePublish', 'cors', 'onError', 'random', 'now',
+] as const;
+
+/** {@link HangtimeOptions} checked, with their defaults: what every part of the core reads. */
+export interface Settings {
+  readonly log: EventLog;
+  /** The log was created here (no `log` option): `close()` closes it. */
+  readonly ownsLog: boolean;
+  readonly maxWaitMs: number;
+  readonly safetyMarginMs: number;
+  readonly minHoldMs: number;
+  readonly maxChannels: number;
+  readonly maxEvents: number;
+  readonly maxResponseBytes: number;
+  readonly maxWaiters: number;
+  readonly logTimeoutMs: number;
+  readonly authorize: HangtimeOptions['authorize'];
+  readonly authorizePublish: HangtimeOptions['authorizePublish'];
+  readonly cors: ResolvedCors | undefined;
+  readonly now: () => number;
+  readonly random: () => number;
+  /** `onError`, which may not throw its way out. */
+  readonly report: (error: unknown) => void;
+}
+
+/** Check `createHangtime`'s options with precise `TypeError`s and apply the defaults. */
+export function resolveSettings(options: HangtimeOptions): Settings {
+  assertOptions(options, OPTION_NAMES, 'createHangtime()');
+  const log = options.log ?? memoryLog();
+  if (typeof log.waitFor !== 'function' || typeof log.read !== 'function') {
+    throw new TypeError('Expected `log` to be an event log (memoryLog(), redisLog(), …)');
+  }
+  const maxWaitMs = assertPositiveNumber(options.maxWaitMs ?? 25_000, 'maxWaitMs');
+  const safetyMarginMs = assertNonNegativeNumber(options.safetyMarginMs ?? 1_000, 'safetyMarginMs');
+  const minHoldMs = assertNonNegativeNumber(options.minHoldMs ?? 250, 'minHoldMs');
+  const maxChannels = assertPositiveInteger(options.maxChannels ?? DEFAULT_MAX_CHANNELS, 'maxChannels');
+  const maxEvents = assertPositiveInteger(options.maxEvents ?? 100, 'maxEvents');
+  const maxResponseBytes = assertPositiveInteger(options.maxResponseBytes ?? 1_000_000, 'maxResponseBytes');
+  const maxWaiters = assertPositiveInteger(options.maxWaiters ?? 10_000, 'maxWaiters');
+  const logTimeoutMs = assertPositiveNumber(options.logTimeoutMs ?? 5_000, 'logTimeoutMs');
+  for (const name of ['authorize', 'authorizePublish', 'onError', 'random', 'now'] as const) {
+    assertOptionalFunction(options[name], name);
+  }
+  assertResponseCap(maxResponseBytes, log.maxEventBytes, 'maxResponseBytes');
+  return {
+    log,
+    ownsLog: options.log === undefined,
+    maxWaitMs,
+    safetyMarginMs,
+    minHoldMs,
+    maxChannels,
+    maxEvents,
+    maxResponseBytes,
+    maxWaiters,
+    logTimeoutMs,
+    authorize: options.authorize,
+    authorizePublish: options.authorizePublish,
+    cors: resolveCors(options.cors),
+    now: options.now ?? Date.now,
+    random: options.random ?? Math.random,
+    report: reporter(options.onError),
+  };
+}
+
+function reporter(onError: ((error: unknown) => void) | undefined): (error: unknown) => void {
+  if (onError === undefined) return () => {};
+  return (error) => {
+    try {
+      onError(error);
+    } catch {
+      // An onError that throws must not turn an answer into a crash.
+    }
+  };
+}
