@@ -8,6 +8,7 @@ export const ENTRIES = {
   redis: 'src/redis/index.ts',
   'aws-lambda': 'adapters/aws-lambda/index.ts',
   vercel: 'adapters/vercel/index.ts',
+  'vercel/node': 'adapters/vercel/node.ts',
   netlify: 'adapters/netlify/index.ts',
   client: 'src/client/index.ts',
 };

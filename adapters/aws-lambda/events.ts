@@ -1,8 +1,6 @@
-import { headerEntries, queryFrom, type RequestParts } from './request.js';
+import { headerEntries, queryFrom, type RequestParts } from '../lambda/request.js';
+import type { ResultFormat } from '../lambda/types.js';
 import type { AlbEvent, ApiGatewayV1Event, ApiGatewayV2Event, FrontDoor } from './types.js';
-
-/** How the answer must be shaped for the front door that sent the event. */
-export type ResultFormat = 'v1' | 'v2' | 'alb' | 'alb-multi';
 
 export interface RecognisedEvent {
   readonly frontDoor: FrontDoor;

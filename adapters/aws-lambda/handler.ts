@@ -1,38 +1,12 @@
 import type { Hangtime } from '../../src/hangtime.js';
 import type { WebHandler } from '../../src/http.js';
-import {
-  PROFILES,
-  prepareAdapter,
-  requestContext,
-  resolveLimits,
-  resolveTimeLimit,
-  type LimitOptions,
-  type Limits,
-  type ProfileName,
-} from '../profiles.js';
+import { invoke, remainingMs } from '../lambda/invoke.js';
+import { fitResult, formatResult } from '../lambda/result.js';
+import { prepareAdapter, requestContext, resolveLimits, resolveTimeLimit, type Limits } from '../limits.js';
+import { PROFILES, type ProfileName } from '../profiles.js';
 import { recogniseEvent, type RecognisedEvent } from './events.js';
-import { invoke, remainingMs } from './invoke.js';
-import { fitResult, formatResult } from './result.js';
-import type { FrontDoor, LambdaContext, LambdaHttpEvent, LambdaHttpResult } from './types.js';
+import type { AwsLambdaHandler, AwsLambdaOptions, FrontDoor } from './types.js';
 
-export interface AwsLambdaOptions extends LimitOptions {
-  /**
-   * The front door that invokes the function. Default: told by each event (REST and HTTP APIs,
-   * Function URLs and ALBs send different shapes), with the payload cap checked against the
-   * smallest of them (ALB's 1 MB) at startup. Naming it checks only its cap and refuses events
-   * from any other front door.
-   */
-  readonly frontDoor?: FrontDoor;
-  /**
-   * The front door's timeout, in ms: REST APIs 29 000 (raise it with your Regional API's quota),
-   * HTTP APIs 30 000 (never more), ALBs 60 000 (their idle timeout), Function URLs none (set it
-   * to CloudFront's origin timeout when CloudFront is in front). Default: `HANGTIME_TIME_LIMIT_MS`,
-   * else those.
-   */
-  readonly frontDoorTimeoutMs?: number;
-}
-
-export type AwsLambdaHandler = (event: LambdaHttpEvent, context?: LambdaContext) => Promise<LambdaHttpResult>;
 
 const FRONT_DOORS: Readonly<Record<FrontDoor, ProfileName>> = {
   rest: 'api-gateway-rest',

@@ -4,21 +4,10 @@
  * `APIGatewayProxyEventV2`, `LambdaFunctionURLEvent` and `ALBEvent` are all assignable here).
  */
 
-export type StringMap = Readonly<Record<string, string | undefined>>;
-export type StringListMap = Readonly<Record<string, readonly string[] | undefined>>;
+import type { LambdaHttpResult, StringListMap, StringMap, V1RequestFields } from '../lambda/types.js';
+import type { LimitOptions } from '../limits.js';
 
-/** The request fields of payload format 1.0, which Netlify's v1 events share. */
-export interface V1RequestFields {
-  readonly httpMethod: string;
-  readonly path: string;
-  readonly headers?: StringMap | null;
-  readonly multiValueHeaders?: StringListMap | null;
-  /** Decoded by API Gateway. */
-  readonly queryStringParameters?: StringMap | null;
-  readonly multiValueQueryStringParameters?: StringListMap | null;
-  readonly body?: string | null;
-  readonly isBase64Encoded?: boolean;
-}
+export type { LambdaHttpResult } from '../lambda/types.js';
 
 /** Payload format 1.0: API Gateway REST APIs (and HTTP APIs configured for format 1.0). */
 export interface ApiGatewayV1Event extends V1RequestFields {
@@ -70,18 +59,24 @@ export interface LambdaContext {
   getRemainingTimeInMillis(): number;
 }
 
-/** One result shape for every front door; each front door reads the fields it knows. */
-export interface LambdaHttpResult {
-  statusCode: number;
-  /** ALB only: `"200 OK"`. */
-  statusDescription?: string;
-  headers?: Record<string, string>;
-  multiValueHeaders?: Record<string, string[]>;
-  /** Payload format 2.0 only: one `Set-Cookie` each. */
-  cookies?: string[];
-  body: string;
-  isBase64Encoded: boolean;
-}
-
 /** The API Gateway, Function URL or ALB that invokes the function. */
 export type FrontDoor = 'rest' | 'http-api' | 'function-url' | 'alb';
+
+export interface AwsLambdaOptions extends LimitOptions {
+  /**
+   * The front door that invokes the function. Default: told by each event (REST and HTTP APIs,
+   * Function URLs and ALBs send different shapes), with the payload cap checked against the
+   * smallest of them (ALB's 1 MB) at startup. Naming it checks only its cap and refuses events
+   * from any other front door.
+   */
+  readonly frontDoor?: FrontDoor;
+  /**
+   * The front door's timeout, in ms: REST APIs 29 000 (raise it with your Regional API's quota),
+   * HTTP APIs 30 000 (never more), ALBs 60 000 (their idle timeout), Function URLs none (set it
+   * to CloudFront's origin timeout when CloudFront is in front). Default: `HANGTIME_TIME_LIMIT_MS`,
+   * else those.
+   */
+  readonly frontDoorTimeoutMs?: number;
+}
+
+export type AwsLambdaHandler = (event: LambdaHttpEvent, context?: LambdaContext) => Promise<LambdaHttpResult>;

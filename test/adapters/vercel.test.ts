@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { vercel, vercelNode } from '../../adapters/vercel/index.js';
+import { vercel } from '../../adapters/vercel/index.js';
+import { vercelNode } from '../../adapters/vercel/node.js';
 import { createHangtime } from '../../src/index.js';
 import { echoHandler, webRequest, withEnvironment, type Echo, type PollBody } from './support.js';
 

@@ -14,6 +14,7 @@ const EXPECTED: Record<string, string> = {
   'hangtime/redis': 'redisLog',
   'hangtime/aws-lambda': 'awsLambda',
   'hangtime/vercel': 'vercel',
+  'hangtime/vercel/node': 'vercelNode',
   'hangtime/netlify': 'netlify',
   'hangtime/client': 'subscribe',
 };

@@ -1,5 +1,5 @@
-import { Buffer } from 'node:buffer';
 import type { HangtimeRequest } from '../../src/http.js';
+import { base64ToBytes, decodeUtf8Lenient, utf8AsLatin1 } from './base64.js';
 import type { StringListMap, StringMap } from './types.js';
 
 /** An HTTP request as a Lambda-style event describes it, whatever the event's shape. */
@@ -83,7 +83,7 @@ export function toHangtimeRequest(parts: RequestParts): HangtimeRequest {
     },
     text: async () => {
       const body = parts.body ?? '';
-      return parts.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
+      return parts.isBase64Encoded ? decodeUtf8Lenient(base64ToBytes(body)) : body;
     },
   };
 }
@@ -98,7 +98,7 @@ export function toWebRequest(parts: RequestParts, onError: (error: unknown) => v
   for (const [name, value] of parts.headers) appendHeader(headers, name, value, onError);
   const url = `${originOf(parts)}${parts.path}${parts.query === '' ? '' : `?${parts.query}`}`;
   const hasBody = parts.method !== 'GET' && parts.method !== 'HEAD' && parts.body != null && parts.body !== '';
-  const body = hasBody ? (parts.isBase64Encoded ? Buffer.from(parts.body!, 'base64') : parts.body!) : null;
+  const body = hasBody ? (parts.isBase64Encoded ? base64ToBytes(parts.body!) : parts.body!) : null;
   return new Request(url, { method: parts.method, headers, body });
 }
 
@@ -136,7 +136,7 @@ function appendHeader(headers: Headers, name: string, value: string, onError: (e
     // with characters beyond U+00FF arrived as UTF-8 on the wire.
   }
   try {
-    headers.append(name, Buffer.from(value, 'utf8').toString('latin1'));
+    headers.append(name, utf8AsLatin1(value));
   } catch (error) {
     onError(new TypeError(`The request header ${JSON.stringify(name)} cannot be given to a Web handler; left out`, { cause: error }));
   }

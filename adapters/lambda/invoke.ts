@@ -1,5 +1,6 @@
 import { responseForError, type HandlerContext } from '../../src/http.js';
-import { beforeDeadline, lateAnswer, type AdapterTarget } from '../profiles.js';
+import { beforeDeadline, lateAnswer } from '../deadline.js';
+import type { AdapterTarget } from '../limits.js';
 import { toHangtimeRequest, toWebRequest, type RequestParts } from './request.js';
 import { answerFromPlain, answerFromResponse, type Answer } from './result.js';
 

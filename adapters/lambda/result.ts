@@ -1,9 +1,8 @@
-import { Buffer } from 'node:buffer';
-import { STATUS_CODES } from 'node:http';
 import { errorResponse, type PlainResponse } from '../../src/http.js';
 import { utf8Length } from '../../src/log.js';
-import type { ResultFormat } from './events.js';
-import type { LambdaHttpResult } from './types.js';
+import { bytesToBase64 } from './base64.js';
+import { STATUS_TEXT } from './status-text.js';
+import type { LambdaHttpResult, ResultFormat } from './types.js';
 
 /** An answer ready for any front door: headers without `Set-Cookie`, cookies apart, body encoded. */
 export interface Answer {
@@ -44,7 +43,7 @@ export async function answerFromResponse(response: Response): Promise<Answer> {
     status: response.status,
     headers,
     cookies: response.headers.getSetCookie(),
-    body: body ?? Buffer.from(bytes).toString('base64'),
+    body: body ?? bytesToBase64(bytes),
     isBase64Encoded: body === undefined,
   };
 }
@@ -95,7 +94,7 @@ export function fitResult(
 }
 
 function statusDescription(status: number): string {
-  return `${status} ${STATUS_CODES[status] ?? ''}`.trim();
+  return `${status} ${STATUS_TEXT[status] ?? ''}`.trim();
 }
 
 function decodeUtf8(bytes: Uint8Array): string | undefined {

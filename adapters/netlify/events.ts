@@ -1,13 +1,5 @@
-import { headerEntries, queryFrom, type RequestParts } from '../aws-lambda/request.js';
-import type { V1RequestFields } from '../aws-lambda/types.js';
-
-/** A Netlify Functions v1 (Lambda-compatible) event, as `@netlify/functions`' `HandlerEvent` describes it. */
-export interface NetlifyV1Event extends V1RequestFields {
-  /** The absolute URL, query included. */
-  readonly rawUrl?: string;
-  /** The query string as sent, without `?`. */
-  readonly rawQuery?: string;
-}
+import { headerEntries, queryFrom, type RequestParts } from '../lambda/request.js';
+import type { NetlifyV1Event } from './types.js';
 
 /** Translate a v1 event; anything else is a clear `TypeError`. */
 export function netlifyV1Parts(event: unknown): RequestParts {
