@@ -1,0 +1,179 @@
+import { HangtimeError, isHangtimeError } from './errors.js';
+import { utf8Length, type EventLog, type GapReason, type ReadResult, type StoredEvent } from './log.js';
+import { withTimeout } from './timeout.js';
+
+// Reading a poll's channels once the log said events follow (hold.ts waits; this reads, shares
+// the read between polls with the same positions, and merges the channels fairly).
+
+/** A channel whose cursor position named history the log no longer has. */
+export interface Gap {
+  readonly channel: string;
+  /** The next poll continues after this position: the oldest retained event comes next. */
+  readonly resumeAfter: string;
+  /** Events lost, when the log can tell; otherwise `null`. */
+  readonly missed: number | null;
+  /** Behind the channel's retention, or history the log lost (see {@link GapReason}). */
+  readonly reason: GapReason;
+}
+
+export interface DeliveredEvent {
+  readonly channel: string;
+  readonly event: StoredEvent;
+}
+
+/** What a read needs of a hold's input. */
+export interface ReadInput {
+  readonly log: EventLog;
+  /** Where each channel of the poll stands (already resolved: no missing channel). */
+  readonly positions: ReadonlyMap<string, string>;
+  readonly limit: number;
+  /** Bytes the delivered events may take in the answer, envelopes included. */
+  readonly maxBytes: number;
+  /** Longest a single log read may take before the poll fails with `log_unavailable`. */
+  readonly logTimeoutMs: number;
+  /** Instant (epoch ms) by which every log read must be done, when the platform sets one. */
+  readonly readBy?: number | undefined;
+  readonly now: () => number;
+}
+
+/**
+ * What one read of a poll's channels found. Immutable and possibly shared: polls with the
+ * same positions that read at the same time share one batch (see `readAll`).
+ */
+export interface Batch {
+  readonly events: readonly DeliveredEvent[];
+  /** Positions after the delivered events (the gap's resume points for a gap). */
+  readonly positions: ReadonlyMap<string, string>;
+  readonly more: boolean;
+  readonly gaps: readonly Gap[];
+}
+
+/** Bytes an event takes in the answer beyond its data: `{"channel":"…","position":"…","data":…},`. */
+export const envelopeBytes = (channel: string, position: string): number => 33 + channel.length + position.length;
+
+/** The answer of a poll that found nothing: one batch per positions map, so the polls that
+ * carry the same cursor share its cursor and body too (see `cursorOf` in answer.ts). */
+export const NO_GAPS: readonly Gap[] = Object.freeze([]);
+export const NO_EVENTS: readonly DeliveredEvent[] = Object.freeze([]);
+const emptyBatches = new WeakMap<ReadonlyMap<string, string>, Batch>();
+
+export function emptyBatch(positions: ReadonlyMap<string, string>): Batch {
+  let batch = emptyBatches.get(positions);
+  if (batch === undefined) emptyBatches.set(positions, (batch = { events: NO_EVENTS, positions, more: false, gaps: NO_GAPS }));
+  return batch;
+}
+
+// Reads in flight, per log, by what they read. When a publish wakes N polls that share a
+// cursor (a fan-out), or N clients re-poll with the cursor they all just got, one read and
+// one batch serve them all instead of N. Sharing is safe whatever the timing: a poll that
+// joins a read started just before an append gets a batch without that event, and a cursor
+// that says so, so its next poll (or its wait, which is defined by positions) picks it up.
+const inflight = new WeakMap<EventLog, Map<string, Promise<Batch>>>();
+
+/** Read every channel after its position and merge, within the count and byte bounds. */
+export function readAll(input: ReadInput): Promise<Batch> {
+  let byKey = inflight.get(input.log);
+  if (byKey === undefined) inflight.set(input.log, (byKey = new Map()));
+  let key = `${input.limit}/${input.maxBytes}`;
+  for (const [channel, position] of input.positions) key += `,${channel}=${position}`;
+  let shared = byKey.get(key);
+  if (shared === undefined) {
+    const reads = byKey;
+    // Bounded by logTimeoutMs, so a hung read cannot keep its key busy for later polls.
+    shared = readAllNow(input, input.logTimeoutMs).finally(() => reads.delete(key));
+    byKey.set(key, shared);
+  }
+  // A poll whose platform deadline comes sooner gives up sooner, on its own.
+  const ownMs = input.readBy === undefined ? Infinity : input.readBy - input.now();
+  return ownMs >= input.logTimeoutMs ? shared : withTimeout(shared, Math.max(1, ownMs), () => readTimeout(ownMs));
+}
+
+async function readAllNow(input: ReadInput, timeoutMs: number): Promise<Batch> {
+  const { log, positions, limit, maxBytes } = input;
+  const channels = [...positions.keys()];
+  let results: readonly ReadResult[];
+  try {
+    const options = { limit, maxBytes };
+    // One channel (the usual poll) needs no Promise.all.
+    const reads =
+      channels.length === 1
+        ? log.read(channels[0]!, positions.get(channels[0]!)!, options).then((result) => [result])
+        : Promise.all(channels.map((channel) => log.read(channel, positions.get(channel)!, options)));
+    results = await withTimeout(reads, timeoutMs, () => readTimeout(timeoutMs));
+  } catch (error) {
+    throw isHangtimeError(error) ? error : logUnavailable(error);
+  }
+
+  const gaps: Gap[] = [];
+  results.forEach((result, i) => {
+    if (result.kind === 'gap') {
+      gaps.push({ channel: channels[i]!, resumeAfter: result.resumeAfter, missed: result.missed, reason: result.reason });
+    }
+  });
+  if (gaps.length > 0) {
+    const next = new Map(positions);
+    for (const gap of gaps) next.set(gap.channel, gap.resumeAfter);
+    return { events: [], positions: next, more: false, gaps };
+  }
+
+  return mergeFairly(channels, results as ReadonlyArray<Extract<ReadResult, { kind: 'events' }>>, positions, limit, maxBytes);
+}
+
+/**
+ * Merge the channels' reads into one answer within `limit` events and `maxBytes`, fairly: the
+ * channels take turns, one event each per round, so a busy channel cannot starve a quiet one
+ * (each channel with events gets at least one into every answer that has room for it). Within a
+ * channel the order is exact and nothing is skipped: a channel stops at its first event that no
+ * longer fits. The answer lists each channel's events together, in the poll's channel order.
+ */
+export function mergeFairly(
+  channels: readonly string[],
+  results: ReadonlyArray<Extract<ReadResult, { kind: 'events' }>>,
+  positions: ReadonlyMap<string, string>,
+  limit: number,
+  maxBytes: number,
+): Batch {
+  const taken = new Array<number>(channels.length).fill(0);
+  const stopped = new Array<boolean>(channels.length).fill(false);
+  let count = 0;
+  let bytes = 0;
+  let open = channels.length;
+  while (open > 0 && count < limit) {
+    for (let i = 0; i < channels.length && count < limit; i++) {
+      if (stopped[i]) continue;
+      const event = results[i]!.events[taken[i]!];
+      const size = event === undefined ? 0 : envelopeBytes(channels[i]!, event.position) + utf8Length(event.json);
+      // The first event of an answer always goes in: the log bounds event sizes at append.
+      if (event === undefined || (count > 0 && bytes + size > maxBytes)) {
+        stopped[i] = true;
+        open--;
+        continue;
+      }
+      bytes += size;
+      taken[i]!++;
+      count++;
+    }
+  }
+  if (count === 0) return { events: NO_EVENTS, positions, more: false, gaps: NO_GAPS };
+  const events: DeliveredEvent[] = [];
+  const next = new Map(positions);
+  let more = false;
+  results.forEach((result, i) => {
+    const channel = channels[i]!;
+    for (let k = 0; k < taken[i]!; k++) events.push({ channel, event: result.events[k]! });
+    if (taken[i]! > 0) next.set(channel, result.events[taken[i]! - 1]!.position);
+    if (result.more || taken[i]! < result.events.length) more = true;
+  });
+  return { events, positions: next, more, gaps: NO_GAPS };
+}
+
+function readTimeout(ms: number): HangtimeError {
+  return logUnavailable(new Error(`The log did not answer within ${Math.round(ms)} ms`));
+}
+
+export function logUnavailable(error: unknown): HangtimeError {
+  return new HangtimeError('log_unavailable', 503, 'The event log did not answer in time', {
+    cause: error,
+    retryAfterSeconds: 1,
+  });
+}
