@@ -1,4 +1,5 @@
 import type { HangtimeRequest, PlainResponse } from './http.js';
+import { assertKnownOptions } from './options.js';
 
 export interface CorsOptions {
   /** Allowed origins: `'*'`, one origin, a list, or a predicate. Default `'*'`. */
@@ -22,11 +23,7 @@ export function resolveCors(option: true | CorsOptions | undefined): ResolvedCor
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('Expected `cors` to be `true` or an object');
   }
-  for (const key of Object.keys(options)) {
-    if (!['origin', 'credentials', 'maxAgeSeconds'].includes(key)) {
-      throw new TypeError(`Unknown option \`cors.${key}\`; expected origin, credentials or maxAgeSeconds`);
-    }
-  }
+  assertKnownOptions(options, ['origin', 'credentials', 'maxAgeSeconds'], 'createHangtime()', 'cors.');
   const origin = options.origin ?? '*';
   let allows: (origin: string) => boolean;
   if (typeof origin === 'function') allows = origin;

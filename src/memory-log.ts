@@ -11,7 +11,7 @@ import {
   type WaitTarget,
 } from './log.js';
 import { MemoryChannels, type Entry } from './memory-channels.js';
-import { assertKnownOptions, assertOptionalFunction, assertPositiveInteger, assertPositiveNumber, assertStartFrom } from './options.js';
+import { assertOptionalFunction, assertOptions, assertPositiveInteger, assertPositiveNumber, assertStartFrom } from './options.js';
 import type { SignalLike } from './signal.js';
 import { LogWaiter } from './waiter.js';
 
@@ -88,10 +88,7 @@ const MAX_APPEND_IDS = 100_000;
  * await log.append('chat', { text: 'hi' });
  */
 export function memoryLog(options: MemoryLogOptions = {}): MemoryLog {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`Expected memoryLog() options to be an object, got ${options === null ? 'null' : typeof options}`);
-  }
-  assertKnownOptions(options, OPTION_NAMES, 'memoryLog()');
+  assertOptions(options, OPTION_NAMES, 'memoryLog()');
   const maxEventBytes = assertPositiveInteger(options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES, 'maxEventBytes');
   const idempotencyWindowMs = assertPositiveNumber(options.idempotencyWindowMs ?? 60_000, 'idempotencyWindowMs');
   assertOptionalFunction(options.now, 'now');

@@ -45,11 +45,12 @@ export function assertOptions(options: unknown, known: readonly string[], what: 
   assertKnownOptions(options, known, what);
 }
 
-/** Reject option names nobody defined, so a typo is never silently ignored. */
-export function assertKnownOptions(options: object, known: readonly string[], what: string): void {
+/** Reject option names nobody defined, so a typo is never silently ignored. `prefix` names the
+ * option these are the fields of (`'cors.'`). */
+export function assertKnownOptions(options: object, known: readonly string[], what: string, prefix = ''): void {
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
-      throw new TypeError(`Unknown option \`${key}\` for ${what}; expected one of: ${known.join(', ')}`);
+      throw new TypeError(`Unknown option \`${prefix}${key}\` for ${what}; expected one of: ${known.map((name) => prefix + name).join(', ')}`);
     }
   }
 }

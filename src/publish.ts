@@ -16,7 +16,7 @@ const BODY_OVERHEAD_BYTES = 1024;
  * `max_nesting` 100, serde_json 128, Redis cjson 1000), so every client can read what is
  * accepted. Events appended by backend code are not bounded here (the log's contract applies).
  */
-export const MAX_EVENT_DEPTH = 64;
+const MAX_EVENT_DEPTH = 64;
 
 interface PublishDeps {
   readonly log: EventLog;

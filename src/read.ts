@@ -53,8 +53,8 @@ export const envelopeBytes = (channel: string, position: string): number => 33 +
 
 /** The answer of a poll that found nothing: one batch per positions map, so the polls that
  * carry the same cursor share its cursor and body too (see `cursorOf` in answer.ts). */
-export const NO_GAPS: readonly Gap[] = Object.freeze([]);
-export const NO_EVENTS: readonly DeliveredEvent[] = Object.freeze([]);
+const NO_GAPS: readonly Gap[] = Object.freeze([]);
+const NO_EVENTS: readonly DeliveredEvent[] = Object.freeze([]);
 const emptyBatches = new WeakMap<ReadonlyMap<string, string>, Batch>();
 
 export function emptyBatch(positions: ReadonlyMap<string, string>): Batch {
