@@ -11,7 +11,7 @@ import { waitOf } from './wait.js';
 // route.ts parses it (poll-query.ts) and starts it (poll.ts), admission.ts counts it in, hold.ts
 // waits on the log, and answer.ts renders the outcome into the adapter's replier.
 
-export type { AuthDecision, Hangtime, HangtimeEvent, HangtimeOptions, Replier, WaitOptions, WaitResult } from './types.js';
+export type { AuthDecision, Hangtime, HangtimeEvent, HangtimeOptions, Replier, Timers, WaitOptions, WaitResult } from './types.js';
 export { assertResponseCap } from './answer.js';
 
 /** The context of a request that came with none. */

@@ -1,4 +1,11 @@
-// Hold timers, apart from the hold (hold.ts) that starts and stops them.
+// Hold timers, apart from the hold (hold.ts) that starts and stops them, on timers that can be
+// injected (`createHangtime({ timers })`, for tests with a fake clock).
+
+/** The timer functions the core uses: the global ones by default. */
+export interface Timers {
+  setTimeout<A>(callback: (argument: A) => void, ms: number, argument: A): unknown;
+  clearTimeout(handle: unknown): void;
+}
 
 /** What a timer ends: a hold, whose budget ran out. */
 export interface Timed {
@@ -7,54 +14,71 @@ export interface Timed {
 
 /**
  * Hold timers. Holds of a second or less get a timer each. Longer ones (the usual hold) end on
- * a 50 ms grid, never later than their budget, and share one Node timer per grid slot: a slot
- * is a set of holders, so a held poll costs a set entry instead of a Timeout object, and the
- * poll that ends early (woken, or its client left) a set deletion instead of a timer-list
- * removal. A slot left empty stops its timer, so nothing keeps the process alive.
+ * a 50 ms grid, never later than their budget, and share one timer per grid slot: a slot is a
+ * set of holders, so a held poll costs a set entry instead of a Timeout object, and the poll
+ * that ends early (woken, or its client left) a set deletion instead of a timer-list removal.
+ * A slot left empty stops its timer, so nothing keeps the process alive.
  */
-export interface Slot {
-  readonly at: number;
-  readonly holders: Set<Timed>;
-  timer: ReturnType<typeof setTimeout> | undefined;
+class Slot {
+  readonly holders = new Set<Timed>();
+  timer: unknown;
+
+  constructor(readonly at: number) {}
 }
 
 const SLOT_MS = 50;
-const slots = new Map<number, Slot>();
 
-export function startTimer(holder: Timed, remainingMs: number): ReturnType<typeof setTimeout> | Slot {
-  if (remainingMs <= 1_000) return setTimeout(onHoldTimer, remainingMs, holder);
-  const now = Date.now();
-  const at = Math.floor((now + remainingMs) / SLOT_MS) * SLOT_MS;
-  let slot = slots.get(at);
-  if (slot === undefined) {
-    slot = { at, holders: new Set(), timer: undefined };
-    slot.timer = setTimeout(onSlotTimer, at - now, slot);
-    slots.set(at, slot);
+/** A hold's timer: the slot it shares, or its own timer's handle (`undefined`: none). */
+export type HoldTimer = Slot | unknown;
+
+export class HoldTimers {
+  readonly #slots = new Map<number, Slot>();
+
+  constructor(
+    readonly timers: Timers,
+    readonly now: () => number,
+  ) {}
+
+  start(holder: Timed, remainingMs: number): HoldTimer {
+    if (remainingMs <= 1_000) return this.timers.setTimeout(onHoldTimer, remainingMs, holder);
+    const now = this.now();
+    const at = Math.floor((now + remainingMs) / SLOT_MS) * SLOT_MS;
+    let slot = this.#slots.get(at);
+    if (slot === undefined) {
+      slot = new Slot(at);
+      slot.timer = this.timers.setTimeout((due: Slot) => this.#onSlotTimer(due), at - now, slot);
+      this.#slots.set(at, slot);
+    }
+    slot.holders.add(holder);
+    return slot;
   }
-  slot.holders.add(holder);
-  return slot;
-}
 
-export function stopTimer(holder: Timed, timer: ReturnType<typeof setTimeout> | Slot | undefined): void {
-  if (timer === undefined) return;
-  if (!isSlot(timer)) return clearTimeout(timer);
-  timer.holders.delete(holder);
-  if (timer.holders.size === 0 && slots.get(timer.at) === timer) {
-    clearTimeout(timer.timer);
-    slots.delete(timer.at);
+  stop(holder: Timed, timer: HoldTimer): void {
+    if (timer === undefined) return;
+    if (!(timer instanceof Slot)) return this.timers.clearTimeout(timer);
+    timer.holders.delete(holder);
+    if (timer.holders.size === 0 && this.#slots.get(timer.at) === timer) {
+      this.timers.clearTimeout(timer.timer);
+      this.#slots.delete(timer.at);
+    }
   }
-}
 
-function isSlot(timer: ReturnType<typeof setTimeout> | Slot): timer is Slot {
-  return typeof timer === 'object' && timer !== null && 'holders' in timer;
+  #onSlotTimer(slot: Slot): void {
+    this.#slots.delete(slot.at);
+    // timedOut() removes each holder from the set (stop): iterate a copy.
+    for (const holder of [...slot.holders]) holder.timedOut();
+  }
 }
 
 function onHoldTimer(holder: Timed): void {
   holder.timedOut();
 }
 
-function onSlotTimer(slot: Slot): void {
-  slots.delete(slot.at);
-  // timedOut() removes each holder from the set (stopTimer): iterate a copy.
-  for (const holder of [...slot.holders]) holder.timedOut();
-}
+/** The global timers, read when called (so that a test's fake timers installed later apply). */
+export const GLOBAL_TIMERS: Timers = {
+  setTimeout: (callback, ms, argument) => setTimeout(callback, ms, argument),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/** The hold timers of every instance created without `timers`: one grid for the process. */
+export const GLOBAL_HOLD_TIMERS = new HoldTimers(GLOBAL_TIMERS, () => Date.now());

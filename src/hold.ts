@@ -1,5 +1,5 @@
 import type { Budget, WakeReason } from './budget.js';
-import { startTimer, stopTimer, type Slot } from './hold-timers.js';
+import type { HoldTimer } from './hold-timers.js';
 import type { WaitSink, WaitTarget } from './log.js';
 import { emptyBatch, logUnavailable, readAll, type Batch, type ReadInput } from './read.js';
 import { Trigger, takesListenerObjects, type SignalLike } from './signal.js';
@@ -69,7 +69,7 @@ class Holder extends Trigger implements WaitSink {
   readonly #input: HoldInput;
   readonly #sink: HoldSink;
   readonly #startedAt: number;
-  #timer: ReturnType<typeof setTimeout> | Slot | undefined;
+  #timer: HoldTimer;
   /** The signal of the current `waitFor`: this holder for the first, a Trigger after a spurious wake. */
   #logSignal: Holder | Trigger | undefined;
   #clientListener: (() => void) | Holder | undefined;
@@ -93,7 +93,7 @@ class Holder extends Trigger implements WaitSink {
     this.#waiting = true;
     // The timer and the client's abort end the wait themselves, not only through the log: a
     // log that fails to honour an abort cannot hold the poll past its budget.
-    this.#timer = startTimer(this, remainingMs);
+    this.#timer = input.timers.start(this, remainingMs);
     if (client !== undefined) {
       // A Trigger or an AbortSignal calls `handleEvent` on a listener object: no closure per hold.
       this.#clientListener = takesListenerObjects(client) ? this : () => this.handleEvent();
@@ -159,7 +159,7 @@ class Holder extends Trigger implements WaitSink {
     if (this.#spuriousWakes < 2) return this.wait();
     const remainingMs = this.#startedAt + this.#input.budget.budgetMs - this.#input.now();
     const delayMs = Math.min(1_000, 25 * 2 ** (this.#spuriousWakes - 2), Math.max(0, remainingMs));
-    setTimeout(() => this.wait(), delayMs);
+    this.#input.timers.timers.setTimeout((holder: Holder) => holder.wait(), delayMs, this);
   }
 
   #failed(error: unknown): void {
@@ -170,7 +170,7 @@ class Holder extends Trigger implements WaitSink {
   #stopWaiting(): boolean {
     if (!this.#waiting) return false;
     this.#waiting = false;
-    stopTimer(this, this.#timer);
+    this.#input.timers.stop(this, this.#timer);
     if (this.#clientListener !== undefined) this.#input.signal?.removeEventListener('abort', this.#clientListener as () => void);
     this.#clientListener = undefined;
     this.#logSignal?.fire();

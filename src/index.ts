@@ -1,5 +1,5 @@
 export { createHangtime, assertResponseCap } from './hangtime.js';
-export type { AuthDecision, Hangtime, HangtimeEvent, HangtimeOptions, WaitOptions, WaitResult } from './hangtime.js';
+export type { AuthDecision, Hangtime, HangtimeEvent, HangtimeOptions, Replier, Timers, WaitOptions, WaitResult } from './hangtime.js';
 export { memoryLog } from './memory-log.js';
 export type { MemoryLog, MemoryLogOptions } from './memory-log.js';
 export { DEFAULT_MAX_EVENT_BYTES, serializeEventData, utf8Length } from './log.js';

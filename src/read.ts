@@ -1,5 +1,6 @@
 import { HangtimeError, isHangtimeError } from './errors.js';
 import { utf8Length, type EventLog, type GapReason, type ReadResult, type StoredEvent } from './log.js';
+import type { HoldTimers } from './hold-timers.js';
 import { withTimeout } from './timeout.js';
 
 // Reading a poll's channels once the log said events follow (hold.ts waits; this reads, shares
@@ -34,6 +35,8 @@ export interface ReadInput {
   /** Instant (epoch ms) by which every log read must be done, when the platform sets one. */
   readonly readBy?: number | undefined;
   readonly now: () => number;
+  /** The instance's timers (the global ones unless `createHangtime({ timers })`). */
+  readonly timers: HoldTimers;
 }
 
 /**
@@ -85,7 +88,7 @@ export function readAll(input: ReadInput): Promise<Batch> {
   }
   // A poll whose platform deadline comes sooner gives up sooner, on its own.
   const ownMs = input.readBy === undefined ? Infinity : input.readBy - input.now();
-  return ownMs >= input.logTimeoutMs ? shared : withTimeout(shared, Math.max(1, ownMs), () => readTimeout(ownMs));
+  return ownMs >= input.logTimeoutMs ? shared : withTimeout(shared, Math.max(1, ownMs), () => readTimeout(ownMs), input.timers.timers);
 }
 
 async function readAllNow(input: ReadInput, timeoutMs: number): Promise<Batch> {
@@ -99,7 +102,7 @@ async function readAllNow(input: ReadInput, timeoutMs: number): Promise<Batch> {
       channels.length === 1
         ? log.read(channels[0]!, positions.get(channels[0]!)!, options).then((result) => [result])
         : Promise.all(channels.map((channel) => log.read(channel, positions.get(channel)!, options)));
-    results = await withTimeout(reads, timeoutMs, () => readTimeout(timeoutMs));
+    results = await withTimeout(reads, timeoutMs, () => readTimeout(timeoutMs), input.timers.timers);
   } catch (error) {
     throw isHangtimeError(error) ? error : logUnavailable(error);
   }

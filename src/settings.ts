@@ -1,14 +1,15 @@
 import { DEFAULT_MAX_CHANNELS } from './channels.js';
 import { resolveCors, type ResolvedCors } from './cors.js';
+import { GLOBAL_HOLD_TIMERS, HoldTimers, type Timers } from './hold-timers.js';
 import type { EventLog } from './log.js';
 import { memoryLog } from './memory-log.js';
-import { assertNonNegativeNumber, assertOptionalFunction, assertOptions, assertPositiveInteger, assertPositiveNumber } from './options.js';
+import { assertNonNegativeNumber, assertOptionalFunction, assertOptions, assertPositiveInteger, assertPositiveNumber, show } from './options.js';
 import { assertResponseCap } from './answer.js';
 import type { HangtimeOptions } from './types.js';
 
 const OPTION_NAMES = [
   'log', 'maxWaitMs', 'safetyMarginMs', 'minHoldMs', 'maxChannels', 'maxEvents', 'maxResponseBytes',
-  'maxWaiters', 'logTimeoutMs', 'authorize', 'authorizePublish', 'cors', 'onError', 'random', 'now',
+  'maxWaiters', 'logTimeoutMs', 'authorize', 'authorizePublish', 'cors', 'onError', 'random', 'now', 'timers',
 ] as const;
 
 /** {@link HangtimeOptions} checked, with their defaults: what every part of the core reads. */
@@ -31,6 +32,8 @@ export interface Settings {
   readonly random: () => number;
   /** `onError`, which may not throw its way out. */
   readonly report: (error: unknown) => void;
+  /** The hold timers: the process's, or the instance's own on its `timers`. */
+  readonly holdTimers: HoldTimers;
 }
 
 /** Check `createHangtime`'s options with precise `TypeError`s and apply the defaults. */
@@ -52,6 +55,7 @@ export function resolveSettings(options: HangtimeOptions): Settings {
     assertOptionalFunction(options[name], name);
   }
   assertResponseCap(maxResponseBytes, log.maxEventBytes, 'maxResponseBytes');
+  const now = options.now ?? Date.now;
   return {
     log,
     ownsLog: options.log === undefined,
@@ -66,9 +70,10 @@ export function resolveSettings(options: HangtimeOptions): Settings {
     authorize: options.authorize,
     authorizePublish: options.authorizePublish,
     cors: resolveCors(options.cors),
-    now: options.now ?? Date.now,
+    now,
     random: options.random ?? Math.random,
     report: reporter(options.onError),
+    holdTimers: options.timers === undefined ? GLOBAL_HOLD_TIMERS : new HoldTimers(assertTimers(options.timers), now),
   };
 }
 
@@ -81,4 +86,11 @@ function reporter(onError: ((error: unknown) => void) | undefined): (error: unkn
       // An onError that throws must not turn an answer into a crash.
     }
   };
+}
+
+function assertTimers(timers: Timers): Timers {
+  if (typeof timers !== 'object' || timers === null || typeof timers.setTimeout !== 'function' || typeof timers.clearTimeout !== 'function') {
+    throw new TypeError(`Expected \`timers\` to be an object with setTimeout and clearTimeout, got ${show(timers)}`);
+  }
+  return timers;
 }

@@ -1,11 +1,14 @@
 import type { WakeReason } from './budget.js';
 import type { CorsOptions } from './cors.js';
 import type { Gap } from './hold.js';
+import type { Timers } from './hold-timers.js';
 import type { HandlerContext, HangtimeRequest, PlainResponse } from './http.js';
 import type { EventLog, StartFrom } from './log.js';
 import type { SignalLike } from './signal.js';
 
 // The public types of `createHangtime` (src/hangtime.ts), in one file that imports only types.
+
+export type { Timers } from './hold-timers.js';
 
 /** `true` lets the request through; `false` answers 403; an object chooses 401 or 403. */
 export type AuthDecision = boolean | { readonly status: 401 | 403; readonly message?: string; readonly headers?: Record<string, string> };
@@ -41,6 +44,9 @@ export interface HangtimeOptions {
   readonly random?: () => number;
   /** Clock, for tests. Default `Date.now`. */
   readonly now?: () => number;
+  /** Timers of holds and log timeouts, for tests with a fake clock (pass `now` from the same
+   * clock). Default: the global `setTimeout`/`clearTimeout`. */
+  readonly timers?: Timers;
 }
 
 export interface HangtimeEvent<T = unknown> {

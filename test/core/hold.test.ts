@@ -2,6 +2,7 @@ import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { createHangtime, memoryLog, type EventLog } from '../../src/index.js';
 import type { SignalLike } from '../../src/signal.js';
+import { fakeClock } from '../support/clock.js';
 import { startServer, until, type PollBody } from './support.js';
 
 describe('the hold', () => {
@@ -201,12 +202,27 @@ describe('the hold', () => {
   });
 
   it('wait() holds until the deadline minus the safety margin', async () => {
-    const hangtime = createHangtime({ maxWaitMs: 20_000, safetyMarginMs: 300 });
-    const started = Date.now();
-    const result = await hangtime.wait({ channels: ['x'], deadline: started + 1_300 });
+    // On injected timers: the hold's budget is steered by its timer, no real time passes.
+    const clock = fakeClock();
+    const hangtime = createHangtime({ maxWaitMs: 20_000, safetyMarginMs: 300, now: clock.now, timers: clock.timers });
+    const started = clock.now();
+    let ended = false;
+    const pending = hangtime.wait({ channels: ['x'], deadline: started + 1_300 }).finally(() => (ended = true));
+    await clock.advance(799);
+    expect(ended).toBe(false);
+    await clock.advance(1_300 - 799);
+    const result = await pending;
     expect(result.reason).toBe('deadline');
-    expect(Date.now() - started).toBeLessThan(1_300);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(800);
+    expect(clock.now() - started).toBe(1_300);
+    expect(result.heldMs).toBeLessThan(1_300);
+    expect(result.heldMs).toBeGreaterThanOrEqual(800);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('`timers` is checked like every option', () => {
+    expect(() => createHangtime({ timers: { setTimeout } } as never)).toThrow(
+      new TypeError('Expected `timers` to be an object with setTimeout and clearTimeout, got object'),
+    );
   });
 
   it('cuts answers to maxResponseBytes and delivers the rest on the next poll', async () => {

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENTRIES } from '../../scripts/entries.mjs';
 
 // The package as npm would publish it: `npm pack`, then installed from the tarball into fresh
 // projects next to nothing else, as a user installs it from the registry. ioredis is an optional
@@ -19,6 +20,7 @@ const EXPECTED: Record<string, string> = {
   'hangtime/redis': 'redisLog',
   'hangtime/aws-lambda': 'awsLambda',
   'hangtime/vercel': 'vercel',
+  'hangtime/vercel/node': 'vercelNode',
   'hangtime/netlify': 'netlify',
   'hangtime/client': 'subscribe',
 };
@@ -54,7 +56,9 @@ describe('the packed tarball', () => {
     expect(files).toContain('package.json');
     const other = files.filter((file) => !['LICENSE', 'README.md', 'package.json'].includes(file));
     // JavaScript and declarations only: no source maps, no per-module .d.ts tree (dist/types/).
-    expect(other.filter((file) => !/^dist\/(chunks\/)?[\w.-]+\.(js|d\.ts)$/.test(file))).toEqual([]);
+    // Entries with a subpath of their own (hangtime/vercel/node) are one folder down.
+    const entryFiles = new Set(Object.keys(ENTRIES).flatMap((name) => [`dist/${name}.js`, `dist/${name}.d.ts`]));
+    expect(other.filter((file) => !entryFiles.has(file) && !/^dist\/(chunks\/)?[\w.-]+\.(js|d\.ts)$/.test(file))).toEqual([]);
     for (const [subpath, target] of Object.entries(pkg.exports)) {
       if (typeof target === 'string') continue;
       const { types, default: js } = target as { types: string; default: string };
