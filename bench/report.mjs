@@ -41,7 +41,7 @@ function fanoutRows(results, n) {
     .sort(byOrder)
     .map((f) => {
       const label = labelOf(results, f.system);
-      if (f.status !== 'ok') return [label, `**${f.status}**: ${f.failure}${f.heldAtMost !== undefined ? ` (at most ${num(f.heldAtMost, 0)} held)` : ''}`, '', '', '', '', '', '', '', '', errorsText(f.errors)];
+      if (f.status !== 'ok') return [label, `**${f.status}**: ${f.failure}${f.heldAtMost !== undefined ? ` (at most ${num(f.heldAtMost, 0)} held)` : ''}`, '', '', '', '', '', '', '', '', '', errorsText(f.errors)];
       const s = f.server;
       return [
         label,
@@ -51,6 +51,7 @@ function fanoutRows(results, n) {
         ratio(f.fanoutMs.median, floor?.fanoutMs.median),
         num(s.cpuUsPerDelivery),
         ratio(s.cpuUsPerDelivery, floor?.server.cpuUsPerDelivery),
+        s.cpuUsPerDeliveryWholeRun === undefined ? '' : `${num(s.cpuUsPerDeliveryWholeRun)} (${ratio(s.cpuUsPerDeliveryWholeRun, floor?.server.cpuUsPerDeliveryWholeRun)})`,
         `${mib(s.rssIdleKiB)} / ${mib(s.rssHeldKiB)} / ${mib(s.rssPeakKiB)}`,
         `${kib(s.perHeldPollKiB)} (${ratio(s.perHeldPollKiB, floor?.server.perHeldPollKiB)})`,
         `${num(f.client.busyMedian, 2)}${f.client.saturated ? ' **saturated**' : ''}`,
@@ -59,7 +60,7 @@ function fanoutRows(results, n) {
     });
 }
 
-const FANOUT_HEADER = ['system', 'p50 ms', 'p99 ms', 'fan-out ms', '× floor', 'server CPU µs / delivery', '× floor', 'RSS MiB idle / held / peak', 'KiB per held poll (× floor)', 'client busy', 'errors'];
+const FANOUT_HEADER = ['system', 'p50 ms', 'p99 ms', 'fan-out ms', '× floor', 'server CPU µs / delivery', '× floor', 'whole run: CPU µs / delivery (× floor)', 'RSS MiB idle / held / peak', 'KiB per held poll (× floor)', 'client busy', 'errors'];
 
 function redisRows(results) {
   return results.fanout
