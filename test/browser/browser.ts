@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page, type Request, type Route } from 'playwright-core';
+import { describe } from 'vitest';
 import { startDemo, type Demo } from '../../examples/demo/server.js';
 
 /** Debian's Chromium; `.ci/run` installs it. Never a downloaded browser. */
@@ -9,6 +10,16 @@ export const chromiumAvailable = existsSync(CHROMIUM);
 
 if (!chromiumAvailable && process.env.CI === 'true') {
   throw new Error(`No Chromium at ${CHROMIUM}, and CI=true: browser tests must run in CI (apt-get install -y chromium)`);
+}
+
+/** `describe` for suites that need Chromium; skipped without it, with one line saying why. */
+export function describeChromium(name: string, body: () => void): void {
+  if (chromiumAvailable) {
+    describe(name, body);
+    return;
+  }
+  process.stderr.write(`Skipping "${name}": no Chromium at ${CHROMIUM} (apt-get install -y chromium)\n`);
+  describe.skip(name, body);
 }
 
 export function launch(): Promise<Browser> {

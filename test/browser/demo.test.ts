@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
-  chromiumAvailable,
+  describeChromium,
   demoServer,
   editGaps,
   launch,
@@ -21,7 +21,7 @@ import {
 const TIMEOUT = 60_000;
 const SOON = { timeout: 10_000, interval: 50 };
 
-describe.skipIf(!chromiumAvailable)('the demo in Chromium', () => {
+describeChromium('the demo in Chromium', () => {
   let browser: Browser;
   let demo: DemoHandle;
   let context: BrowserContext;

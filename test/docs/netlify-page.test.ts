@@ -9,7 +9,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type NodeServer } from '../../adapters/node/index.js';
 import { createHangtime, memoryLog, type Hangtime } from '../../src/index.js';
-import { chromiumAvailable, launch } from '../browser/browser.js';
+import { describeChromium, launch } from '../browser/browser.js';
 
 const example = join(import.meta.dirname, '..', '..', 'examples', 'netlify');
 const SOON = { timeout: 15_000, interval: 50 };
@@ -28,7 +28,7 @@ async function pageScript(): Promise<string> {
   return result.outputFiles[0]!.text;
 }
 
-describe.skipIf(!chromiumAvailable)('examples/netlify public/index.html in Chromium', () => {
+describeChromium('examples/netlify public/index.html in Chromium', () => {
   let browser: Browser;
   let server: NodeServer;
   // Short holds, so that the page's next poll reaches a restarted server soon.
