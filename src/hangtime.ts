@@ -4,6 +4,7 @@ import { DEFAULT_MAX_CHANNELS, assertChannel, parseChannels } from './channels.j
 import { corsHeaders, preflight, resolveCors, type CorsOptions, type ResolvedCors } from './cors.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { HangtimeError, badRequest } from './errors.js';
+import type { GripDelegate } from './grip/types.js';
 import { holdInto, type Batch, type Gap, type HoldInput, type HoldOutcome } from './hold.js';
 import {
   JSON_HEADERS,
@@ -64,6 +65,9 @@ export interface HangtimeOptions {
   readonly random?: () => number;
   /** Clock, for tests. Default `Date.now`. */
   readonly now?: () => number;
+  /** A GRIP proxy that holds polls instead of the function (`gripProxy()` of `hangtime/grip`,
+   * see docs/grip.md). Default: none, polls are held in the function. */
+  readonly grip?: GripDelegate;
 }
 
 export interface HangtimeEvent<T = unknown> {
@@ -128,7 +132,7 @@ export interface Hangtime {
 
 const OPTION_NAMES = [
   'log', 'maxWaitMs', 'safetyMarginMs', 'minHoldMs', 'maxChannels', 'maxEvents', 'maxResponseBytes',
-  'maxWaiters', 'logTimeoutMs', 'authorize', 'authorizePublish', 'cors', 'onError', 'random', 'now',
+  'maxWaiters', 'logTimeoutMs', 'authorize', 'authorizePublish', 'cors', 'onError', 'random', 'now', 'grip',
 ] as const;
 
 /** The context of a request that came with none. */
@@ -154,10 +158,16 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
     throw new TypeError(`Expected options to be an object, got ${options === null ? 'null' : typeof options}`);
   }
   assertKnownOptions(options, OPTION_NAMES, 'createHangtime()');
-  const log = options.log ?? memoryLog();
-  if (typeof log.waitFor !== 'function' || typeof log.read !== 'function') {
+  const grip = options.grip;
+  if (grip !== undefined && (typeof grip !== 'object' || grip === null || typeof grip.respondInto !== 'function')) {
+    throw new TypeError('Expected `grip` to be a GRIP proxy (gripProxy() of hangtime/grip)');
+  }
+  const ownLog = options.log ?? memoryLog();
+  if (typeof ownLog.waitFor !== 'function' || typeof ownLog.read !== 'function') {
     throw new TypeError('Expected `log` to be an event log (memoryLog(), redisLog(), …)');
   }
+  // With a GRIP proxy, every append through hangtime (`hangtime.log`, POST) publishes to it.
+  const log = grip === undefined ? ownLog : grip.publishing(ownLog);
   const maxWaitMs = assertPositiveNumber(options.maxWaitMs ?? 25_000, 'maxWaitMs');
   const safetyMarginMs = assertNonNegativeNumber(options.safetyMarginMs ?? 1_000, 'safetyMarginMs');
   const minHoldMs = assertNonNegativeNumber(options.minHoldMs ?? 250, 'minHoldMs');
@@ -393,6 +403,8 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
    * garbage-collector work (docs/benchmarks.md).
    */
   function respondInto(request: HangtimeRequest, context: HandlerContext, replier: Replier): void {
+    // A poll through a GRIP proxy: src/grip/ answers it at once (through this function again).
+    if (grip !== undefined && grip.intercepts(request, context)) return grip.respondInto(request, context, replier, respondInto);
     const out = cors === undefined ? replier : corsReplier(cors, request.headers.get('origin'), replier);
     let answer: PlainResponse | Promise<PlainResponse>;
     try {
