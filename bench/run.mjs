@@ -7,6 +7,7 @@
 //
 // Options: --systems floor,memory,redis,naive,nchan  --n 100,1000  --rounds R  --clients C
 //          --scenarios fanout,throughput  --no-build  --redis-url URL  --out FILE  --report
+//   npm run bench -- --scenarios delegated --n 1000,5000   clients held by Pushpin (GRIP), bench/grip.mjs
 //          --verbose
 // A complete run writes bench/results/latest.json and regenerates docs/benchmarks.md and
 // docs/benchmarks-fanout.svg from it; a partial run writes a dated JSON file only (add
@@ -153,6 +154,11 @@ async function main() {
     }
   }
   await redis?.stop();
+  if (scenarios.includes('delegated')) {
+    // Pushpin in front of hangtime, next to holding in the function: its own script and table
+    // (bench/grip.mjs, recorded in docs/grip.md).
+    execFileSync(process.execPath, [join(BENCH_DIR, 'grip.mjs'), '--n', ns.join(','), '--rounds', String(Math.min(rounds, 3))], { stdio: 'inherit' });
+  }
 
   results.machine.loadAverageEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
   results.durationS = Math.round((Date.now() - startedMs) / 1000);
