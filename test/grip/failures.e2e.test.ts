@@ -52,6 +52,27 @@ describePushpin('GRIP: races and failures', () => {
     expect(received).toEqual(delays.map((_, i) => i));
   });
 
+  it('a multi-channel poll: an append published before Pushpin takes the hold is not missed either', async () => {
+    const a = uniqueChannel('ra');
+    const b = uniqueChannel('rb');
+    const hangtime = useHangtime(setup);
+    await hangtime.log.append(a, 'seed');
+    let cursor = (await get(setup.pushpin.url, `channels=${a},${b}&from=oldest&wait=0`)).body.cursor;
+    const received: unknown[] = [];
+    for (const [i, channel] of [a, b, a, b].entries()) {
+      setup.beforeAnswer = async (answer) => {
+        if (answer.headers['grip-hold'] === undefined) return;
+        setup.beforeAnswer = undefined;
+        await hangtime.log.append(channel, i);
+      };
+      const answer = await get(setup.pushpin.url, `channels=${a},${b}&cursor=${cursor}&wait=30`);
+      expect(answer.ms, `append ${i}`).toBeLessThan(8_000);
+      received.push(...answer.body.events.map((event) => event.data));
+      cursor = answer.body.cursor;
+    }
+    expect(received).toEqual([0, 1, 2, 3]);
+  });
+
   it('many clients on one channel each get every event once, in order; the origin runs once per client per event', async () => {
     const channel = uniqueChannel('many');
     const hangtime = useHangtime(setup);
