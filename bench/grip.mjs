@@ -228,12 +228,16 @@ const redisClients = async (redis) => Number((await redis.monitor.info('clients'
 
 
 /** Run one measurement: N clients, idle phase, fan-out rounds. */
+/** Pushpins started and not stopped yet: stopped when the bench ends, also after a failure. */
+const pushpins = new Set();
+
 async function measure({ n, log, delegated, redis }) {
   let pushpin;
   let origin = await startOrigin(log, log === 'redis' ? redis?.url : undefined);
   if (delegated) {
     // Pushpin needs the origin's port, the origin the GRIP URL: start the origin again with it.
     pushpin = await startPushpin(`127.0.0.1:${origin.port}`);
+    pushpins.add(pushpin);
     await stopChild(origin.handle);
     origin = await startOriginOnPort(log, redis?.url, pushpin.gripUrl, origin.port);
   }
@@ -275,6 +279,7 @@ async function measure({ n, log, delegated, redis }) {
     clients.stop();
     await stopChild(origin.handle);
     await pushpin?.stop();
+    pushpins.delete(pushpin);
   }
   return result;
 }
@@ -340,6 +345,7 @@ try {
     }
   }
 } finally {
+  for (const pushpin of pushpins) await pushpin.stop();
   await redis?.stop();
   await stopAll();
 }
