@@ -9,6 +9,7 @@
 //          --scenarios fanout,throughput  --no-build  --redis-url URL  --out FILE  --report
 //          --verbose  --repeat K (each fan-out stage K times, K >= 1; the stage reported is the
 //          run with the median whole-run server CPU, and every run's figures are kept in `runs`)
+//   npm run bench -- --scenarios delegated --n 1000,5000   clients held by Pushpin (GRIP), bench/grip.mjs
 // A complete run writes bench/results/latest.json and regenerates docs/benchmarks.md and
 // docs/benchmarks-fanout.svg from it; a partial run writes a dated JSON file only (add
 // --report to render it anyway). See bench/README.md.
@@ -157,6 +158,11 @@ async function main() {
     }
   }
   await redis?.stop();
+  if (scenarios.includes('delegated')) {
+    // Pushpin in front of hangtime, next to holding in the function: its own script and table
+    // (bench/grip.mjs, recorded in docs/grip.md).
+    execFileSync(process.execPath, [join(BENCH_DIR, 'grip.mjs'), '--n', ns.join(','), '--rounds', String(Math.min(rounds, 3))], { stdio: 'inherit' });
+  }
 
   results.machine.loadAverageEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
   results.durationS = Math.round((Date.now() - startedMs) / 1000);

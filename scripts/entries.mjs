@@ -11,6 +11,7 @@ export const ENTRIES = {
   'vercel/node': 'adapters/vercel/node.ts',
   netlify: 'adapters/netlify/index.ts',
   client: 'src/client/index.ts',
+  grip: 'src/grip/index.ts',
 };
 
 /** The import specifier users write for an entry: `hangtime`, `hangtime/redis`, … */

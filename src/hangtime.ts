@@ -32,7 +32,11 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
   const { log } = settings;
   const admission = new Admission(settings.maxWaiters, () => 1 + Math.floor(settings.random() * 3));
   const poller = new Poller(settings, admission);
-  const route = router(settings, poller, admission, answersFor(settings.report));
+  const direct = router(settings, poller, admission, answersFor(settings.report));
+  // A poll through a GRIP proxy: src/grip/ answers it at once (calling `direct` for the read).
+  const { grip } = settings;
+  const route: typeof direct =
+    grip === undefined ? direct : (request, context, replier) => (grip.intercepts(request, context) ? grip.respondInto(request, context, replier, direct) : direct(request, context, replier));
   let closed: Promise<void> | undefined;
 
   function respond(request: HangtimeRequest, context?: HandlerContext): Promise<PlainResponse>;

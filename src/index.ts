@@ -3,7 +3,7 @@ export type { AuthDecision, Hangtime, HangtimeEvent, HangtimeOptions, Replier, T
 export { memoryLog } from './memory-log.js';
 export type { MemoryLog, MemoryLogOptions } from './memory-log.js';
 export { DEFAULT_MAX_EVENT_BYTES, serializeEventData, utf8Length } from './log.js';
-export type { AppendOptions, EventLog, GapReason, ReadOptions, ReadResult, StartFrom, StoredEvent, WaitSink, WaitTarget } from './log.js';
+export type { AppendOptions, EventLog, GapReason, LinkedAppend, ReadOptions, ReadResult, StartFrom, StoredEvent, WaitSink, WaitTarget } from './log.js';
 export { AppendUncertainError, HangtimeError, isAppendUncertainError, isHangtimeError } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export { holdBudget } from './budget.js';

@@ -90,6 +90,15 @@ export interface AppendOptions {
   readonly id?: string;
 }
 
+/** What {@link EventLog.appendLinked} answers. */
+export interface LinkedAppend {
+  /** The appended event's position (what `append` answers). */
+  readonly position: string;
+  /** The position of the channel's event before it, or `null` when there is none or the log
+   * cannot tell (the channel's first event, an append id seen before). */
+  readonly previous: string | null;
+}
+
 /** A channel and the position after which its waiter wants events. */
 export interface WaitTarget {
   readonly channel: string;
@@ -111,6 +120,12 @@ export interface EventLog {
    * tell whether the event was stored (retrying with the same `id` is then safe).
    */
   append(channel: string, data: unknown, options?: AppendOptions): Promise<string>;
+
+  /**
+   * Optional: {@link EventLog.append} that also tells the position of the event before it in
+   * the channel (GRIP's `prev-id`, see docs/grip.md), read in the same step as the append.
+   */
+  appendLinked?(channel: string, data: unknown, options?: AppendOptions): Promise<LinkedAppend>;
 
   /** Read events after `after`, a position from this log (or {@link START}, always a gap). */
   read(channel: string, after: string, options: ReadOptions): Promise<ReadResult>;

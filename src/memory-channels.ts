@@ -197,6 +197,14 @@ export class MemoryChannels {
     return { channels: this.#channels.size, events, forgotten: this.#forgotten.size };
   }
 
+  /** The position of the event before the one at `position` in its channel, or `null` for the
+   * first event of an incarnation (readers then hold a stamp, not a position of an event). */
+  previousOf(position: string): string | null {
+    const last = position.lastIndexOf('-');
+    const n = parseInt(position.slice(last + 1), 36);
+    return n > 1 ? `${position.slice(0, last + 1)}${(n - 1).toString(36).padStart(9, '0')}` : null;
+  }
+
   #position(incarnation: number, n: number): string {
     return `${this.#generation}-${incarnation.toString(36).padStart(7, '0')}-${n.toString(36).padStart(9, '0')}`;
   }

@@ -2,6 +2,8 @@ import { assertChannel } from './channels.js';
 import {
   DEFAULT_MAX_EVENT_BYTES,
   appendIdOption,
+  type AppendOptions,
+  type LinkedAppend,
   serializeEventData,
   type EventLog,
   type ReadOptions,
@@ -133,33 +135,41 @@ export function memoryLog(options: MemoryLogOptions = {}): MemoryLog {
     new Waiter(waiters, targets, signal, sink);
   }
 
+  const linked = (position: string): LinkedAppend => ({ position, previous: store.previousOf(position) });
+
   function appendNow(channel: string, json: string, bytes: number): string {
     const position = store.append(channel, json, bytes);
     wake(channel);
     return position;
   }
 
+  async function appendLinked(channel: string, data: unknown, appendOptions?: AppendOptions): Promise<LinkedAppend> {
+    assertChannel(channel);
+    const id = appendIdOption(appendOptions);
+    if (closed) throw new Error('The memory log is closed');
+    const { json, bytes } = serializeEventData(data, maxEventBytes);
+    if (id === undefined) return linked(appendNow(channel, json, bytes));
+    const key = `${channel}\u0000${id}`;
+    const nowMs = now();
+    for (const [oldKey, { atMs }] of appendIds) {
+      if (atMs > nowMs - idempotencyWindowMs && appendIds.size < MAX_APPEND_IDS) break;
+      appendIds.delete(oldKey);
+    }
+    const earlier = appendIds.get(key);
+    if (earlier !== undefined) return { position: earlier.position, previous: null };
+    const position = appendNow(channel, json, bytes);
+    appendIds.set(key, { position, atMs: nowMs });
+    return linked(position);
+  }
+
   return {
     maxEventBytes,
 
     async append(channel, data, appendOptions) {
-      assertChannel(channel);
-      const id = appendIdOption(appendOptions);
-      if (closed) throw new Error('The memory log is closed');
-      const { json, bytes } = serializeEventData(data, maxEventBytes);
-      if (id === undefined) return appendNow(channel, json, bytes);
-      const key = `${channel}\u0000${id}`;
-      const nowMs = now();
-      for (const [oldKey, { atMs }] of appendIds) {
-        if (atMs > nowMs - idempotencyWindowMs && appendIds.size < MAX_APPEND_IDS) break;
-        appendIds.delete(oldKey);
-      }
-      const earlier = appendIds.get(key);
-      if (earlier !== undefined) return earlier.position;
-      const position = appendNow(channel, json, bytes);
-      appendIds.set(key, { position, atMs: nowMs });
-      return position;
+      return (await appendLinked(channel, data, appendOptions)).position;
     },
+
+    appendLinked,
 
     async read(channel, after, { limit, maxBytes }: ReadOptions): Promise<ReadResult> {
       const located = store.locate(channel, after, true);

@@ -5,16 +5,19 @@ import type { EventLog } from './log.js';
 import { memoryLog } from './memory-log.js';
 import { assertNonNegativeNumber, assertOptionalFunction, assertOptions, assertPositiveInteger, assertPositiveNumber, show } from './options.js';
 import { assertResponseCap } from './answer.js';
+import type { GripDelegate } from './grip/types.js';
 import type { HangtimeOptions } from './types.js';
 
 const OPTION_NAMES = [
   'log', 'maxWaitMs', 'safetyMarginMs', 'minHoldMs', 'maxChannels', 'maxEvents', 'maxResponseBytes',
-  'maxWaiters', 'logTimeoutMs', 'authorize', 'authorizePublish', 'cors', 'onError', 'random', 'now', 'timers',
+  'maxWaiters', 'logTimeoutMs', 'authorize', 'authorizePublish', 'cors', 'onError', 'random', 'now', 'timers', 'grip',
 ] as const;
 
 /** {@link HangtimeOptions} checked, with their defaults: what every part of the core reads. */
 export interface Settings {
   readonly log: EventLog;
+  /** The GRIP proxy polls are delegated to, if any (src/grip/). */
+  readonly grip: GripDelegate | undefined;
   /** The log was created here (no `log` option): `close()` closes it. */
   readonly ownsLog: boolean;
   readonly maxWaitMs: number;
@@ -39,10 +42,16 @@ export interface Settings {
 /** Check `createHangtime`'s options with precise `TypeError`s and apply the defaults. */
 export function resolveSettings(options: HangtimeOptions): Settings {
   assertOptions(options, OPTION_NAMES, 'createHangtime()');
-  const log = options.log ?? memoryLog();
-  if (typeof log.waitFor !== 'function' || typeof log.read !== 'function') {
+  const { grip } = options;
+  if (grip !== undefined && (typeof grip !== 'object' || grip === null || typeof grip.respondInto !== 'function')) {
+    throw new TypeError(`Expected \`grip\` to be a GRIP proxy (gripProxy() of hangtime/grip), got ${show(grip)}`);
+  }
+  const ownLog = options.log ?? memoryLog();
+  if (typeof ownLog.waitFor !== 'function' || typeof ownLog.read !== 'function') {
     throw new TypeError('Expected `log` to be an event log (memoryLog(), redisLog(), …)');
   }
+  // With a GRIP proxy, every append through hangtime (`hangtime.log`, POST) publishes to it.
+  const log = grip === undefined ? ownLog : grip.publishing(ownLog);
   const maxWaitMs = assertPositiveNumber(options.maxWaitMs ?? 25_000, 'maxWaitMs');
   const safetyMarginMs = assertNonNegativeNumber(options.safetyMarginMs ?? 1_000, 'safetyMarginMs');
   const minHoldMs = assertNonNegativeNumber(options.minHoldMs ?? 250, 'minHoldMs');
@@ -58,6 +67,7 @@ export function resolveSettings(options: HangtimeOptions): Settings {
   const now = options.now ?? Date.now;
   return {
     log,
+    grip,
     ownsLog: options.log === undefined,
     maxWaitMs,
     safetyMarginMs,

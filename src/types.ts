@@ -5,6 +5,7 @@ import type { Timers } from './hold-timers.js';
 import type { HandlerContext, HangtimeRequest, PlainResponse } from './http.js';
 import type { EventLog, StartFrom } from './log.js';
 import type { SignalLike } from './signal.js';
+import type { GripDelegate } from './grip/types.js';
 
 // The public types of `createHangtime` (src/hangtime.ts), in one file that imports only types.
 
@@ -47,6 +48,9 @@ export interface HangtimeOptions {
   /** Timers of holds and log timeouts, for tests with a fake clock (pass `now` from the same
    * clock). Default: the global `setTimeout`/`clearTimeout`. */
   readonly timers?: Timers;
+  /** A GRIP proxy that holds polls instead of the function (`gripProxy()` of `hangtime/grip`,
+   * see docs/grip.md). Default: none, polls are held in the function. */
+  readonly grip?: GripDelegate;
 }
 
 export interface HangtimeEvent<T = unknown> {

@@ -56,7 +56,7 @@ export async function listen(listener, stats, { onClose = async () => {} } = {})
   server.maxRequestsPerSocket = 0;
   await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', 4096, resolve);
+    server.listen(Number(option('port', 0)), '127.0.0.1', 4096, resolve);
   });
   const shutdown = async () => {
     server.closeAllConnections();

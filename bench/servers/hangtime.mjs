@@ -6,6 +6,9 @@ import { importDist, listen, option } from './common.mjs';
 const { createHangtime, memoryLog } = await importDist('index');
 const { toNodeListener } = await importDist('node');
 const kind = option('log', 'memory');
+// `--grip URL`: a GRIP proxy (Pushpin) in front holds the polls (bench/grip.mjs).
+const gripUrl = option('grip');
+const grip = gripUrl === undefined ? undefined : (await importDist('grip')).gripProxy({ url: gripUrl, onError: (error) => process.stderr.write(`grip onError: ${error?.stack ?? error}\n`) });
 
 let log;
 let construction = 'memoryLog()';
@@ -21,6 +24,7 @@ const hangtime = createHangtime({
   maxWaitMs: 120_000,
   maxWaiters: 20_000,
   authorizePublish: () => true,
+  grip,
   onError: (error) => process.stderr.write(`onError: ${error?.stack ?? error}\n`),
 });
 
@@ -30,7 +34,19 @@ const held = () => {
   return typeof logStats?.waiters === 'number' ? logStats.waiters : hangtime.stats().waiting;
 };
 
-await listen(toNodeListener(hangtime), () => ({ held: held(), waiting: hangtime.stats().waiting, log: kind, construction }), {
+// Requests the origin ran (polls, and those a GRIP proxy sent: `Grip-Sig`), for bench/grip.mjs.
+const requests = { polls: 0, proxied: 0, publishes: 0 };
+const listener = toNodeListener(hangtime);
+const counting = (req, res) => {
+  if (req.method === 'POST') requests.publishes++;
+  else {
+    requests.polls++;
+    if (req.headers['grip-sig'] !== undefined) requests.proxied++;
+  }
+  listener(req, res);
+};
+
+await listen(counting, () => ({ held: held(), waiting: hangtime.stats().waiting, log: kind, construction, requests }), {
   onClose: () => log.close(),
 });
 

@@ -1,5 +1,5 @@
 import { assertChannel } from '../channels.js';
-import { START, serializeEventData, utf8Length, type EventLog, type ReadResult, type StoredEvent } from '../log.js';
+import { START, serializeEventData, utf8Length, type EventLog, type LinkedAppend, type ReadResult, type StoredEvent } from '../log.js';
 import { randomId } from '../random.js';
 import { withTimeout } from '../timeout.js';
 import { Appender } from './append.js';
@@ -26,6 +26,8 @@ export interface RedisLog extends EventLog {
   /** `EventLog.append`, plus an append id (see {@link AppendOptions}). Rejects with an
    * `AppendUncertainError` when Redis did not confirm the append (see docs/redis.md). */
   append(channel: string, data: unknown, options?: AppendOptions): Promise<string>;
+  /** `append`, also telling the entry before it (read in the same script). */
+  appendLinked(channel: string, data: unknown, options?: AppendOptions): Promise<LinkedAppend>;
   /** The key prefix, for tools that look at the keys (see `redisKeys`). */
   readonly prefix: string;
   /** For monitoring and tests: channels watched by waiters (or lingering), waiters held. */
@@ -165,18 +167,22 @@ export function redisLog(options: RedisLogOptions): RedisLog {
     maxEventBytes,
 
     async append(channel, data, appendOptions) {
+      return (await log.appendLinked(channel, data, appendOptions)).position;
+    },
+
+    async appendLinked(channel, data, appendOptions) {
       assertChannel(channel);
       const appendId = appendIdOf(appendOptions);
       assertOpen();
       const { json } = serializeEventData(data, maxEventBytes);
       const snapshot = watcher.snapshot(channel);
       const keys = redisKeys(prefix, channel);
-      const { generation, id, duplicate } = await appender.append({ channel, keys, json, appendId, freshGeneration: newGeneration() });
+      const { generation, id, duplicate, before } = await appender.append({ channel, keys, json, appendId, freshGeneration: newGeneration() });
       appendsDone++;
       // Wakes this process's waiters now, without waiting for the message. A duplicate's id is
       // an older entry's, not the head: it says nothing of where the channel stands.
       if (!duplicate) watcher.observe(channel, { exists: true, generation, last: id }, snapshot);
-      return encodePosition(generation, id);
+      return { position: encodePosition(generation, id), previous: duplicate || before === '' ? null : encodePosition(generation, before) };
     },
 
     async read(channel, after, { limit, maxBytes }) {

@@ -26,7 +26,8 @@ export interface Script {
  * ARGV[9] idempotency window (ms), ARGV[10] '1' to count the replicas that are online,
  * ARGV[11] the replication ids of the histories the log believed current when it built the
  * command, space-separated (see histories.ts).
- * Returns { status, generation, id, replicas, replid }: status 'stored'; 'duplicate' when the id
+ * Returns { status, generation, id, replicas, replid, before }: status 'stored' (before: the id of
+ * the entry before it, '' if none); 'duplicate' when the id
  * was seen within the window (nothing appended; generation and id are those of the first append);
  * 'refused' when it was not, and this node's history (replid) is none of ARGV[11] (nothing
  * stored, generation and id empty).
@@ -95,11 +96,13 @@ if previous ~= replid then
   end
   redis.call('HSET', meta, 'replid', replid)
 end
+-- The entry before this one (GRIP's prev-id, see src/grip/): '' when the stream has none.
+local before = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)[1]
 local id = redis.call('XADD', stream, '*', 'd', ARGV[2])
 retain(stream, meta, tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]))
 remember(gen .. ' ' .. id)
 redis.call('PUBLISH', ARGV[3], gen .. ' ' .. id)
-return { 'stored', gen, id, replicas, replid }
+return { 'stored', gen, id, replicas, replid, before and before[1] or '' }
 `);
 
 /**

@@ -189,6 +189,29 @@ export function describeEventLog(name: string, make: MakeLogSubject, settings: C
       });
     });
 
+    describe('appendLinked (optional: GRIP prev-id, src/grip/)', () => {
+      it('tells the position of the event before, which is where a reader at the head holds', async () => {
+        const { log } = await subject();
+        if (log.appendLinked === undefined) return;
+        const channel = newChannel('linked');
+        const headBefore = await log.start(channel, 'now');
+        const first = await log.appendLinked(channel, 'one');
+        // Before the first event a reader holds a stamp, no event's position: nothing to match.
+        expect(first.previous === null || first.previous === headBefore).toBe(true);
+        const head = await log.start(channel, 'now');
+        expect(head).toBe(first.position);
+        const second = await log.appendLinked(channel, 'two');
+        expect(second.previous).toBe(first.position);
+        const plain = await log.append(channel, 'three');
+        const fourth = await log.appendLinked(channel, 'four', { id: 'linked-4' });
+        expect(fourth.previous).toBe(plain);
+        // A repeated id stores nothing: no link to tell.
+        const repeat = await log.appendLinked(channel, 'four', { id: 'linked-4' });
+        expect(repeat).toEqual({ position: fourth.position, previous: null });
+        expect(data(await readAll(log, channel))).toEqual(['one', 'two', 'three', 'four']);
+      });
+    });
+
     describe('read', () => {
       it('reads nothing from a channel that never had an event', async () => {
         const { log } = await subject();

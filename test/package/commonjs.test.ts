@@ -17,6 +17,7 @@ const EXPECTED: Record<string, string> = {
   'hangtime/vercel/node': 'vercelNode',
   'hangtime/netlify': 'netlify',
   'hangtime/client': 'subscribe',
+  'hangtime/grip': 'gripProxy',
 };
 
 // A project next to the package, `node_modules/hangtime` linked to this checkout: specifiers

@@ -1,5 +1,6 @@
 import { createHangtime } from 'hangtime';
 import { awsLambda } from 'hangtime/aws-lambda';
+import { grip } from './grip.js';
 import { log } from './log.js';
 
 const token = process.env.PUBLISH_TOKEN;
@@ -8,6 +9,7 @@ const token = process.env.PUBLISH_TOKEN;
 // an event larger than the log accepts. Any backend code can also call log.append() directly.
 const publisher = createHangtime({
   log,
+  grip,
   authorizePublish: (request) =>
     token !== undefined && token !== '' && request.headers.get('authorization') === `Bearer ${token}` ? true : { status: 401 },
 });
