@@ -9,6 +9,7 @@ export const ENTRIES = {
   'aws-lambda': 'adapters/aws-lambda/index.ts',
   vercel: 'adapters/vercel/index.ts',
   netlify: 'adapters/netlify/index.ts',
+  cloudflare: 'adapters/cloudflare/index.ts',
   client: 'src/client/index.ts',
 };
 

@@ -248,9 +248,16 @@ interface Slot {
 
 const SLOT_MS = 50;
 const slots = new Map<number, Slot>();
+let shareTimers = true;
+
+/** Give every hold its own timer from now on: where a timer belongs to the request that set it
+ * (Cloudflare Workers), a slot set by one request must not end another's hold. */
+export function timerPerHold(): void {
+  shareTimers = false;
+}
 
 function startTimer(holder: Holder, remainingMs: number): ReturnType<typeof setTimeout> | Slot {
-  if (remainingMs <= 1_000) return setTimeout(onHoldTimer, remainingMs, holder);
+  if (remainingMs <= 1_000 || !shareTimers) return setTimeout(onHoldTimer, remainingMs, holder);
   const now = Date.now();
   const at = Math.floor((now + remainingMs) / SLOT_MS) * SLOT_MS;
   let slot = slots.get(at);
