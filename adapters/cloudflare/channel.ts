@@ -106,7 +106,7 @@ export class HangtimeChannel {
         case 'start':
           return Response.json(this.start(call.from, call.retention));
         case 'wait':
-          return this.wait(call.after);
+          return this.wait(call.after, request.signal);
         default:
           return Response.json({ error: 'Unknown call' }, { status: 400 });
       }
@@ -203,9 +203,11 @@ export class HangtimeChannel {
    * Answer at once with headers and a body that says `1` when something follows `after` (at
    * once when it already does). Headers first, so that a Worker waiting on several channels
    * holds no connection "waiting for response headers" (Workers allow six at a time).
-   * Cancelling the body (the hold ended) releases the waiter.
+   * The Worker aborting its request (the hold ended: woken elsewhere, timed out, its client
+   * left) releases the waiter; that needs the `enable_request_signal` compatibility flag, and
+   * without it the waiter stays until it is woken or {@link WAIT_CAP_MS} passes.
    */
-  wait(after: string): Response {
+  wait(after: string, signal?: AbortSignal): Response {
     if (this.follows(after)) return new Response('1');
     const seq = this.#seqOf(after)!;
     const waiter: Waiter = { after: seq, controller: undefined, timer: undefined };
@@ -217,6 +219,7 @@ export class HangtimeChannel {
       },
       cancel: () => this.#release(waiter),
     });
+    signal?.addEventListener('abort', () => this.#release(waiter), { once: true });
     return new Response(body, { headers: { 'content-type': 'text/plain' } });
   }
 

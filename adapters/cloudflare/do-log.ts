@@ -72,13 +72,28 @@ export function durableObjectLog(options: DurableObjectLogOptions): EventLog {
     return found;
   }
 
-  async function call<T>(channel: string, body: ChannelCall, signal?: AbortSignal): Promise<T> {
-    const response = await stub(channel).fetch('https://hangtime/', { method: 'POST', body: JSON.stringify(body), signal });
-    if (!response.ok) {
-      const text = await response.text();
-      throw new Error(`The Durable Object of channel ${channel} answered ${response.status}: ${text.slice(0, 200)}`);
+  /**
+   * One call to a channel's object. A stub that saw its object reset (a restart, a deploy) stays
+   * broken, so a failure drops it; a call that is safe to repeat (a read, a start, an append
+   * with an id) is then sent once more on a fresh stub when the runtime says it may be
+   * (`retryable`, or the object was reset), as Cloudflare's error-handling guide advises.
+   */
+  async function call<T>(channel: string, body: ChannelCall, repeatable: boolean): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const response = await stub(channel).fetch('https://hangtime/', { method: 'POST', body: JSON.stringify(body) });
+        if (!response.ok) {
+          const text = await response.text();
+          throw new Error(`The Durable Object of channel ${channel} answered ${response.status}: ${text.slice(0, 200)}`);
+        }
+        return (await response.json()) as T;
+      } catch (error) {
+        stubs.delete(channel);
+        const flags = (typeof error === 'object' && error !== null ? error : {}) as { retryable?: unknown; durableObjectReset?: unknown };
+        const transient = flags.retryable === true || flags.durableObjectReset === true;
+        if (!repeatable || !transient || attempt >= 2) throw error;
+      }
     }
-    return (await response.json()) as T;
   }
 
   function waitInto(targets: readonly WaitTarget[], signal: SignalLike, sink: WaitSink): void {
@@ -110,7 +125,10 @@ export function durableObjectLog(options: DurableObjectLogOptions): EventLog {
           settle(true);
         })
         // The object went away (restart, deploy): a spurious wake; the hold reads and sees.
-        .catch(() => settle(true));
+        .catch(() => {
+          if (!settled) stubs.delete(channel);
+          settle(true);
+        });
     }
   }
 
@@ -123,7 +141,7 @@ export function durableObjectLog(options: DurableObjectLogOptions): EventLog {
       if (closed) throw new Error('The Durable Object log is closed');
       const { json, bytes } = serializeEventData(data, maxEventBytes);
       try {
-        return await call<string>(channel, { op: 'append', json, bytes, id: id ?? null, retention });
+        return await call<string>(channel, { op: 'append', json, bytes, id: id ?? null, retention }, id !== undefined);
       } catch (error) {
         if (id === undefined) throw error;
         throw new AppendUncertainError(`The Durable Object of channel ${channel} did not confirm the append; retry with the same id`, {
@@ -135,12 +153,12 @@ export function durableObjectLog(options: DurableObjectLogOptions): EventLog {
     },
 
     read(channel, after, { limit, maxBytes }) {
-      return call<ReadResult>(channel, { op: 'read', after, limit, maxBytes, retention });
+      return call<ReadResult>(channel, { op: 'read', after, limit, maxBytes, retention }, true);
     },
 
     async start(channel, from: StartFrom) {
       assertChannel(channel);
-      return call<string>(channel, { op: 'start', from: assertStartFrom(from), retention });
+      return call<string>(channel, { op: 'start', from: assertStartFrom(from), retention }, true);
     },
 
     waitFor: (targets, signal) => new Promise<boolean>((resolve) => waitInto(targets, signal, { woken: resolve })),
