@@ -140,7 +140,9 @@ export class HangtimeChannel {
   /** Drop what retention no longer keeps, counting it in `#dropped`. */
   protected trim(retention: Retention, now = this.now()): void {
     let dropped = Math.max(this.#dropped, this.#lastSeq - retention.maxEvents);
-    if (retention.maxAgeMs !== null) {
+    // Events are appended in time order: only when the oldest is too old is there anything to find.
+    const oldest = retention.maxAgeMs === null ? undefined : this.storage.sql.exec<{ at: number }>('SELECT at FROM hangtime_events ORDER BY seq LIMIT 1').toArray()[0];
+    if (retention.maxAgeMs !== null && oldest !== undefined && oldest.at <= now - retention.maxAgeMs) {
       const newestOld = this.storage.sql
         .exec<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM hangtime_events WHERE at <= ?', now - retention.maxAgeMs)
         .toArray()[0]?.seq;

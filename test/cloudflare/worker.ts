@@ -23,9 +23,11 @@ export const noNodeBuiltins: Plugin = {
   },
 };
 
-/** Bundle `entry` (a path relative to the repository root) for workerd. */
-export async function bundleWorker(entry: string): Promise<string> {
+/** Bundle `entry` (a path relative to the repository root) for workerd; `alias` maps package
+ * specifiers (`hangtime`, `hangtime/cloudflare`) to files. */
+export async function bundleWorker(entry: string, alias?: Record<string, string>): Promise<string> {
   const result = await build({
+    ...(alias === undefined ? {} : { alias }),
     entryPoints: [fileURLToPath(new URL(`../../${entry}`, import.meta.url))],
     bundle: true,
     format: 'esm',

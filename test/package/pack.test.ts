@@ -20,6 +20,7 @@ const EXPECTED: Record<string, string> = {
   'hangtime/aws-lambda': 'awsLambda',
   'hangtime/vercel': 'vercel',
   'hangtime/netlify': 'netlify',
+  'hangtime/cloudflare': 'cloudflare',
   'hangtime/client': 'subscribe',
 };
 const MISSING_IOREDIS = /install ioredis \(>= 5\)/;
