@@ -228,6 +228,42 @@ describe('limits', () => {
     }
   });
 
+  it('limit and HANGTIME_MAX_RESPONSE_BYTES bound an answer; the rest comes next, nothing lost', async () => {
+    const limited = await startTestWorker({ bindings: { HANGTIME_MAX_RESPONSE_BYTES: '600000' } });
+    try {
+      const channel = newChannel('bytes');
+      const big = (i: number) => `${i}:${'x'.repeat(200_000)}`;
+      for (let i = 0; i < 4; i++) {
+        const post = await fetch(limited.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel, data: big(i) }) });
+        expect(post.status).toBe(201);
+      }
+      const seen: string[] = [];
+      let cursor = '';
+      for (let attempt = 0; attempt < 10 && seen.length < 4; attempt++) {
+        const response = await fetch(new URL(`/?channels=${channel}&from=oldest&wait=0${cursor === '' ? '' : `&cursor=${cursor}`}`, limited.url));
+        const text = await response.text();
+        expect(response.status).toBe(200);
+        expect(new TextEncoder().encode(text).length).toBeLessThanOrEqual(600_000);
+        const body = JSON.parse(text) as PollBody;
+        expect(body.events.length).toBeLessThanOrEqual(2);
+        for (const event of body.events) seen.push(event.data as string);
+        cursor = body.cursor;
+      }
+      expect(seen).toEqual([0, 1, 2, 3].map(big));
+
+      const counted = newChannel('limit-param');
+      for (let i = 0; i < 5; i++) {
+        await fetch(limited.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: counted, data: i }) });
+      }
+      const two = (await (await fetch(new URL(`/?channels=${counted}&from=oldest&wait=0&limit=2`, limited.url))).json()) as PollBody;
+      expect(two.events.map((event) => event.data)).toEqual([0, 1]);
+      const rest = (await (await fetch(new URL(`/?channels=${counted}&cursor=${two.cursor}&wait=0`, limited.url))).json()) as PollBody;
+      expect(rest.events.map((event) => event.data)).toEqual([2, 3, 4]);
+    } finally {
+      await limited.dispose();
+    }
+  });
+
   it('a Worker variable that is not a number fails the request (a 500; the TypeError goes to the Worker log)', async () => {
     const broken = await startTestWorker({ bindings: { HANGTIME_MAX_WAIT_MS: 'soon' } });
     try {
