@@ -74,16 +74,15 @@ export class HangtimeChannel {
 
   /** (Re)read the channel's state from storage, creating it when storage is empty. */
   protected load(): void {
-    const sql = this.storage.sql;
-    sql.exec('CREATE TABLE IF NOT EXISTS hangtime_meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)');
-    sql.exec('CREATE TABLE IF NOT EXISTS hangtime_events (seq INTEGER PRIMARY KEY, json TEXT NOT NULL, bytes INTEGER NOT NULL, at INTEGER NOT NULL)');
-    sql.exec('CREATE TABLE IF NOT EXISTS hangtime_ids (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, at INTEGER NOT NULL)');
+    this.run('CREATE TABLE IF NOT EXISTS hangtime_meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)');
+    this.run('CREATE TABLE IF NOT EXISTS hangtime_events (seq INTEGER PRIMARY KEY, json TEXT NOT NULL, bytes INTEGER NOT NULL, at INTEGER NOT NULL)');
+    this.run('CREATE TABLE IF NOT EXISTS hangtime_ids (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, at INTEGER NOT NULL)');
     const meta = new Map<string, string>();
-    for (const row of sql.exec<{ k: string; v: string }>('SELECT k, v FROM hangtime_meta')) meta.set(row.k, row.v);
+    for (const row of this.rows<{ k: string; v: string }>('SELECT k, v FROM hangtime_meta')) meta.set(row.k, row.v);
     let generation = meta.get('generation');
     if (generation === undefined) {
       generation = randomId(8);
-      sql.exec('INSERT INTO hangtime_meta (k, v) VALUES (?, ?)', 'generation', generation);
+      this.run('INSERT INTO hangtime_meta (k, v) VALUES (?, ?)', 'generation', generation);
     }
     this.#generation = generation;
     this.#lastSeq = Number(meta.get('last') ?? 0);
@@ -115,23 +114,32 @@ export class HangtimeChannel {
     }
   }
 
+  /** The rows of a query, as the caller knows them to be (the schema is this file's). */
+  protected rows<Row>(query: string, ...bindings: Array<string | number>): Row[] {
+    return this.storage.sql.exec(query, ...(bindings as never[])).toArray() as Row[];
+  }
+
+  /** Run a statement. */
+  protected run(query: string, ...bindings: Array<string | number>): void {
+    this.storage.sql.exec(query, ...(bindings as never[]));
+  }
+
   protected now(): number {
     return Date.now();
   }
 
   append(json: string, bytes: number, id: string | null, retention: Retention): string {
-    const sql = this.storage.sql;
     const now = this.now();
     if (id !== null) {
-      sql.exec('DELETE FROM hangtime_ids WHERE at <= ?', now - retention.idempotencyWindowMs);
-      const earlier = sql.exec<{ seq: number }>('SELECT seq FROM hangtime_ids WHERE id = ?', id).toArray()[0];
+      this.run('DELETE FROM hangtime_ids WHERE at <= ?', now - retention.idempotencyWindowMs);
+      const earlier = this.rows<{ seq: number }>('SELECT seq FROM hangtime_ids WHERE id = ?', id)[0];
       if (earlier !== undefined) return position(this.#generation, earlier.seq);
     }
     const seq = this.#lastSeq + 1;
-    sql.exec('INSERT INTO hangtime_events (seq, json, bytes, at) VALUES (?, ?, ?, ?)', seq, json, bytes, now);
-    if (id !== null) sql.exec('INSERT INTO hangtime_ids (id, seq, at) VALUES (?, ?, ?)', id, seq, now);
+    this.run('INSERT INTO hangtime_events (seq, json, bytes, at) VALUES (?, ?, ?, ?)', seq, json, bytes, now);
+    if (id !== null) this.run('INSERT INTO hangtime_ids (id, seq, at) VALUES (?, ?, ?)', id, seq, now);
     this.#lastSeq = seq;
-    sql.exec("INSERT OR REPLACE INTO hangtime_meta (k, v) VALUES ('last', ?)", String(seq));
+    this.run("INSERT OR REPLACE INTO hangtime_meta (k, v) VALUES ('last', ?)", String(seq));
     this.trim(retention, now);
     this.wakeSoon();
     return position(this.#generation, seq);
@@ -141,16 +149,14 @@ export class HangtimeChannel {
   protected trim(retention: Retention, now = this.now()): void {
     let dropped = Math.max(this.#dropped, this.#lastSeq - retention.maxEvents);
     // Events are appended in time order: only when the oldest is too old is there anything to find.
-    const oldest = retention.maxAgeMs === null ? undefined : this.storage.sql.exec<{ at: number }>('SELECT at FROM hangtime_events ORDER BY seq LIMIT 1').toArray()[0];
+    const oldest = retention.maxAgeMs === null ? undefined : this.rows<{ at: number }>('SELECT at FROM hangtime_events ORDER BY seq LIMIT 1')[0];
     if (retention.maxAgeMs !== null && oldest !== undefined && oldest.at <= now - retention.maxAgeMs) {
-      const newestOld = this.storage.sql
-        .exec<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM hangtime_events WHERE at <= ?', now - retention.maxAgeMs)
-        .toArray()[0]?.seq;
+      const newestOld = this.rows<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM hangtime_events WHERE at <= ?', now - retention.maxAgeMs)[0]?.seq;
       if (newestOld != null) dropped = Math.max(dropped, newestOld);
     }
     if (dropped === this.#dropped) return;
-    this.storage.sql.exec('DELETE FROM hangtime_events WHERE seq <= ?', dropped);
-    this.storage.sql.exec("INSERT OR REPLACE INTO hangtime_meta (k, v) VALUES ('dropped', ?)", String(dropped));
+    this.run('DELETE FROM hangtime_events WHERE seq <= ?', dropped);
+    this.run("INSERT OR REPLACE INTO hangtime_meta (k, v) VALUES ('dropped', ?)", String(dropped));
     this.#dropped = dropped;
   }
 
@@ -174,7 +180,7 @@ export class HangtimeChannel {
     const events: StoredEvent[] = [];
     let bytes = 0;
     let last = seq;
-    for (const row of this.storage.sql.exec<{ seq: number; json: string; bytes: number }>(
+    for (const row of this.rows<{ seq: number; json: string; bytes: number }>(
       'SELECT seq, json, bytes FROM hangtime_events WHERE seq > ? ORDER BY seq LIMIT ?',
       seq,
       limit,

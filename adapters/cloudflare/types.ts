@@ -16,17 +16,19 @@ export interface DurableObjectStubLike {
   fetch(input: string, init?: RequestInit): Promise<Response>;
 }
 
+/** A value of a SQLite row. */
+export type SqlValueLike = string | number | null | ArrayBuffer;
+
 /** A cursor of `ctx.storage.sql.exec()`. */
-export interface SqlCursorLike<Row> extends Iterable<Row> {
-  toArray(): Row[];
+export interface SqlCursorLike {
+  toArray(): Array<Record<string, SqlValueLike>>;
 }
 
 /** `ctx.storage` of a SQLite-backed Durable Object: what the channel uses of it. */
 export interface DurableObjectStorageLike {
   readonly sql: {
-    exec<Row = Record<string, string | number | null>>(query: string, ...bindings: unknown[]): SqlCursorLike<Row>;
+    exec(query: string, ...bindings: never[]): SqlCursorLike;
   };
-  transactionSync?<T>(closure: () => T): T;
 }
 
 /** The `ctx` (state) a Durable Object's constructor receives. */
