@@ -1,4 +1,4 @@
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, vi } from 'vitest';
 import { describeEventLog } from '../conformance/event-log.js';
 import { proxyLog, restartChannel } from './subject.js';
 import { startTestWorker, type TestWorker } from './worker.js';
@@ -8,6 +8,10 @@ import { startTestWorker, type TestWorker } from './worker.js';
 // the test Worker (see subject.ts). Time passes for real (the objects age events by their own
 // clock); losing history is what it is on Cloudflare: the object's storage deleted, the object
 // restarted.
+// Every log call is an HTTP request into workerd: on a loaded 2-core machine the race tests take
+// several times their quiet duration (30 s seen at a load average of 59), so the bound is generous.
+vi.setConfig({ testTimeout: 120_000 });
+
 let worker: TestWorker;
 beforeAll(async () => {
   worker = await startTestWorker();
