@@ -47,7 +47,7 @@ export interface LimitOptions {
   readonly onError?: (error: unknown) => void;
 }
 
-const LIMIT_OPTION_NAMES = ['maxWaitMs', 'safetyMarginMs', 'maxResponseBytes', 'onError'] as const;
+export const LIMIT_OPTION_NAMES = ['maxWaitMs', 'safetyMarginMs', 'maxResponseBytes', 'onError'] as const;
 
 /** A profile with the options and environment applied. */
 export interface Limits {
@@ -100,7 +100,7 @@ export function resolveTimeLimit(
 }
 
 /** Fail at startup, not as a platform 502, when the log accepts events no answer could carry. */
-function assertFits(limits: Limits, target: AdapterTarget): void {
+export function assertFits(limits: Limits, target: AdapterTarget): void {
   if (target.hangtime === undefined) return;
   try {
     assertResponseCap(limits.bodyBytes, target.hangtime.log.maxEventBytes, 'maxResponseBytes');
@@ -137,7 +137,7 @@ export function prepareAdapter(
 }
 
 /** Accept a hangtime instance (`createHangtime()`) or a Web handler, and nothing else. */
-function adapterTarget(target: Hangtime | WebHandler): AdapterTarget {
+export function adapterTarget(target: Hangtime | WebHandler): AdapterTarget {
   if (typeof target === 'object' && target !== null && typeof target.respond === 'function') {
     return { hangtime: target, web: target.handler };
   }

@@ -7,7 +7,7 @@
  * the context of each request), adapters/deadline.ts answers before the platform's limit.
  */
 
-export type ProfileName = 'api-gateway-rest' | 'api-gateway-http' | 'lambda-function-url' | 'alb' | 'vercel' | 'netlify';
+export type ProfileName = 'api-gateway-rest' | 'api-gateway-http' | 'lambda-function-url' | 'alb' | 'vercel' | 'netlify' | 'cloudflare';
 
 export interface PlatformProfile {
   readonly name: ProfileName;
@@ -108,5 +108,19 @@ export const PROFILES: Readonly<Record<ProfileName, PlatformProfile>> = {
     bodyInJson: true,
     safetyMarginMs: 2_000,
     atLimit: '502 (Task timed out)',
+  },
+  // Cloudflare Workers: no wall-clock limit while the client stays connected, 30 s of CPU by
+  // default (a hold uses almost none), and "Response body size: No enforced limit":
+  // https://developers.cloudflare.com/workers/platform/limits/ and
+  // https://developers.cloudflare.com/changelog/2025-03-25-higher-cpu-limits/
+  // The 1 MB cap is the core's own default, not the platform's.
+  cloudflare: {
+    name: 'cloudflare',
+    timeLimitMs: undefined,
+    maxTimeLimitMs: undefined,
+    maxResponseBytes: 1_000_000,
+    bodyInJson: false,
+    safetyMarginMs: 1_000,
+    atLimit: 'none while the client is connected (a runtime update ends requests after a grace period)',
   },
 };

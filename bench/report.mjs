@@ -27,7 +27,7 @@ const HISTORY = [
 import { evaluateTargets } from './lib/targets.mjs';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
-const ORDER = ['floor', 'memory', 'redis', 'naive', 'nchan'];
+const ORDER = ['floor', 'memory', 'redis', 'naive', 'nchan', 'workerd'];
 const APT = 'apt-get install -y nginx libnginx-mod-nchan';
 
 const labelOf = (results, id) => results.systems.find((s) => s.id === id)?.label ?? id;

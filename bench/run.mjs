@@ -5,7 +5,7 @@
 //   npm run bench -- --full            adds N = 10,000, more rounds, longer throughput steps
 //   npm run bench -- --systems floor,memory --n 100 --scenarios fanout    a partial run
 //
-// Options: --systems floor,memory,redis,naive,nchan  --n 100,1000  --rounds R  --clients C
+// Options: --systems floor,memory,redis,naive,nchan,workerd  --n 100,1000  --rounds R  --clients C
 //          --scenarios fanout,throughput  --no-build  --redis-url URL  --out FILE  --report
 //          --verbose  --repeat K (each fan-out stage K times, K >= 1; the stage reported is the
 //          run with the median whole-run server CPU, and every run's figures are kept in `runs`)

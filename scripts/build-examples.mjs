@@ -15,6 +15,7 @@ export const EXAMPLES = {
   vercel: ['.next', 'next-env.d.ts'], // next build, with no secrets
   netlify: ['dist', 'public/app.js'], // the page script, and the functions bundled as Netlify does
   'custom-handler': ['dist'], // a Node server bundle
+  cloudflare: ['dist', 'public/app.js', '.wrangler'], // the page script, and `wrangler deploy --dry-run` (no login)
 };
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -32,7 +33,7 @@ if (unknown.length > 0) {
 }
 
 // No telemetry or update checks from the builds: CI reaches the npm registry and nothing else.
-const env = { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NO_UPDATE_NOTIFIER: '1' };
+const env = { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NO_UPDATE_NOTIFIER: '1', WRANGLER_SEND_METRICS: 'false' };
 const npm = (dir, args) => execFileSync('npm', args, { cwd: dir, env, stdio: 'inherit' });
 let failed = false;
 

@@ -10,6 +10,7 @@ export const ENTRIES = {
   vercel: 'adapters/vercel/index.ts',
   'vercel/node': 'adapters/vercel/node.ts',
   netlify: 'adapters/netlify/index.ts',
+  cloudflare: 'adapters/cloudflare/index.ts',
   client: 'src/client/index.ts',
   grip: 'src/grip/index.ts',
 };

@@ -27,6 +27,13 @@ class Slot {
 }
 
 const SLOT_MS = 50;
+let shareTimers = true;
+
+/** Give every hold its own timer from now on: where a timer belongs to the request that set it
+ * (Cloudflare Workers), a slot set by one request must not end another's hold. */
+export function timerPerHold(): void {
+  shareTimers = false;
+}
 
 /** A hold's timer: the slot it shares, or its own timer's handle (`undefined`: none). */
 export type HoldTimer = Slot | unknown;
@@ -40,7 +47,7 @@ export class HoldTimers {
   ) {}
 
   start(holder: Timed, remainingMs: number): HoldTimer {
-    if (remainingMs <= 1_000) return this.timers.setTimeout(onHoldTimer, remainingMs, holder);
+    if (remainingMs <= 1_000 || !shareTimers) return this.timers.setTimeout(onHoldTimer, remainingMs, holder);
     const now = this.now();
     const at = Math.floor((now + remainingMs) / SLOT_MS) * SLOT_MS;
     let slot = this.#slots.get(at);

@@ -61,6 +61,19 @@ export const SYSTEMS = [
     },
   },
   {
+    id: 'workerd',
+    label: 'hangtime in workerd (Worker + Durable Object log)',
+    protocol: 'hangtime',
+    usesRedis: false,
+    available: (ctx) => distAvailable(ctx, ['index', 'cloudflare']),
+    async start(ctx) {
+      const running = await startNodeServer('servers/workerd.mjs', [], ctx, 'the channel’s Durable Object: waiters it holds');
+      // workerd is a child of the Node process that started it; both are counted.
+      running.pids = () => [running.handle.pid, ...childPids(running.handle.pid)];
+      return running;
+    },
+  },
+  {
     id: 'nchan',
     label: 'Nchan (nginx, memory store, 1 worker)',
     protocol: 'nchan',

@@ -16,6 +16,7 @@ const EXPECTED: Record<string, string> = {
   'hangtime/vercel': 'vercel',
   'hangtime/vercel/node': 'vercelNode',
   'hangtime/netlify': 'netlify',
+  'hangtime/cloudflare': 'cloudflare',
   'hangtime/client': 'subscribe',
   'hangtime/grip': 'gripProxy',
 };

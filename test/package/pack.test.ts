@@ -22,6 +22,7 @@ const EXPECTED: Record<string, string> = {
   'hangtime/vercel': 'vercel',
   'hangtime/vercel/node': 'vercelNode',
   'hangtime/netlify': 'netlify',
+  'hangtime/cloudflare': 'cloudflare',
   'hangtime/client': 'subscribe',
 };
 const MISSING_IOREDIS = /install ioredis \(>= 5\)/;
