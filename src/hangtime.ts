@@ -27,6 +27,7 @@ import {
 } from './options.js';
 import { publish } from './publish.js';
 import { HeldPoll, PromisedPoll, Shutdown, isShuttingDown } from './shutdown.js';
+import { parseFrom } from './start-from.js';
 import type { SignalLike } from './signal.js';
 import { withTimeout } from './timeout.js';
 
@@ -356,8 +357,7 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
     }
     const channels = parseChannels(query.get('channels') ?? [], maxChannels);
     const cursor = single(query, 'cursor');
-    const from = single(query, 'from') ?? 'now';
-    if (from !== 'now' && from !== 'oldest') throw badRequest('bad_parameter', '`from` is `now` or `oldest`');
+    const from = parseFrom(single(query, 'from'));
     const waitMs = parseWait(single(query, 'wait'));
     const limitText = single(query, 'limit');
     const limit = limitText === undefined ? maxEvents : parseLimit(limitText, maxEvents);

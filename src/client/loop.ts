@@ -102,7 +102,7 @@ export async function* run<T>(url: URL, o: PollOptions & Partial<SubscribeOption
   if (o.from) query.set('from', o.from);
   // Seconds, as the protocol says them. No `waitMs` is the longest `wait`, which every server
   // caps to its own: as long as the server holds.
-  const wait = Math.round(Math.min(o.waitMs ?? Limit.MaxWaitMs, Limit.MaxWaitMs)) / 1000;
+  const wait = Math.round(Math.min(o.waitMs ?? Infinity, Limit.MaxWaitMs)) / 1000;
 
   try {
     while (!closed) {

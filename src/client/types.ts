@@ -94,8 +94,13 @@ export interface PollOptions {
   readonly channels: readonly string[];
   /** Resume after this cursor. Default: the one stored under `storageKey`, else none (a new reader). */
   readonly cursor?: string | undefined;
-  /** Where channels without a position start: `'now'` or `'oldest'`. Default: the server's (`'now'`). */
-  readonly from?: 'now' | 'oldest';
+  /**
+   * Where channels without a position start: `'now'`, `'oldest'`, or `'last:N'` (the last N
+   * events of each channel, N from 1 to 1000: a new reader sees the recent past, then goes on
+   * live; a stored or given cursor wins, so a reload gets no event twice). Default: the
+   * server's (`'now'`).
+   */
+  readonly from?: 'now' | 'oldest' | `last:${number}`;
   /**
    * Longest hold to ask for, in ms (sent as `wait`, capped by the server; `Infinity`: as long as
    * the server allows). Default: the server's.
