@@ -28,6 +28,7 @@ import {
 import { publish } from './publish.js';
 import { HeldPoll, PromisedPoll, Shutdown, isShuttingDown } from './shutdown.js';
 import { parseFrom } from './start-from.js';
+import { schemaLog, type ChannelSchemas } from './schema.js';
 import type { SignalLike } from './signal.js';
 import { withTimeout } from './timeout.js';
 
@@ -37,6 +38,11 @@ export type AuthDecision = boolean | { readonly status: 401 | 403; readonly mess
 export interface HangtimeOptions {
   /** Where events live. Default: a new {@link memoryLog}. */
   readonly log?: EventLog;
+  /**
+   * Standard Schema validators by channel name or `prefix*` pattern (see {@link ChannelSchemas}):
+   * `hangtime.log.append` and `POST` validate against them. Default: no channel is validated.
+   */
+  readonly channels?: ChannelSchemas;
   /** Longest hold, in ms. Default `25_000`. */
   readonly maxWaitMs?: number;
   /** Time kept free before the platform deadline, in ms. Default `1_000`. */
@@ -130,6 +136,7 @@ export interface Hangtime {
 const OPTION_NAMES = [
   'log', 'maxWaitMs', 'safetyMarginMs', 'minHoldMs', 'maxChannels', 'maxEvents', 'maxResponseBytes',
   'maxWaiters', 'logTimeoutMs', 'authorize', 'authorizePublish', 'cors', 'onError', 'random', 'now',
+  'channels',
 ] as const;
 
 /** The context of a request that came with none. */
@@ -172,6 +179,8 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
   }
   assertResponseCap(maxResponseBytes, log.maxEventBytes, 'maxResponseBytes');
   const cors = resolveCors(options.cors);
+  // What `hangtime.log` and `POST` append through: validated by channel (src/schema.ts).
+  const publicLog = schemaLog(log, options.channels);
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   const onError = options.onError ?? (() => {});
@@ -405,7 +414,7 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
           answer =
             options.authorizePublish === undefined
               ? methodNotAllowed()
-              : publish(request, { log, authorize: options.authorizePublish, denial: denyPublish, assertOpen: () => shutdown.assertOpen() });
+              : publish(request, { log: publicLog, authorize: options.authorizePublish, denial: denyPublish, assertOpen: () => shutdown.assertOpen() });
           break;
         case 'OPTIONS':
           answer = cors === undefined ? methodNotAllowed() : preflight(cors, request.headers.get('origin'), request);
@@ -432,7 +441,7 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
   }
 
   const instance: Hangtime = {
-    log,
+    log: publicLog,
     respond,
     handler: async (request, context) => toResponse(await respond(request, context)),
     async wait<T>(waitOptions: WaitOptions): Promise<WaitResult<T>> {

@@ -7,6 +7,7 @@ import { checkOptions } from './options.js';
 import type { Batch, PollOptions, SubscribeOptions, Subscription, URLInput } from './types.js';
 
 export { HangtimeClientError, isHangtimeClientError, type HangtimeClientErrorCode, type HangtimeClientErrorOptions } from './errors.js';
+export type { ChannelOf, ChannelPattern, ChannelSchemaMap, EventOf, SchemaLike, SchemaOutput } from './channels.js';
 export type {
   Batch,
   Clock,
@@ -73,6 +74,6 @@ export const subscribe = <T = unknown>(url: string | URLInput, options: Subscrib
  *   await saveCursor(cursor);
  * }
  */
-export const poll = <T = unknown>(url: string | URLInput, options: PollOptions): AsyncGenerator<Batch<T>, void, undefined> => (
+export const poll = <T = unknown>(url: string | URLInput, options: PollOptions<T>): AsyncGenerator<Batch<T>, void, undefined> => (
   run<T>(checkOptions(url, options, 'poll'), options, {} as LoopState)
 );

@@ -1,4 +1,4 @@
-import type { PollOptions, URLInput } from './types.js';
+import type { URLInput } from './types.js';
 
 // The core's `src/options.ts` is not imported: the client bundle stays dependency-free and
 // under 2 KB, so this restates its rules and its messages compactly.
@@ -42,7 +42,7 @@ const show = (value: unknown) => ((value as string | undefined)?.at ? JSON.strin
  * never silently ignored), in the core's words: ``Expected `waitMs` to be a number >= 0, got -1``,
  * ``Unknown option `storagekey` for subscribe(); expected one of: …``.
  */
-export const checkOptions = (url: string | URLInput, options: PollOptions, what: 'subscribe' | 'poll'): URL => {
+export const checkOptions = (url: string | URLInput, options: object, what: 'subscribe' | 'poll'): URL => {
   const o = { ...options } as Record<string, unknown>;
   const names = Object.keys(OPTIONS);
   // `onEvents`, the last, is `subscribe()`'s alone.
