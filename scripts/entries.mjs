@@ -10,6 +10,7 @@ export const ENTRIES = {
   vercel: 'adapters/vercel/index.ts',
   netlify: 'adapters/netlify/index.ts',
   client: 'src/client/index.ts',
+  react: 'src/react/index.ts',
 };
 
 /** The import specifier users write for an entry: `hangtime`, `hangtime/redis`, … */

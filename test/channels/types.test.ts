@@ -9,6 +9,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import { createHangtime, defineChannels, type ChannelData, type StandardSchemaV1 } from '../../src/index.js';
 import { poll, subscribe, type HangtimeEvent } from '../../src/client/index.js';
+import type { HangtimeState, UseHangtimeOptions } from '../../src/react/index.js';
 import { serve } from '../../adapters/node/index.js';
 
 // What a server module exports: the declaration's type, imported by the page with `import type`.
@@ -96,6 +97,19 @@ describe('types from a channel declaration', () => {
     expectTypeOf<StandardSchemaV1.Issue>().toExtend<SpecSchema.Issue>();
     // @ts-expect-error a validator of another output is not one of this output
     expectTypeOf<SpecSchema<string, string>>().toExtend<StandardSchemaV1<string, number>>();
+  });
+
+  it('useHangtime: the same declaration types its options, events and reducer', () => {
+    type Chat = HangtimeState<AppChannels, undefined>['events'][number];
+    expectTypeOf<Extract<Chat, { channel: 'presence' }>['data']>().toEqualTypeOf<{ user: string; online: boolean }>();
+    expectTypeOf<UseHangtimeOptions<AppChannels>['channels'][number]>().toEqualTypeOf<`chat:${string}` | 'presence' | `cursor:${string}`>();
+    const options: UseHangtimeOptions<AppChannels, number> = {
+      channels: ['presence'],
+      initial: 0,
+      reduce: (count, events) => count + events.filter((event) => event.channel === 'presence' && event.data.online).length,
+    };
+    expectTypeOf(options.reduce!).returns.toEqualTypeOf<number>();
+    expectTypeOf<HangtimeState<AppChannels, number>['data']>().toEqualTypeOf<number>();
   });
 
   it('ChannelData: what backend code may append to a channel', () => {

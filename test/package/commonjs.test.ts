@@ -16,6 +16,7 @@ const EXPECTED: Record<string, string> = {
   'hangtime/vercel': 'vercel',
   'hangtime/netlify': 'netlify',
   'hangtime/client': 'subscribe',
+  'hangtime/react': 'useHangtime',
 };
 
 // A project next to the package, `node_modules/hangtime` linked to this checkout: specifiers
