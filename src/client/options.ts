@@ -56,7 +56,7 @@ export const checkOptions = (url: string | URLInput, options: object, what: 'sub
     const valid =
       name == 'channels'
         ? // The protocol's channel names (docs/protocol.md, "Concepts").
-          Array.isArray(value) && value[0] && value.every((channel) => /^[\w.:@/-]{1,128}$/.test(channel))
+          (value as string[] | undefined)?.every?.((channel) => /^[\w.:@/-]{1,128}$/.test(channel)) && (value as string[])[0]
         : expected.includes(`'${value}'`.replace(/1000|[1-9]\d{0,2}/, "N")) || (expected.includes(typeof (value ?? undefined)) && !((value as number) < 0 || value != value));
     // `channels` and `onEvents` are required.
     if ((value !== undefined || name == 'channels' || name == 'onEvents') && !valid) {
