@@ -58,11 +58,14 @@ export class HangtimeStore<T, S> {
   options: StoreOptions<T, S>;
   readonly #url: string;
   readonly #persisted: Persisted<T, S> | undefined;
+  /** Where a loop started again (after its last listener left and came back) resumes. */
+  #cursor: string | undefined;
 
   constructor(url: string, options: StoreOptions<T, S>) {
     this.#url = url;
     this.options = options;
     this.#persisted = this.#read();
+    this.#cursor = options.cursor ?? this.#persisted?.cursor;
     this.#snapshot = {
       events: this.#persisted?.events ?? [],
       data: (this.#persisted && 'data' in this.#persisted ? this.#persisted.data : options.initial) as S,
@@ -98,6 +101,7 @@ export class HangtimeStore<T, S> {
   close(): void {
     const subscription = this.#subscription;
     this.#subscription = this.#run = undefined;
+    this.#cursor = subscription?.cursor ?? this.#cursor;
     subscription?.close();
   }
 
@@ -118,7 +122,7 @@ export class HangtimeStore<T, S> {
       key === undefined
         ? undefined
         : {
-            getItem: () => store.#persisted?.cursor ?? null,
+            getItem: () => store.#cursor ?? null,
             setItem: (_key, cursor) => {
               const { events, data } = store.#snapshot;
               const saved: Persisted<T, S> = reduce ? { cursor, data } : { cursor, events: [...events] };
@@ -131,6 +135,8 @@ export class HangtimeStore<T, S> {
           };
     const subscription = subscribe<T>(this.#url, {
       ...rest,
+      // After the events this store already holds: a loop started again delivers none twice.
+      cursor: this.#cursor,
       ...(key === undefined ? {} : { storageKey: key, storage: cursorStorage }),
       onEvents: async (events, batch) => {
         // Stopped meanwhile: not handled (the cursor does not move).
