@@ -56,7 +56,7 @@ export function useHangtime<T = unknown, S = undefined>(url: string, options: Us
   const store = useMemo(() => new HangtimeStore<T, S>(url, options as StoreOptions<T, S>), [key]);
   // The latest callbacks, read by the loop when it calls them.
   store.options = options as StoreOptions<T, S>;
-  return useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
+  return useSyncExternalStore(store.subscribe, store.getSnapshot, store.getServerSnapshot);
 }
 
 export type { Batch, EventOf, Gap, HangtimeClientError };

@@ -74,9 +74,15 @@ export class HangtimeStore<T, S> {
       error: undefined,
       retryNow: () => this.#subscription?.retryNow(),
     };
+    this.#serverSnapshot = { ...this.#snapshot, events: [], data: options.initial as S };
   }
 
   readonly getSnapshot = (): HangtimeState<T, S> => this.#snapshot;
+
+  /** What a server render shows, and what hydration starts from: nothing received yet, nothing
+   * read from storage (the server has none), so that the HTML matches. */
+  readonly getServerSnapshot = (): HangtimeState<T, S> => this.#serverSnapshot;
+  readonly #serverSnapshot: HangtimeState<T, S>;
 
   /**
    * Listen. The first listener starts the loop; when the last one leaves, the loop is closed
