@@ -28,7 +28,7 @@ import {
 import { publish } from './publish.js';
 import { HeldPoll, PromisedPoll, Shutdown, isShuttingDown } from './shutdown.js';
 import { parseFrom } from './start-from.js';
-import { schemaLog, type ChannelSchemas } from './schema.js';
+import { schemaLog, type ChannelLog, type ChannelSchemas } from './schema.js';
 import type { SignalLike } from './signal.js';
 import { withTimeout } from './timeout.js';
 
@@ -111,9 +111,10 @@ export interface WaitResult<T = unknown> {
   readonly heldMs: number;
 }
 
-export interface Hangtime {
+/** `C`: the channel declaration (`options.channels`), which types `log.append`. */
+export interface Hangtime<C extends ChannelSchemas = ChannelSchemas> {
   /** The event log: `hangtime.log.append(channel, data)` publishes from backend code. */
-  readonly log: EventLog;
+  readonly log: ChannelLog<C>;
   /** The Web-standard handler: `(request, { deadline, signal }) => Response`. */
   readonly handler: (request: Request, context?: HandlerContext) => Promise<Response>;
   /** The same handler on plain objects, for adapters that never build a `Request`. Settles
@@ -157,7 +158,7 @@ const ANSWER_OVERHEAD_BYTES = 16 * 1024;
  * export const GET = (request: Request) => hangtime.handler(request);
  * await hangtime.log.append('chat', { text: 'hello' });
  */
-export function createHangtime(options: HangtimeOptions = {}): Hangtime {
+export function createHangtime<const C extends ChannelSchemas = ChannelSchemas>(options: HangtimeOptions & { readonly channels?: C } = {}): Hangtime<C> {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`Expected options to be an object, got ${options === null ? 'null' : typeof options}`);
   }
@@ -487,7 +488,8 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
   };
   // Not enumerable, not in the types: an internal door for this package's adapters.
   Object.defineProperty(instance, RESPOND_INTO, { value: respondInto });
-  return instance;
+  // Typed by the declaration it validates against (src/schema.ts).
+  return instance as unknown as Hangtime<C>;
 }
 
 /** The promise-free `respond` of a hangtime instance, when `target` is one. */

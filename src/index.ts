@@ -7,7 +7,7 @@ export type { AppendOptions, EventLog, GapReason, ReadOptions, ReadResult, Start
 export { AppendUncertainError, HangtimeError, isAppendUncertainError, isHangtimeError } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export { InvalidEventError, defineChannels, isInvalidEventError } from './schema.js';
-export type { ChannelData, ChannelOf, ChannelSchemas, EventIssue, EventOf, SchemaOutput, StandardSchemaV1 } from './schema.js';
+export type { AppendData, ChannelData, ChannelLog, ChannelOf, ChannelSchemas, EventIssue, EventOf, SchemaInput, SchemaOutput, StandardSchemaV1 } from './schema.js';
 export { holdBudget } from './budget.js';
 export type { Budget, WakeReason } from './budget.js';
 export type { Gap } from './hold.js';

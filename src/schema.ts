@@ -67,6 +67,30 @@ export type ChannelData<C extends ChannelSchemas, Name extends string> = {
   [P in keyof C & string]: Name extends ChannelPattern<P> ? SchemaOutput<C[P]> : never;
 }[keyof C & string];
 
+/** What a schema accepts (its input: before transforms and defaults). */
+export type SchemaInput<S> = S extends { readonly '~standard': { readonly types?: infer Types } }
+  ? NonNullable<Types> extends { readonly input: infer Input }
+    ? Input
+    : unknown
+  : unknown;
+
+/** What `append` takes for a channel: its schema's input, any value for an undeclared channel. */
+export type AppendData<C extends ChannelSchemas, Name extends string> = [
+  { [P in keyof C & string]: Name extends ChannelPattern<P> ? SchemaInput<C[P]> : never }[keyof C & string],
+] extends [never]
+  ? unknown
+  : { [P in keyof C & string]: Name extends ChannelPattern<P> ? SchemaInput<C[P]> : never }[keyof C & string];
+
+/**
+ * `hangtime.log` with a declaration: `append` takes each channel's schema input (and validates
+ * it at run time); without one (`C` the default), the {@link EventLog} as it is.
+ */
+export type ChannelLog<C extends ChannelSchemas> = string extends keyof C
+  ? EventLog
+  : Omit<EventLog, 'append'> & {
+      append<Name extends string>(channel: Name, data: AppendData<C, Name>, options?: AppendOptions): Promise<string>;
+    };
+
 /** One problem a validator found, as the HTTP answer carries it (`path`: keys from the root). */
 export interface EventIssue {
   readonly message: string;

@@ -112,6 +112,24 @@ describe('types from a channel declaration', () => {
     expectTypeOf<HangtimeState<AppChannels, number>['data']>().toEqualTypeOf<number>();
   });
 
+  it('hangtime.log.append takes each channel\'s schema input; undeclared channels anything', async () => {
+    const hangtime = createHangtime({ channels });
+    // zod's default: `sentAt` may be left out on input.
+    await hangtime.log.append('chat:lobby', { name: 'ada', text: 'hi' });
+    await hangtime.log.append('presence', { user: 'ada', online: true });
+    // @ts-expect-error `text` is missing
+    await expect(hangtime.log.append('chat:lobby', { name: 'ada' })).rejects.toThrow(/Invalid event/);
+    // @ts-expect-error `online` is a boolean
+    await expect(hangtime.log.append('presence', { user: 'ada', online: 'yes' })).rejects.toThrow(/Invalid event/);
+    await hangtime.log.append('news', { anything: 1 });
+    expectTypeOf(hangtime.log.append<'news'>).parameter(1).toEqualTypeOf<unknown>();
+    // Without a declaration, the log as before.
+    const plain = createHangtime();
+    expectTypeOf(plain.log.append).parameter(1).toEqualTypeOf<unknown>();
+    await hangtime.close();
+    await plain.close();
+  });
+
   it('ChannelData: what backend code may append to a channel', () => {
     expectTypeOf<ChannelData<AppChannels, 'chat:lobby'>>().toEqualTypeOf<{ name: string; text: string; sentAt: string }>();
     expectTypeOf<ChannelData<AppChannels, 'presence'>>().toEqualTypeOf<{ user: string; online: boolean }>();

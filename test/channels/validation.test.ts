@@ -74,12 +74,14 @@ describe('channel patterns', () => {
       channels: { '*': z.object({ any: z.literal(true) }), 'chat:*': z.string(), 'chat:vip:*': z.number(), 'chat:vip:boss': z.boolean() },
     });
     await hangtime.log.append('chat:lobby', 'text');
+    // @ts-expect-error a number is no chat:* data (the types say so too; here, the run time)
     await expect(hangtime.log.append('chat:lobby', 1)).rejects.toThrow(InvalidEventError);
     await hangtime.log.append('chat:vip:1', 7);
     await expect(hangtime.log.append('chat:vip:1', 'text')).rejects.toThrow(InvalidEventError);
     await hangtime.log.append('chat:vip:boss', true);
     await expect(hangtime.log.append('chat:vip:boss', 7)).rejects.toThrow(InvalidEventError);
     await hangtime.log.append('other', { any: true });
+    // @ts-expect-error `any` is missing
     await expect(hangtime.log.append('other', {})).rejects.toThrow(InvalidEventError);
     expect(await stored(log, 'chat:vip:boss')).toEqual([true]);
   });
@@ -87,6 +89,7 @@ describe('channel patterns', () => {
   it('without `*`, an undeclared channel takes any data, as without a declaration', async () => {
     const hangtime = createHangtime({ channels: { presence: v.object({ user: v.string() }) } });
     await hangtime.log.append('news', { anything: [1, 'two'] });
+    // @ts-expect-error `user` is a string
     await expect(hangtime.log.append('presence', { user: 1 })).rejects.toThrow(/Invalid event for channel "presence"/);
     expect(await stored(hangtime.log, 'news')).toEqual([{ anything: [1, 'two'] }]);
   });
