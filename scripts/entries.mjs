@@ -13,6 +13,7 @@ export const ENTRIES = {
   cloudflare: 'adapters/cloudflare/index.ts',
   client: 'src/client/index.ts',
   grip: 'src/grip/index.ts',
+  react: 'src/react/index.ts',
 };
 
 /** The import specifier users write for an entry: `hangtime`, `hangtime/redis`, … */

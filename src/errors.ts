@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'not_found'
   | 'method_not_allowed'
   | 'bad_event'
+  | 'invalid_event'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'too_many_waiters'
@@ -32,7 +33,7 @@ export class HangtimeError extends Error {
     readonly code: ErrorCode,
     readonly status: number,
     message: string,
-    options?: { cause?: unknown; retryAfterSeconds?: number; details?: Readonly<Record<string, string>> },
+    options?: { cause?: unknown; retryAfterSeconds?: number; details?: Readonly<Record<string, unknown>> },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.retryAfterSeconds = options?.retryAfterSeconds;
@@ -42,7 +43,7 @@ export class HangtimeError extends Error {
   /** Seconds a client should wait before retrying (sent as `Retry-After`), when set. */
   readonly retryAfterSeconds: number | undefined;
   /** Fields the answer's JSON body carries beside `error` (docs/protocol.md names each). */
-  readonly details: Readonly<Record<string, string>> | undefined;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** Type guard for {@link HangtimeError}, safe across bundled copies of the library. */

@@ -4,6 +4,7 @@ import { toResponse, type HandlerContext, type HangtimeRequest, type PlainRespon
 import { Poller } from './poll.js';
 import { router } from './route.js';
 import { resolveSettings } from './settings.js';
+import type { ChannelSchemas } from './schema.js';
 import type { Hangtime, HangtimeOptions, Replier } from './types.js';
 import { waitOf } from './wait.js';
 
@@ -27,7 +28,7 @@ const NO_CONTEXT: HandlerContext = Object.freeze({});
  * export const GET = (request: Request) => hangtime.handler(request);
  * await hangtime.log.append('chat', { text: 'hello' });
  */
-export function createHangtime(options: HangtimeOptions = {}): Hangtime {
+export function createHangtime<const C extends ChannelSchemas = ChannelSchemas>(options: HangtimeOptions & { readonly channels?: C } = {}): Hangtime<C> {
   const settings = resolveSettings(options);
   const { log } = settings;
   const admission = new Admission(settings.maxWaiters, () => 1 + Math.floor(settings.random() * 3));
@@ -46,8 +47,8 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
     return new Promise((resolve) => route(request, context, { reply: resolve }));
   }
 
-  return {
-    log,
+  const instance: Hangtime = {
+    log: settings.publicLog,
     respond,
     handler: async (request, context) => toResponse(await respond(request, context)),
     wait: waitOf(poller),
@@ -57,4 +58,6 @@ export function createHangtime(options: HangtimeOptions = {}): Hangtime {
       return closed;
     },
   };
+  // Typed by the declaration it validates against (src/schema.ts).
+  return instance as unknown as Hangtime<C>;
 }

@@ -2,6 +2,7 @@ import { parseChannels } from './channels.js';
 import { badRequest } from './errors.js';
 import { parseQuery } from './http.js';
 import type { StartFrom } from './log.js';
+import { parseFrom } from './start-from.js';
 
 const POLL_PARAMETERS = new Set(['channels', 'cursor', 'from', 'wait', 'limit']);
 
@@ -32,8 +33,7 @@ export function pollQueryParser(maxChannels: number, maxEvents: number): (url: s
     }
     const channels = parseChannels(query.get('channels') ?? [], maxChannels);
     const cursor = single(query, 'cursor');
-    const from = single(query, 'from') ?? 'now';
-    if (from !== 'now' && from !== 'oldest') throw badRequest('bad_parameter', '`from` is `now` or `oldest`');
+    const from = parseFrom(single(query, 'from'));
     const waitMs = parseWait(single(query, 'wait'));
     const limitText = single(query, 'limit');
     const limit = limitText === undefined ? maxEvents : parseLimit(limitText, maxEvents);

@@ -3,6 +3,7 @@ import { badRequest, HangtimeError, isAppendUncertainError } from './errors.js';
 import { jsonResponse, type HangtimeRequest, type PlainResponse } from './http.js';
 import { isAppendId, type EventLog } from './log.js';
 import type { AuthDecision } from './types.js';
+import { isInvalidEventError, issuesForAnswer } from './schema.js';
 
 /** Room for `{"channel":"…","data":…}` around the largest accepted event. */
 const BODY_OVERHEAD_BYTES = 1024;
@@ -81,6 +82,10 @@ export async function publish(request: HangtimeRequest, { log, authorize, denial
         retryAfterSeconds: 1,
         details: { idempotencyKey: error.appendId },
       });
+    }
+    // The channel's schema refused the data (src/schema.ts): nothing was stored.
+    if (isInvalidEventError(error)) {
+      throw new HangtimeError('invalid_event', 400, error.message, { cause: error, details: { issues: issuesForAnswer(error.issues) } });
     }
     // The log's contract (src/log.ts): a RangeError for an event over maxEventBytes, a
     // TypeError for data it cannot serialise. Both are the request's fault: no retry helps.

@@ -19,7 +19,7 @@ export type Route = (request: HangtimeRequest, context: HandlerContext, replier:
  * reaction and closure they keep is garbage-collector work (docs/benchmarks.md).
  */
 export function router(settings: Settings, poller: Poller, admission: Admission, answers: Answers): Route {
-  const { log, cors, authorize, authorizePublish } = settings;
+  const { publicLog, cors, authorize, authorizePublish } = settings;
   const parsePollQuery = pollQueryParser(settings.maxChannels, settings.maxEvents);
   const denyPoll = denialFor('authorize', settings.report);
   const denyPublish = denialFor('authorizePublish', settings.report);
@@ -64,7 +64,7 @@ export function router(settings: Settings, poller: Poller, admission: Admission,
           answer =
             authorizePublish === undefined
               ? methodNotAllowed()
-              : publish(request, { log, authorize: authorizePublish, denial: denyPublish, assertOpen });
+              : publish(request, { log: publicLog, authorize: authorizePublish, denial: denyPublish, assertOpen });
           break;
         case 'OPTIONS':
           answer = cors === undefined ? methodNotAllowed() : preflight(cors, request.headers.get('origin'), request);

@@ -6,16 +6,19 @@ import { memoryLog } from './memory-log.js';
 import { assertNonNegativeNumber, assertOptionalFunction, assertOptions, assertPositiveInteger, assertPositiveNumber, show } from './options.js';
 import { assertResponseCap } from './answer.js';
 import type { GripDelegate } from './grip/types.js';
+import { schemaLog } from './schema.js';
 import type { HangtimeOptions } from './types.js';
 
 const OPTION_NAMES = [
   'log', 'maxWaitMs', 'safetyMarginMs', 'minHoldMs', 'maxChannels', 'maxEvents', 'maxResponseBytes',
-  'maxWaiters', 'logTimeoutMs', 'authorize', 'authorizePublish', 'cors', 'onError', 'random', 'now', 'timers', 'grip',
+  'maxWaiters', 'logTimeoutMs', 'authorize', 'authorizePublish', 'cors', 'onError', 'random', 'now', 'timers', 'grip', 'channels',
 ] as const;
 
 /** {@link HangtimeOptions} checked, with their defaults: what every part of the core reads. */
 export interface Settings {
   readonly log: EventLog;
+  /** What `hangtime.log` and `POST` append through: `log`, validated by channel (src/schema.ts). */
+  readonly publicLog: EventLog;
   /** The GRIP proxy polls are delegated to, if any (src/grip/). */
   readonly grip: GripDelegate | undefined;
   /** The log was created here (no `log` option): `close()` closes it. */
@@ -67,6 +70,7 @@ export function resolveSettings(options: HangtimeOptions): Settings {
   const now = options.now ?? Date.now;
   return {
     log,
+    publicLog: schemaLog(log, options.channels),
     grip,
     ownsLog: options.log === undefined,
     maxWaitMs,

@@ -6,6 +6,7 @@ import type { HandlerContext, HangtimeRequest, PlainResponse } from './http.js';
 import type { EventLog, StartFrom } from './log.js';
 import type { SignalLike } from './signal.js';
 import type { GripDelegate } from './grip/types.js';
+import type { ChannelLog, ChannelSchemas } from './schema.js';
 
 // The public types of `createHangtime` (src/hangtime.ts), in one file that imports only types.
 
@@ -17,6 +18,11 @@ export type AuthDecision = boolean | { readonly status: 401 | 403; readonly mess
 export interface HangtimeOptions {
   /** Where events live. Default: a new {@link memoryLog}. */
   readonly log?: EventLog;
+  /**
+   * Standard Schema validators by channel name or `prefix*` pattern (see {@link ChannelSchemas}):
+   * `hangtime.log.append` and `POST` validate against them. Default: no channel is validated.
+   */
+  readonly channels?: ChannelSchemas;
   /** Longest hold, in ms. Default `25_000`. */
   readonly maxWaitMs?: number;
   /** Time kept free before the platform deadline, in ms. Default `1_000`. */
@@ -91,9 +97,10 @@ export interface WaitResult<T = unknown> {
   readonly heldMs: number;
 }
 
-export interface Hangtime {
+/** `C`: the channel declaration (`options.channels`), which types `log.append`. */
+export interface Hangtime<C extends ChannelSchemas = ChannelSchemas> {
   /** The event log: `hangtime.log.append(channel, data)` publishes from backend code. */
-  readonly log: EventLog;
+  readonly log: ChannelLog<C>;
   /** The Web-standard handler: `(request, { deadline, signal }) => Response`. */
   readonly handler: (request: Request, context?: HandlerContext) => Promise<Response>;
   /** The same handler on plain objects, for adapters that never build a `Request`. Settles

@@ -92,8 +92,9 @@ function showStatus(next: Status): void {
 
 const subscription = subscribe<Message>(ENDPOINT, {
   channels: ['chat'],
-  // A new tab starts with the history the server still has; a reload resumes after its cursor.
-  from: 'oldest',
+  // A new tab starts with the recent conversation (the last 50 messages, at once); a reload
+  // resumes after its cursor, so it gets none of them twice.
+  from: 'last:50',
   storageKey: CURSOR_KEY,
   storage: sessionStorage,
   onEvents(events: ReadonlyArray<HangtimeEvent<Message>>) {

@@ -31,7 +31,7 @@ export const PAGE = `<!doctype html>
 <body>
 <header><h1>hangtime chat</h1><span><span id="status" data-status="connecting">connecting</span><button id="retry" type="button" hidden>· retry now</button></span></header>
 <p><small>Open this page in two tabs: each sees the other's messages as they are sent.
-Reload a tab: it resumes from its stored cursor and misses nothing.</small></p>
+A new tab starts with the last 50 messages. Reload a tab: it resumes from its stored cursor and misses nothing.</small></p>
 <ul id="messages"></ul>
 <form id="send">
   <input id="name" aria-label="name" maxlength="20">

@@ -7,6 +7,7 @@ import { checkOptions } from './options.js';
 import type { Batch, PollOptions, SubscribeOptions, Subscription, URLInput } from './types.js';
 
 export { HangtimeClientError, isHangtimeClientError, type HangtimeClientErrorCode, type HangtimeClientErrorOptions } from './errors.js';
+export type { ChannelOf, ChannelPattern, ChannelSchemaMap, EventOf, SchemaLike, SchemaOutput } from './channels.js';
 export type {
   Batch,
   Clock,
@@ -23,9 +24,6 @@ export type {
   Subscription,
   URLInput,
 } from './types.js';
-
-/** Resolve the endpoint once, so that a bad URL throws here rather than being retried. */
-const endpoint = (url: string | URLInput) => new URL(url as string, globalThis.location?.href);
 
 /**
  * Follow channels: calls `onEvents` with each batch of new events, in order, exactly once,
@@ -50,12 +48,11 @@ const endpoint = (url: string | URLInput) => new URL(url as string, globalThis.l
  * subscription.close();
  */
 export const subscribe = <T = unknown>(url: string | URLInput, options: SubscribeOptions<T>): Subscription => {
-  checkOptions(options, 'subscribe');
   // The handle is the loop's state: `cursor`, `status`, `close` and `retryNow` are set by the
   // loop, whose body starts in the first `batches.next()`, before `subscribe()` returns.
   const state = {} as LoopState & { -readonly [K in keyof Subscription]: Subscription[K] };
   // Given `onEvents`, the loop never yields: its first `next()` settles when it ends.
-  state.done = run<T>(endpoint(url), options, state)
+  state.done = run<T>(checkOptions(url, options, 'subscribe'), options, state)
     .next()
     .then(() => {});
   // A fatal error already went to `onError`; without one, leave the rejection unhandled so
@@ -77,6 +74,6 @@ export const subscribe = <T = unknown>(url: string | URLInput, options: Subscrib
  *   await saveCursor(cursor);
  * }
  */
-export const poll = <T = unknown>(url: string | URLInput, options: PollOptions): AsyncGenerator<Batch<T>, void, undefined> => (
-  checkOptions(options, 'poll'), run<T>(endpoint(url), options, {} as LoopState)
+export const poll = <T = unknown>(url: string | URLInput, options: PollOptions<T>): AsyncGenerator<Batch<T>, void, undefined> => (
+  run<T>(checkOptions(url, options, 'poll'), options, {} as LoopState)
 );

@@ -1,5 +1,6 @@
 import { backoffMs, retryAfterMs } from './backoff.js';
 import { HangtimeClientError, type HangtimeClientErrorCode } from './errors.js';
+import type { EventOf } from './channels.js';
 import type { Batch, Clock, CursorStorage, Gap, HangtimeEvent, PollOptions, Status, SubscribeOptions } from './types.js';
 
 // A `const enum` because esbuild inlines its members into the bundle (it keeps a module's
@@ -48,7 +49,7 @@ interface Answer {
  * it, so that closing, visibility changes, `online` and `retryNow()` act at once. A kick never
  * moves the cursor: an aborted poll is sent again with the same cursor.
  */
-export async function* run<T>(url: URL, o: PollOptions & Partial<SubscribeOptions<T>>, state: LoopState): AsyncGenerator<Batch<T>, void, undefined> {
+export async function* run<T>(url: URL, o: PollOptions<T> & Partial<SubscribeOptions<T>>, state: LoopState): AsyncGenerator<Batch<T>, void, undefined> {
   const { retries = Infinity, backoffMs: base = 1000, maxBackoffMs: cap = 30_000, storageKey: key, onError, signal } = o;
   // The platform's timers are called as methods of the global object, as browsers require.
   const clock: Clock = o.clock ?? globalThis;
@@ -102,7 +103,7 @@ export async function* run<T>(url: URL, o: PollOptions & Partial<SubscribeOption
   if (o.from) query.set('from', o.from);
   // Seconds, as the protocol says them. No `waitMs` is the longest `wait`, which every server
   // caps to its own: as long as the server holds.
-  const wait = Math.round(Math.min(o.waitMs ?? Limit.MaxWaitMs, Limit.MaxWaitMs)) / 1000;
+  const wait = Math.round(Math.min(o.waitMs ?? Infinity, Limit.MaxWaitMs)) / 1000;
 
   try {
     while (!closed) {
@@ -151,7 +152,7 @@ export async function* run<T>(url: URL, o: PollOptions & Partial<SubscribeOption
           if ((await (o.onGap ?? ((gaps) => onError?.(failed(true, gaps))))(gaps!)) === false) return;
         } else {
           const id = (e: HangtimeEvent) => `${e.channel} ${e.position}`;
-          const events = all!.filter((e) => !seen.has(id(e))) as Array<HangtimeEvent<T>>;
+          const events = all!.filter((e) => !seen.has(id(e))) as Array<EventOf<T>>;
           const batch = { events, cursor };
           // The cursor moves only once the batch is handled: `onEvents` returned, or the
           // consumer asks for more.

@@ -1,4 +1,4 @@
-import type { PollOptions } from './types.js';
+import type { URLInput } from './types.js';
 
 // The core's `src/options.ts` is not imported: the client bundle stays dependency-free and
 // under 2 KB, so this restates its rules and its messages compactly.
@@ -12,7 +12,7 @@ import type { PollOptions } from './types.js';
 const OPTIONS: Record<string, string> = {
   channels: 'a non-empty array of channel names',
   cursor: 'a string',
-  from: "'now' or 'oldest'",
+  from: "'now', 'oldest' or 'last:N'",
   // `Infinity` too: as long as the server holds (sent as the longest `wait` the protocol can say).
   // (`from` and `waitMs` were sent as given: a 400 that stopped the loop for its own parameter.)
   waitMs: 'a number >= 0',
@@ -32,15 +32,17 @@ const OPTIONS: Record<string, string> = {
   onEvents: 'a function',
 };
 
-/** A value as the core's messages show it: strings (and arrays, for `channels`) as JSON. */
-const show = (value: unknown) => (typeof value == 'string' || Array.isArray(value) ? JSON.stringify(value) : String(value));
+/** A value as the core's messages show it: strings (and arrays, for `channels`) as JSON. (Both
+ * have `at`, and no other value an option is checked against does but typed arrays, which JSON
+ * shows well enough.) */
+const show = (value: unknown) => ((value as string | undefined)?.at ? JSON.stringify(value) : String(value));
 
 /**
  * Throw a precise `TypeError` for a malformed option, or for one nobody defined (a typo is
  * never silently ignored), in the core's words: ``Expected `waitMs` to be a number >= 0, got -1``,
  * ``Unknown option `storagekey` for subscribe(); expected one of: …``.
  */
-export const checkOptions = (options: PollOptions, what: 'subscribe' | 'poll'): void => {
+export const checkOptions = (url: string | URLInput, options: object, what: 'subscribe' | 'poll'): URL => {
   const o = { ...options } as Record<string, unknown>;
   const names = Object.keys(OPTIONS);
   // `onEvents`, the last, is `subscribe()`'s alone.
@@ -54,11 +56,13 @@ export const checkOptions = (options: PollOptions, what: 'subscribe' | 'poll'): 
     const valid =
       name == 'channels'
         ? // The protocol's channel names (docs/protocol.md, "Concepts").
-          Array.isArray(value) && value[0] && value.every((channel) => /^[\w.:@/-]{1,128}$/.test(channel))
-        : expected.includes(`'${value}'`) || (expected.includes(typeof (value ?? undefined)) && !((value as number) < 0 || value != value));
+          (value as string[] | undefined)?.every?.((channel) => /^[\w.:@/-]{1,128}$/.test(channel)) && (value as string[])[0]
+        : expected.includes(`'${value}'`.replace(/1000|[1-9]\d{0,2}/, "N")) || (expected.includes(typeof (value ?? undefined)) && !((value as number) < 0 || value != value));
     // `channels` and `onEvents` are required.
     if ((value !== undefined || name == 'channels' || name == 'onEvents') && !valid) {
       throw new TypeError(`Expected \`${name}\` to be ${expected}, got ${show(value)}`);
     }
   }
+  // The endpoint, resolved once, so that a bad URL throws here rather than being retried.
+  return new URL(url as string, globalThis.location?.href);
 };

@@ -1,3 +1,4 @@
+import type { ChannelOf, EventOf } from './channels.js';
 import type { HangtimeClientError } from './errors.js';
 
 /** One event as the server delivers it (docs/protocol.md, "200: events"). */
@@ -26,9 +27,10 @@ export interface Gap {
   readonly reason?: 'retention' | 'reset';
 }
 
-/** What one answer delivered, and the cursor that covers it. */
+/** What one answer delivered, and the cursor that covers it. `T`: the events' data type, or
+ * the server's channel declaration (see {@link EventOf}). */
 export interface Batch<T = unknown> {
-  readonly events: ReadonlyArray<HangtimeEvent<T>>;
+  readonly events: ReadonlyArray<EventOf<T>>;
   /** The cursor after these events; the loop moves to it once the batch is handled. */
   readonly cursor: string;
 }
@@ -89,13 +91,20 @@ export type Signal = Global extends { AbortSignal: { prototype: infer S } }
 /** The platform's `URL` (`never` where there is none). */
 export type URLInput = Global extends { URL: { prototype: infer U } } ? U : never;
 
-export interface PollOptions {
-  /** Channels to follow (1 to the server's `maxChannels`, default 32). */
-  readonly channels: readonly string[];
+/** `T`: the events' data type, or the server's channel declaration (see {@link EventOf}). */
+export interface PollOptions<T = unknown> {
+  /** Channels to follow (1 to the server's `maxChannels`, default 32); with a channel
+   * declaration as `T`, names it declares. */
+  readonly channels: ReadonlyArray<NoInfer<ChannelOf<T>>>;
   /** Resume after this cursor. Default: the one stored under `storageKey`, else none (a new reader). */
   readonly cursor?: string | undefined;
-  /** Where channels without a position start: `'now'` or `'oldest'`. Default: the server's (`'now'`). */
-  readonly from?: 'now' | 'oldest';
+  /**
+   * Where channels without a position start: `'now'`, `'oldest'`, or `'last:N'` (the last N
+   * events of each channel, N from 1 to 1000: a new reader sees the recent past, then goes on
+   * live; a stored or given cursor wins, so a reload gets no event twice). Default: the
+   * server's (`'now'`).
+   */
+  readonly from?: 'now' | 'oldest' | `last:${number}`;
   /**
    * Longest hold to ask for, in ms (sent as `wait`, capped by the server; `Infinity`: as long as
    * the server allows). Default: the server's.
@@ -129,13 +138,13 @@ export interface PollOptions {
   readonly onStatus?: (status: Status) => void;
 }
 
-export interface SubscribeOptions<T = unknown> extends PollOptions {
+export interface SubscribeOptions<T = unknown> extends PollOptions<T> {
   /**
    * Called with each batch of new events, in order, and awaited before the cursor moves. If
    * it throws (or rejects), the error goes to `onError` as `handler` and the same batch comes
    * again after a backoff: handle a batch idempotently, or catch inside.
    */
-  readonly onEvents: (events: ReadonlyArray<HangtimeEvent<T>>, batch: Batch<T>) => unknown;
+  readonly onEvents: (events: ReadonlyArray<EventOf<T>>, batch: Batch<T>) => unknown;
 }
 
 /** A running subscription. */

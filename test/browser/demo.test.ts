@@ -60,6 +60,26 @@ describeChromium('the demo in Chromium', () => {
     expect(await statusOf(a)).toBe('live');
   });
 
+  it('a new tab shows the last 50 messages at once, then live ones', { timeout: TIMEOUT }, async () => {
+    // 53 messages before the tab opens: it shows the newest 50, in order, from its first answer.
+    for (let i = 1; i <= 53; i++) await demo.current.hangtime.log.append('chat', { name: 'bot', text: `m${i}` });
+    const page = await context.newPage();
+    const firstPoll = page.waitForResponse((response) => new URL(response.url()).pathname === '/api/poll' && response.request().method() === 'GET');
+    await page.goto(demo.url);
+    const answer = await firstPoll;
+    expect(new URL(answer.url()).searchParams.get('from')).toBe('last:50');
+    const expected = Array.from({ length: 50 }, (_, i) => `m${i + 4}`);
+    expect(((await answer.json()) as { events: Array<{ data: { text: string } }> }).events.map((event) => event.data.text)).toEqual(expected);
+    await expect.poll(() => messages(page), SOON).toEqual(expected);
+    await expect.poll(() => demo.current.hangtime.stats().waiting, SOON).toBe(1);
+    await send(page, 'live');
+    await expect.poll(() => messages(page), SOON).toEqual([...expected, 'live']);
+    // A reload: the same transcript, none of the history twice.
+    await page.reload();
+    await expect.poll(() => statusOf(page), SOON).toBe('live');
+    expect(await messages(page)).toEqual([...expected, 'live']);
+  });
+
   it('a reload resumes from the stored cursor: nothing lost, nothing twice', { timeout: TIMEOUT }, async () => {
     const [a, b] = await twoTabs();
     await send(b, 'one');

@@ -19,6 +19,7 @@ const EXPECTED: Record<string, string> = {
   'hangtime/cloudflare': 'cloudflare',
   'hangtime/client': 'subscribe',
   'hangtime/grip': 'gripProxy',
+  'hangtime/react': 'useHangtime',
 };
 
 // A project next to the package, `node_modules/hangtime` linked to this checkout: specifiers
