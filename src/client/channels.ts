@@ -2,7 +2,7 @@
 // Schema validators by channel name or pattern) types the events a client receives. Nothing
 // here reaches the bundle; it imports nothing (the client's rule), so a schema is known by the
 // shape every Standard Schema validator has (https://standardschema.dev), not by an import.
-import type { HangtimeEvent } from './types.js';
+import type { HangtimeEvent } from './event.js';
 
 /** The part of a Standard Schema validator the types read: its `output` type. */
 export interface SchemaLike {

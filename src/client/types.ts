@@ -1,13 +1,8 @@
 import type { ChannelOf, EventOf } from './channels.js';
 import type { HangtimeClientError } from './errors.js';
+import type { HangtimeEvent } from './event.js';
 
-/** One event as the server delivers it (docs/protocol.md, "200: events"). */
-export interface HangtimeEvent<T = unknown> {
-  readonly channel: string;
-  /** Opaque; unique within the channel. */
-  readonly position: string;
-  readonly data: T;
-}
+export type { HangtimeEvent } from './event.js';
 
 /** A channel whose history after the cursor is gone (docs/protocol.md, "410: gap"). */
 export interface Gap {
