@@ -14,6 +14,7 @@ import { recogniseEvent, type RecognisedEvent } from './events.js';
 import { invoke, remainingMs } from './invoke.js';
 import { fitResult, formatResult } from './result.js';
 import type { FrontDoor, LambdaContext, LambdaHttpEvent, LambdaHttpResult } from './types.js';
+import { declareOneRequestPerInstance } from '../../src/instance.js';
 
 export interface AwsLambdaOptions extends LimitOptions {
   /**
@@ -66,6 +67,8 @@ export function awsLambda(target: Hangtime | WebHandler, options: AwsLambdaOptio
   if (frontDoor !== undefined && !Object.hasOwn(FRONT_DOORS, frontDoor)) {
     throw new TypeError(`Expected \`frontDoor\` to be one of ${Object.keys(FRONT_DOORS).join(', ')}, got ${JSON.stringify(frontDoor)}`);
   }
+  // One request per execution environment: a Redis log waits on one connection (see src/instance.ts).
+  declareOneRequestPerInstance();
   // ALB's answers are the smallest: an event size that fits them fits every front door.
   const checked = PROFILES[FRONT_DOORS[frontDoor ?? 'alb']];
   const { resolved } = prepareAdapter(target, options, checked, ['frontDoor', 'frontDoorTimeoutMs'], 'awsLambda()');

@@ -14,6 +14,7 @@ import {
   type Limits,
 } from '../profiles.js';
 import { netlifyV1Parts, type NetlifyV1Event } from './v1.js';
+import { declareOneRequestPerInstance } from '../../src/instance.js';
 
 export interface NetlifyOptions extends LimitOptions {
   /**
@@ -41,6 +42,8 @@ export type NetlifyHandler = (request: Request, context?: unknown) => Promise<Re
  */
 export function netlify(target: Hangtime | WebHandler, options: NetlifyOptions = {}): NetlifyHandler {
   const { resolved, limits, timeLimitMs } = setUp(target, options, 'netlify()');
+  // One request per instance: a Redis log waits on one connection (see src/instance.ts).
+  declareOneRequestPerInstance();
   return (request) => {
     const arrivedAt = Date.now();
     return respondWeb(resolved, request, requestContext(limits, arrivedAt, arrivedAt + timeLimitMs), limits.onError);
@@ -64,6 +67,8 @@ export type NetlifyV1Handler = (event: NetlifyV1Event, context?: unknown) => Pro
  */
 export function netlifyV1(target: Hangtime | WebHandler, options: NetlifyOptions = {}): NetlifyV1Handler {
   const { resolved, limits, timeLimitMs } = setUp(target, options, 'netlifyV1()');
+  // One request per instance: a Redis log waits on one connection (see src/instance.ts).
+  declareOneRequestPerInstance();
   return async (event, context) => {
     const arrivedAt = Date.now();
     const parts = netlifyV1Parts(event);
