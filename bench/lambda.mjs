@@ -359,4 +359,7 @@ try {
   if (!process.argv.includes('--no-report')) await import('./cost-report.mjs');
 } finally {
   await redis.stop();
+  // Keep-alive sockets of the clients' fetch and the front door's last connections would keep
+  // the process up for minutes after the report.
+  process.exit(process.exitCode ?? 0);
 }
