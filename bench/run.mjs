@@ -39,6 +39,12 @@ const MODES = {
   },
 };
 
+// `npm run bench -- lambda [options]`: the Lambda-scale emulation (bench/lambda.mjs → docs/cost.md).
+if (process.argv[2] === 'lambda') {
+  await import('./lambda.mjs');
+  process.exit(process.exitCode ?? 0);
+}
+
 const argv = process.argv.slice(2);
 const args = parseArgs(argv);
 const mode = args.full ? 'full' : 'quick';

@@ -123,6 +123,11 @@ class Holder extends Trigger implements WaitSink {
     this.#woken(woken && this.#logSignal?.aborted === false);
   }
 
+  /** What is left of the budget (the WaitSink side: a blocking log sizes its command with it). */
+  remainingMs(): number {
+    return this.#startedAt + this.#input.budget.budgetMs - this.#input.now();
+  }
+
   /** The client left. */
   handleEvent(): void {
     if (this.#stopWaiting()) this.#finish(emptyBatch(this.#input.positions), 'abort');

@@ -109,6 +109,9 @@ export interface WaitTarget {
 export interface WaitSink {
   /** `true`: events follow (or may: callers read to see); `false`: the signal aborted. */
   woken(woken: boolean): void;
+  /** Optional: how long, in ms, the wait may last at most (the hold's budget left). A log that
+   * waits with one blocking command sizes it with this instead of waking up in slices. */
+  remainingMs?(): number;
 }
 
 export interface EventLog {

@@ -6,6 +6,7 @@ import { prepareAdapter, requestContext, resolveLimits, resolveTimeLimit, type L
 import { PROFILES, type ProfileName } from '../profiles.js';
 import { recogniseEvent, type RecognisedEvent } from './events.js';
 import type { AwsLambdaHandler, AwsLambdaOptions, FrontDoor } from './types.js';
+import { declareOneRequestPerInstance } from '../../src/instance.js';
 
 
 const FRONT_DOORS: Readonly<Record<FrontDoor, ProfileName>> = {
@@ -43,6 +44,8 @@ export function awsLambda(target: Hangtime | WebHandler, options: AwsLambdaOptio
   // ALB's answers are the smallest: an event size that fits them fits every front door.
   const checked = PROFILES[FRONT_DOORS[frontDoor ?? 'alb']];
   const { resolved } = prepareAdapter(target, options, checked, ['frontDoor', 'frontDoorTimeoutMs'], 'awsLambda()');
+  // One request per execution environment: a Redis log waits on one connection (see src/instance.ts).
+  declareOneRequestPerInstance();
   const doors = new Map<FrontDoor, DoorSettings>();
   for (const door of Object.keys(FRONT_DOORS) as FrontDoor[]) {
     const profile = PROFILES[FRONT_DOORS[door]];

@@ -7,6 +7,7 @@ import { prepareAdapter, requestContext, resolveTimeLimit, type AdapterTarget, t
 import { PROFILES } from '../profiles.js';
 import { netlifyV1Parts } from './events.js';
 import type { NetlifyHandler, NetlifyOptions, NetlifyV1Handler } from './types.js';
+import { declareOneRequestPerInstance } from '../../src/instance.js';
 
 /**
  * Serve a hangtime endpoint (or any Web handler) as a Netlify Function (v2: `Request` in,
@@ -53,5 +54,7 @@ export function netlifyV1(target: Hangtime | WebHandler, options: NetlifyOptions
 
 function setUp(target: Hangtime | WebHandler, options: NetlifyOptions, what: string): { resolved: AdapterTarget; limits: Limits; timeLimitMs: number } {
   const { resolved, limits } = prepareAdapter(target, options, PROFILES.netlify, ['timeLimitMs'], what);
+  // One request per instance: a Redis log waits on one connection (see src/instance.ts).
+  declareOneRequestPerInstance();
   return { resolved, limits, timeLimitMs: resolveTimeLimit(PROFILES.netlify, options.timeLimitMs, 'timeLimitMs')! };
 }

@@ -50,8 +50,9 @@ export interface Appended {
   readonly id: string;
   /** The append id was seen before: nothing was appended now (the id is the first append's). */
   readonly duplicate: boolean;
-  /** The id of the channel's entry before this one, `''` when none (or a duplicate). */
-  readonly before: string;
+  /** The stream id of the channel's newest entry before this append ('' when it had none, or
+   * for a duplicate). */
+  readonly previous: string;
 }
 
 /**
@@ -134,11 +135,11 @@ export class Appender {
         if (await this.#retryAfter(scriptError, deadline)) continue;
         throw uncertain('may or may not have been stored', scriptError);
       }
-      const [status, generation, id, replicas, history, before = ''] = (scriptReply as unknown[]).map(String) as [string, string, string, string, string, string?];
+      const [status, generation, id, replicas, history, previous = ''] = (scriptReply as unknown[]).map(String) as [string, string, string, string, string, string?];
       this.#histories.saw(history);
       this.#remember(channel, Number(replicas));
       if (status === 'refused') throw refused(channel, appendId, history);
-      const appended: Appended = { generation, id, duplicate: status === 'duplicate', before };
+      const appended: Appended = { generation, id, duplicate: status === 'duplicate', previous };
       if (!durable || replicas === '0') return appended;
       // Guessed no replica: send it again with the WAIT (stored once: the script knows the id).
       if (guess === 0) continue;

@@ -51,10 +51,14 @@ local function stamped(meta, fresh, ttl)
   return fresh
 end
 
--- Redis time in ms.
+-- Redis time in ms, read once per script run (a script sees one clock anyway).
+local clockMs = false
 local function nowMs()
-  local now = redis.call('TIME')
-  return tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+  if not clockMs then
+    local now = redis.call('TIME')
+    clockMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+  end
+  return clockMs
 end
 
 -- Trim to the retention (0 = no limit) and record the newest id trimmed away, so readers

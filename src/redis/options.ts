@@ -49,6 +49,14 @@ export interface RedisLogOptions {
   readonly emptyChannelTtlMs?: number;
   /** `CLIENT SETNAME` of the connections the log opens (the pub/sub one gets `-sub`). Default `'hangtime'`. */
   readonly connectionName?: string;
+  /** How polls wait for events. `'shared'`: one pub/sub connection beside the command
+   * connection carries the wake-ups of every poll the process holds (many polls per process).
+   * `'blocking'`: a blocking `XREAD` on the command connection, one Redis connection in all, for
+   * a process that holds one poll at a time (a second poll held at once waits the shared way).
+   * `'auto'` (default): blocking while the process has only ever held one poll at a time (always
+   * on platforms whose adapter says one request per instance: AWS Lambda, Netlify), shared for
+   * good from the first time it holds two. See docs/redis.md, "Waiting modes". */
+  readonly waiting?: 'auto' | 'blocking' | 'shared';
   /** Receives errors no caller is waiting for (connection loss, a failed background check,
    * an entry that is not a hangtime event). Never `console`. */
   readonly onError?: (error: unknown) => void;
@@ -67,12 +75,13 @@ export interface ResolvedOptions {
   readonly idempotencyWindowMs: number;
   readonly emptyChannelTtlMs: number;
   readonly connectionName: string;
+  readonly waiting: 'auto' | 'blocking' | 'shared';
   readonly onError: (error: unknown) => void;
 }
 
 const OPTION_NAMES = [
   'client', 'url', 'prefix', 'maxEventsPerChannel', 'maxAgeMs', 'trim', 'maxEventBytes', 'commandTimeoutMs',
-  'durability', 'replicationTimeoutMs', 'idempotencyWindowMs', 'emptyChannelTtlMs', 'connectionName', 'onError',
+  'durability', 'replicationTimeoutMs', 'idempotencyWindowMs', 'emptyChannelTtlMs', 'connectionName', 'waiting', 'onError',
 ];
 
 /** Validate the options (precise `TypeError`s) and open nothing yet: the URL client connects lazily. */
@@ -112,6 +121,10 @@ export function resolveOptions(options: RedisLogOptions): ResolvedOptions {
   if (typeof connectionName !== 'string' || !/^[A-Za-z0-9_.:-]{1,60}$/.test(connectionName)) {
     throw new TypeError(`Expected \`connectionName\` to be 1 to 60 characters of A-Z a-z 0-9 _ - . :, got ${show(connectionName)}`);
   }
+  const waiting = options.waiting ?? 'auto';
+  if (waiting !== 'auto' && waiting !== 'blocking' && waiting !== 'shared') {
+    throw new TypeError(`Expected \`waiting\` to be 'auto', 'blocking' or 'shared', got ${show(waiting)}`);
+  }
   assertOptionalFunction(options.onError, 'onError');
   const onError = options.onError ?? (() => {});
 
@@ -119,7 +132,7 @@ export function resolveOptions(options: RedisLogOptions): ResolvedOptions {
   const ageMs = maxAgeMs === Infinity ? 0 : Math.ceil(maxAgeMs);
   const retention = [maxLen, approximate ? Math.floor(maxLen / 16) : 0, ageMs, approximate ? Math.floor(ageMs / 16) : 0] as const;
   const common = {
-    prefix, retention, maxEventBytes, commandTimeoutMs, durability, replicationTimeoutMs, idempotencyWindowMs, emptyChannelTtlMs, connectionName, onError,
+    prefix, retention, maxEventBytes, commandTimeoutMs, durability, replicationTimeoutMs, idempotencyWindowMs, emptyChannelTtlMs, connectionName, waiting, onError,
   };
 
   if ((options.client === undefined) === (options.url === undefined)) {

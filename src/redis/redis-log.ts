@@ -1,8 +1,11 @@
 import { assertChannel } from '../channels.js';
-import { START, serializeEventData, utf8Length, type EventLog, type LinkedAppend, type ReadResult, type StoredEvent } from '../log.js';
+import { START, serializeEventData, utf8Length, type EventLog, type LinkedAppend, type ReadResult, type StoredEvent, type WaitSink, type WaitTarget } from '../log.js';
+import type { SignalLike } from '../signal.js';
 import { randomId } from '../random.js';
 import { withTimeout } from '../timeout.js';
+import { oneRequestPerInstance } from '../instance.js';
 import { Appender } from './append.js';
+import { BlockingWaits } from './blocking.js';
 import { appendIdOf, startArguments, type AppendOptions } from './arguments.js';
 import { redisKeys } from './keys.js';
 import { resolveOptions, type RedisLogOptions } from './options.js';
@@ -56,7 +59,7 @@ const EMPTY: ReadResult = { kind: 'events', events: [], more: false };
  */
 export function redisLog(options: RedisLogOptions): RedisLog {
   const resolved = resolveOptions(options);
-  const { client, ownsClient, prefix, retention, maxEventBytes, commandTimeoutMs, emptyChannelTtlMs, connectionName, onError } = resolved;
+  const { client, ownsClient, prefix, retention, maxEventBytes, commandTimeoutMs, emptyChannelTtlMs, connectionName, waiting, onError } = resolved;
   let closing: Promise<void> | undefined;
   // Bumped by every append this process completes: a read started after one never joins a
   // read sent before it (read-your-writes), see `coalesce`.
@@ -73,8 +76,40 @@ export function redisLog(options: RedisLogOptions): RedisLog {
     );
   };
 
-  const check = async (channel: string): Promise<ChannelState> =>
-    toState(await run(STATE, channel, [newGeneration(), emptyChannelTtlMs], 'a check'));
+  const check = async (channel: string): Promise<ChannelState> => {
+    const snapshot = watcher.snapshot(channel);
+    const state = toState(await command(() => run(STATE, channel, [newGeneration(), emptyChannelTtlMs], 'a check')));
+    // Both ways of waiting learn from every answer (the watcher only when it is still news).
+    watcher.observe(channel, state, snapshot);
+    blocking.observe(channel, state);
+    return state;
+  };
+
+  const blocking = new BlockingWaits({
+    client, prefix, connectionName, check, onError,
+    handOver: (targets, signal, sink) => watcher.waitInto(targets, signal, sink),
+    moved: (channel) => watcher.unsure(channel),
+  });
+  /** `waiting: 'auto'`: set once this process held two polls at once (not on one-request-per-
+   * instance platforms, where that is a rare overlap rather than how the process runs). */
+  let holdsMany = false;
+
+  /** Whether a wait starting now may block on the command connection (see `waiting`). */
+  function mayBlock(): boolean {
+    if (waiting === 'shared') return false;
+    const busy = blocking.waiters + watcher.stats().waiters > 0;
+    if (waiting === 'blocking') return !busy;
+    if (busy && !oneRequestPerInstance()) holdsMany = true;
+    return !holdsMany && !busy;
+  }
+
+  /** Every command but a wait's XREAD: a blocking wait must not hold the connection it needs
+   * (see blocking.ts). One sent while a poll blocks means this process does more than one
+   * thing at a time: `'auto'` waits the shared way from then on. */
+  function command<T>(send: () => Promise<T>): Promise<T> {
+    if (blocking.blocked && waiting === 'auto' && !oneRequestPerInstance()) holdsMany = true;
+    return blocking.command(send);
+  }
 
   const subscriber = new Subscriber(client, `${connectionName}-sub`, {
     onReady: () => watcher.onReady(),
@@ -112,9 +147,10 @@ export function redisLog(options: RedisLogOptions): RedisLog {
     const afterGeneration = after === START ? '' : (position?.generation ?? '!');
     const snapshot = watcher.snapshot(channel);
     const args = [newGeneration(), afterId, afterGeneration, limit, maxBytes, ...retention, emptyChannelTtlMs];
-    const reply = (await run(READ, channel, args, 'a read')) as unknown[];
+    const reply = (await command(() => run(READ, channel, args, 'a read'))) as unknown[];
     const [generation, last, cut, added, length, more, resume] = reply.slice(0, 7).map(String) as [string, string, string, string, string, string, string];
     watcher.observe(channel, { exists: true, generation, last }, snapshot);
+    blocking.observe(channel, { exists: true, generation, last });
     // Before the oldest retained event of the channel's current life.
     const oldest = encodePosition(generation, cut);
     if (position === undefined || position.generation !== generation) {
@@ -162,6 +198,11 @@ export function redisLog(options: RedisLogOptions): RedisLog {
     return 'null';
   }
 
+  function wait(targets: readonly WaitTarget[], signal: SignalLike, sink: WaitSink): void {
+    if (mayBlock() && blocking.waitInto(targets, signal, sink)) return;
+    watcher.waitInto(targets, signal, sink);
+  }
+
   const log: RedisLog = {
     prefix,
     maxEventBytes,
@@ -177,12 +218,15 @@ export function redisLog(options: RedisLogOptions): RedisLog {
       const { json } = serializeEventData(data, maxEventBytes);
       const snapshot = watcher.snapshot(channel);
       const keys = redisKeys(prefix, channel);
-      const { generation, id, duplicate, before } = await appender.append({ channel, keys, json, appendId, freshGeneration: newGeneration() });
+      const { generation, id, duplicate, previous } = await command(() => appender.append({ channel, keys, json, appendId, freshGeneration: newGeneration() }));
       appendsDone++;
       // Wakes this process's waiters now, without waiting for the message. A duplicate's id is
       // an older entry's, not the head: it says nothing of where the channel stands.
-      if (!duplicate) watcher.observe(channel, { exists: true, generation, last: id }, snapshot);
-      return { position: encodePosition(generation, id), previous: duplicate || before === '' ? null : encodePosition(generation, before) };
+      if (!duplicate) {
+        watcher.observe(channel, { exists: true, generation, last: id }, snapshot);
+        blocking.observe(channel, { exists: true, generation, last: id });
+      }
+      return { position: encodePosition(generation, id), previous: duplicate || previous === '' ? null : encodePosition(generation, previous) };
     },
 
     async read(channel, after, { limit, maxBytes }) {
@@ -202,8 +246,9 @@ export function redisLog(options: RedisLogOptions): RedisLog {
       return coalesce(`s\u0000${channel}\u0000${mode}\u0000${n}`, channel, async () => {
         const snapshot = watcher.snapshot(channel);
         const args = [newGeneration(), mode, n, emptyChannelTtlMs, ...retention];
-        const [generation, last, at] = ((await run(START_AT, channel, args, 'a start')) as unknown[]).map(String) as [string, string, string];
+        const [generation, last, at] = ((await command(() => run(START_AT, channel, args, 'a start'))) as unknown[]).map(String) as [string, string, string];
         watcher.observe(channel, { exists: true, generation, last }, snapshot);
+        blocking.observe(channel, { exists: true, generation, last });
         return encodePosition(generation, at);
       });
     },
@@ -214,19 +259,23 @@ export function redisLog(options: RedisLogOptions): RedisLog {
       } catch (error) {
         return Promise.reject(error);
       }
-      return watcher.wait(targets, signal);
+      return new Promise<boolean>((resolve) => wait(targets, signal, { woken: resolve }));
     },
 
     // The hold's promise-free wait. Channels come validated from the hold: no check per poll.
-    waitInto: (targets, signal, sink) => watcher.waitInto(targets, signal, sink),
+    waitInto: (targets, signal, sink) => wait(targets, signal, sink),
 
     isPosition: isRedisPosition,
 
-    stats: () => watcher.stats(),
+    stats: () => {
+      const { channels, waiters } = watcher.stats();
+      return { channels, waiters: waiters + blocking.waiters };
+    },
 
     close() {
       closing ??= (async () => {
         watcher.close();
+        blocking.close();
         appender.close();
         await subscriber.close();
         if (ownsClient && client.status !== 'end') {

@@ -26,11 +26,11 @@ export interface Script {
  * ARGV[9] idempotency window (ms), ARGV[10] '1' to count the replicas that are online,
  * ARGV[11] the replication ids of the histories the log believed current when it built the
  * command, space-separated (see histories.ts).
- * Returns { status, generation, id, replicas, replid, before }: status 'stored' (before: the id of
- * the entry before it, '' if none); 'duplicate' when the id
+ * Returns { status, generation, id, replicas, replid, previous }: status 'stored'; 'duplicate' when the id
  * was seen within the window (nothing appended; generation and id are those of the first append);
  * 'refused' when it was not, and this node's history (replid) is none of ARGV[11] (nothing
- * stored, generation and id empty).
+ * stored, generation and id empty). A stored append also returns `previous`: the id of the
+ * stream's newest entry before it ('' when there was none): GRIP's prev-id (src/grip/).
  *
  * Why refuse: a command sent again after its reply was lost (by ioredis after a reconnection, by a
  * Cluster client or the log after a closed connection) may have run already, in a history that is
@@ -59,18 +59,22 @@ end
 -- The replication history this node writes (a restart or a promotion starts a new one).
 local replid = string.match(replication, 'master_replid:(%w+)')
 local bucket = math.floor(nowMs() / windowMs)
+local label = string.format('%.0f', bucket)
 local current, previous = KEYS[3 + bucket % 2], KEYS[4 - bucket % 2]
+-- One HMGET: whether the current half is this window's, and whether it has the id.
+local currentLabel, seen = unpack(redis.call('HMGET', current, ':bucket', appendId))
+seen = seen or redis.call('HGET', previous, appendId)
 local function remember(record)
-  local label = string.format('%.0f', bucket)
-  if redis.call('HGET', current, ':bucket') ~= label then
-    -- Two windows old: nothing in it is still needed.
+  if currentLabel ~= label then
+    -- Two windows old: nothing in it is still needed. It expires two windows after this
+    -- window began at the latest, when it is this window's again and replaced anyway.
     redis.call('DEL', current)
-    redis.call('HSET', current, ':bucket', label)
+    redis.call('HSET', current, ':bucket', label, appendId, record)
+    redis.call('PEXPIRE', current, 2 * windowMs)
+  else
+    redis.call('HSET', current, appendId, record)
   end
-  redis.call('HSET', current, appendId, record)
-  redis.call('PEXPIRE', current, 2 * windowMs)
 end
-local seen = redis.call('HGET', current, appendId) or redis.call('HGET', previous, appendId)
 if seen then
   remember(seen)
   local gen, id = string.match(seen, '^(%S+) (%S+)$')
@@ -79,30 +83,35 @@ end
 if not string.find(' ' .. ARGV[11] .. ' ', ' ' .. replid .. ' ', 1, true) then
   return { 'refused', '', '', replicas, replid }
 end
-if redis.call('EXISTS', stream) == 0 and not redis.call('HGET', meta, 'empty') then
+local gen, empty, lastReplid = unpack(redis.call('HMGET', meta, 'gen', 'empty', 'replid'))
+-- The newest entry before this append ('' when the stream is empty or missing).
+local newest = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)[1]
+if not newest and not empty and redis.call('EXISTS', stream) == 0 then
   -- No stream, and no generation a reader stamped while waiting for the first event: the
   -- history was lost (or there never was one). A new generation, so positions of an earlier
   -- life of this channel read as a gap, never as the new data.
   redis.call('DEL', meta)
+  gen, lastReplid = false, false
 end
-local gen = generation(meta, ARGV[1])
+if not gen then
+  gen = ARGV[1]
+  redis.call('HSET', meta, 'gen', gen)
+elseif empty then
+  -- A generation a reader stamped before the first event is the channel's for good now.
+  redis.call('HDEL', meta, 'empty')
+  redis.call('PERSIST', meta)
+end
 -- When the history differs from the previous append's, entries may have been lost before this
 -- append: remember the channel's newest id as the fork, where readers from the old history resume.
-local previous = redis.call('HGET', meta, 'replid')
-if previous ~= replid then
-  if previous then
-    local newest = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)[1]
-    redis.call('HSET', meta, 'fork', newest and newest[1] or '0-0')
-  end
+if lastReplid ~= replid then
+  if lastReplid then redis.call('HSET', meta, 'fork', newest and newest[1] or '0-0') end
   redis.call('HSET', meta, 'replid', replid)
 end
--- The entry before this one (GRIP's prev-id, see src/grip/): '' when the stream has none.
-local before = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)[1]
 local id = redis.call('XADD', stream, '*', 'd', ARGV[2])
 retain(stream, meta, tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]))
 remember(gen .. ' ' .. id)
 redis.call('PUBLISH', ARGV[3], gen .. ' ' .. id)
-return { 'stored', gen, id, replicas, replid, before and before[1] or '' }
+return { 'stored', gen, id, replicas, replid, newest and newest[1] or '' }
 `);
 
 /**

@@ -69,6 +69,8 @@ interface Watch {
   confirmedAt: number;
   checking: boolean;
   recheck: boolean;
+  /** Set by `unsure`: reads go to Redis until an answer sent after it was observed. */
+  doubtFrom: number | undefined;
   linger: ReturnType<typeof setTimeout> | undefined;
 }
 
@@ -151,7 +153,7 @@ export class Watcher {
   /** True when the channel is known to have nothing after `after`: a read needs no Redis. */
   knownEmpty(channel: string, after: string): boolean {
     const watch = this.#watches.get(channel);
-    return watch?.live !== undefined && watch.state !== undefined && !isStale(watch) && !follows(watch.state, after);
+    return watch?.live !== undefined && watch.state !== undefined && watch.doubtFrom === undefined && !isStale(watch) && !follows(watch.state, after);
   }
 
   /** Taken before sending a command whose answer shows the channel's state. */
@@ -171,6 +173,7 @@ export class Watcher {
   observe(channel: string, state: ChannelState, snapshot: Snapshot | undefined): void {
     const watch = this.#watches.get(channel);
     if (watch === undefined || snapshot === undefined || watch.live !== snapshot.live) return;
+    if (watch.doubtFrom !== undefined && snapshot.messages >= watch.doubtFrom) watch.doubtFrom = undefined;
     const known = watch.state;
     const quiet = watch.messages === snapshot.messages;
     if (known?.exists && state.exists && known.generation === state.generation) {
@@ -185,6 +188,24 @@ export class Watcher {
     watch.state = state;
     watch.confirmedAt = Date.now();
     this.#wakeFollowing(watch);
+  }
+
+  /** Something else (a blocking XREAD) saw the channel move: what is known of it may be older
+   * than that until its message comes. Forgotten, and checked again if anyone waits on it. */
+  unsure(channel: string): void {
+    const watch = this.#watches.get(channel);
+    if (watch?.live === undefined) return;
+    // Counts as news: an answer sent before now (a check or read in flight) may be older than
+    // what woke the XREAD, and is no longer taken as the state (see `observe`), nor joined by
+    // a new read (see `coalesce` in redis-log.ts).
+    watch.messages++;
+    // Until an answer sent from now on comes back, no state is trusted for a read: a wake
+    // message still on its way may name an older head than what woke the XREAD.
+    watch.doubtFrom = watch.messages;
+    if (watch.state === undefined) return;
+    watch.state = undefined;
+    watch.lastMessage = undefined;
+    if (watch.waiters.size > 0) this.#check(watch);
   }
 
   stats(): { channels: number; waiters: number } {
@@ -267,6 +288,7 @@ export class Watcher {
         confirmedAt: 0,
         checking: false,
         recheck: false,
+        doubtFrom: undefined,
         linger: undefined,
       };
       this.#watches.set(channel, watch);

@@ -26,5 +26,8 @@ describeWithServers('Redis Cluster', () => {
     await processes?.stop();
   });
 
-  describeEventLog('redis cluster', redisSubject({ cluster }), { raceIterations: 500, raceEvents: 400 });
+  // Both waiting modes: the pub/sub watcher, and a blocking XREAD on the master of the channel's slot.
+  for (const waiting of ['shared', 'blocking'] as const) {
+    describeEventLog(`redis cluster ${waiting}`, redisSubject({ cluster }, { waiting }), { raceIterations: 500, raceEvents: 400 });
+  }
 });

@@ -2,7 +2,10 @@ import { describeEventLog } from '../conformance/event-log.js';
 import { REDIS_URL, describeRedis } from '../support/redis.js';
 import { redisSubject } from './subject.js';
 
-/** The Redis log through the shared conformance suite, against the Redis at REDIS_URL. */
-describeRedis('Redis log conformance', () => {
-  describeEventLog('redis', redisSubject({ url: REDIS_URL }), { raceIterations: 1_000, raceEvents: 600 });
-});
+/** The Redis log through the shared conformance suite, against the Redis at REDIS_URL, in both
+ * waiting modes: the pub/sub watcher, and a blocking XREAD on the command connection. */
+for (const waiting of ['shared', 'blocking'] as const) {
+  describeRedis(`Redis log conformance (waiting: '${waiting}')`, () => {
+    describeEventLog(`redis ${waiting}`, redisSubject({ url: REDIS_URL }, { waiting }), { raceIterations: 1_000, raceEvents: 600 });
+  });
+}

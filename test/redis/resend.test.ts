@@ -103,8 +103,12 @@ describeRedis('the append script stores only in a history the append was built f
       const keys = redisKeys(prefix, 'built');
       expect(await admin.exists(keys.events, keys.meta, ...keys.appends)).toBe(0);
       // One of the ids given is this history: stored.
-      const [status, generation, id] = await run(admin, prefix, 'a1', `${ended} ${replid}`);
-      expect([status, generation]).toEqual(['stored', 'gen00000']);
+      const [status, generation, id, , , previous] = await run(admin, prefix, 'a1', `${ended} ${replid}`);
+      expect([status, generation, previous]).toEqual(['stored', 'gen00000', '']);
+      // A stored append also answers the entry before it (for callers that link appends).
+      const [, , next, , , before] = await run(admin, prefix, 'a2', replid);
+      expect(before).toBe(id);
+      await admin.xdel(keys.events, next!);
       // Its record is here: a repeat is answered with the first position, whatever it was built for.
       expect(await run(admin, prefix, 'a1', ended)).toEqual(['duplicate', 'gen00000', id, '0', replid]);
       expect(await admin.xlen(redisKeys(prefix, 'built').events)).toBe(1);

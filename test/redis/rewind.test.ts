@@ -18,8 +18,8 @@ let admin: Redis;
 let logs: RedisLog[] = [];
 const ALL = { limit: 100, maxBytes: 1_000_000 };
 
-const open = (prefix: string): RedisLog => {
-  const log = redisLog({ url: server.url, prefix });
+const open = (prefix: string, waiting: 'auto' | 'shared' = 'auto'): RedisLog => {
+  const log = redisLog({ url: server.url, prefix, waiting });
   logs.push(log);
   return log;
 };
@@ -61,9 +61,11 @@ describeWithServers('a head that moves backwards (entries lost in a failover)', 
     await server?.stop();
   });
 
-  it('tells readers that had lost entries (410, resuming where they lose nothing), and polls at the real head do not spin', async () => {
+  // Blocking: a real failover ends the connection to the old master (or UNBLOCKs its XREAD), and
+  // the log forgets what it knew; the test kills the connections with the lost tail.
+  it.each(['shared', 'auto'] as const)('tells readers that had lost entries (410, resuming where they lose nothing), and polls at the real head do not spin (%s)', async (mode) => {
     const prefix = testPrefix();
-    const [log, publisher] = [open(prefix), open(prefix)];
+    const [log, publisher] = [open(prefix, mode), open(prefix)];
     const hangtime = createHangtime({ log, minHoldMs: 0 });
     const p = await history(publisher, 'chat');
     // A reader received everything, L3 included; its process knows the channel stands at L3.
@@ -72,6 +74,7 @@ describeWithServers('a head that moves backwards (entries lost in a failover)', 
     ({ cursor } = await hangtime.wait({ channels: ['chat'], cursor, waitMs: 100 }));
 
     await loseTail(prefix, 'chat', p);
+    if (mode === 'auto') await admin.call('CLIENT', 'KILL', 'SKIPME', 'yes');
     // Once the process's knowledge is older than its trust (1 s), the next poll asks Redis.
     await sleep(1_100);
     const lost = await hangtime.wait({ channels: ['chat'], cursor, waitMs: 1_000 });
@@ -97,9 +100,11 @@ describeWithServers('a head that moves backwards (entries lost in a failover)', 
     expect(rest.kind === 'events' && rest.events.map((event) => JSON.parse(event.json))).toEqual(['e3', 'e4', 'e5', 'N1']);
   });
 
+  // Wake messages are the shared watcher's (a blocking wait learns of a failover from the
+  // UNBLOCKED error or the closed connection of the demoted master, and reads).
   it('a wake message older than the previous one is a head that went back: waiters at lost entries learn of it at once', async () => {
     const prefix = testPrefix();
-    const [log, publisher] = [open(prefix), open(prefix)];
+    const [log, publisher] = [open(prefix, 'shared'), open(prefix)];
     const hangtime = createHangtime({ log, minHoldMs: 0 });
     let { cursor } = await hangtime.wait({ channels: ['skew'], waitMs: 0 });
     const waiting = hangtime.wait({ channels: ['skew'], cursor, waitMs: 10_000 });

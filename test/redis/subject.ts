@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { redisLog, redisKeys } from '../../src/redis/index.js';
+import { redisLog, redisKeys, type RedisLogOptions } from '../../src/redis/index.js';
 import { decodePosition, encodePosition } from '../../src/redis/position.js';
 import type { MakeLogSubject } from '../conformance/event-log.js';
 import { adminClient, deletePrefix, sleep, testPrefix } from '../support/redis.js';
@@ -13,7 +13,7 @@ import { adminClient, deletePrefix, sleep, testPrefix } from '../support/redis.j
  *   clients (one per log, plus one to delete keys with; all closed by `dispose`).
  */
 export const redisSubject =
-  (source: { readonly url: string } | { readonly cluster: () => Cluster }): MakeLogSubject =>
+  (source: { readonly url: string } | { readonly cluster: () => Cluster }, logOptions: Pick<RedisLogOptions, 'waiting'> = {}): MakeLogSubject =>
   async (options) => {
     const prefix = testPrefix();
     const clients: Array<Redis | Cluster> = [];
@@ -24,7 +24,7 @@ export const redisSubject =
     };
     const admin = connect();
     const open = () =>
-      redisLog({ ...('url' in source ? { url: source.url } : { client: connect() }), prefix, trim: 'exact', ...options });
+      redisLog({ ...('url' in source ? { url: source.url } : { client: connect() }), prefix, trim: 'exact', ...logOptions, ...options });
     const [log, peer] = [open(), open()];
     return {
       log,
