@@ -234,6 +234,8 @@ export class BlockingWaits {
             (id) => {
               this.#ids.set(connection, Number(id));
               pending.id = Number(id);
+              // A command came before the id did (a slow link): unblock now.
+              if (pending.interrupted && this.#pending === pending) this.#sendUnblock(pending);
             },
             () => {},
           );
@@ -293,28 +295,36 @@ export class BlockingWaits {
   }
 
   #unblock(pending: Pending): void {
+    if (pending.interrupted) return;
     pending.interrupted = true;
-    const send = (id: number): void => {
-      // A connection of its own, for this one command: needed only when a process does more
-      // than one thing at a time, which is then rare or ends blocking waits ('auto').
-      const control = pending.connection.duplicate({
-        connectionName: `${this.#options.connectionName}-unblock`,
-        lazyConnect: false,
-        retryStrategy: null,
-        maxRetriesPerRequest: 1,
-      });
-      control.on('error', () => {});
-      control
-        .client('UNBLOCK', id)
-        .catch(this.#options.onError)
-        .finally(() => control.quit().catch(() => control.disconnect()));
-    };
-    if (pending.id !== undefined) send(pending.id);
-    else {
-      // The id is on its way (asked just before the XREAD).
-      setTimeout(() => {
-        if (pending.id !== undefined && this.#pending === pending) send(pending.id);
-      }, 20).unref?.();
-    }
+    // Without the id yet (asked in the XREAD's round trip), the id's reply sends it.
+    if (pending.id !== undefined) this.#sendUnblock(pending);
+  }
+
+  /**
+   * CLIENT UNBLOCK the pending XREAD, on a connection of its own opened for this one command:
+   * needed only when a process does more than one thing at a time, which is then rare or ends
+   * blocking waits ('auto'). An UNBLOCK that finds nothing blocked (it overtook the XREAD, which
+   * was still on its way) is sent again while the XREAD is pending.
+   */
+  #sendUnblock(pending: Pending, attempt = 0): void {
+    const control = pending.connection.duplicate({
+      connectionName: `${this.#options.connectionName}-unblock`,
+      lazyConnect: false,
+      retryStrategy: null,
+      maxRetriesPerRequest: 1,
+    });
+    control.on('error', () => {});
+    control
+      .client('UNBLOCK', pending.id!)
+      .then(
+        (unblocked) => {
+          if (Number(unblocked) === 0 && this.#pending === pending && attempt < 50) {
+            setTimeout(() => this.#pending === pending && this.#sendUnblock(pending, attempt + 1), 20).unref?.();
+          }
+        },
+        this.#options.onError,
+      )
+      .finally(() => control.quit().catch(() => control.disconnect()));
   }
 }

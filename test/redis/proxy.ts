@@ -25,6 +25,9 @@ export interface RedisProxy {
    * function that heals the partition: it closes the stalled links (what they dropped cannot
    * be replayed on them), so that the replica reconnects and catches up. */
   stallReplication(): () => void;
+  /** From now on, hold everything the server sends a client for `ms` before passing it on (in
+   * order): a slow network, or a Lambda instance's link across regions. 0 turns it off. */
+  delayReplies(ms: number): void;
   /** Connections that sent REPLCONF so far. */
   replicationLinks(): number;
   close(): Promise<void>;
@@ -44,6 +47,7 @@ export async function startProxy(targetPort: number, port = 0): Promise<RedisPro
   const links = new Set<Link>();
   let armed: { marker: string; done: () => void; hold: boolean } | undefined;
   let stalled = false;
+  let delayMs = 0;
 
   const server: Server = createServer((client) => {
     const upstream = connect(targetPort, '127.0.0.1');
@@ -76,7 +80,9 @@ export async function startProxy(targetPort: number, port = 0): Promise<RedisPro
       if (link.replication && stalled) return;
       if (link.dropping) return end();
       if (link.holding) return;
-      client.write(chunk);
+      // Same delay for every chunk: timers of equal delay fire in order, so replies stay in order.
+      if (delayMs > 0) setTimeout(() => client.writable && client.write(chunk), delayMs);
+      else client.write(chunk);
     });
     client.on('error', end);
     upstream.on('error', end);
@@ -108,6 +114,9 @@ export async function startProxy(targetPort: number, port = 0): Promise<RedisPro
           link.server.destroy();
         }
       };
+    },
+    delayReplies: (ms) => {
+      delayMs = ms;
     },
     replicationLinks: () => [...links].filter((link) => link.replication).length,
     close: async () => {
