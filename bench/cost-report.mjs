@@ -349,21 +349,103 @@ out('  (2.5 s on average) where a held poll delivers in the latency above.');
 out(`- **A hosted broker** (Ably, per peak connection): ${usd(1_000 * PRICES.ablyPeakConnection.usd)} a month for 1,000 clients connected at`);
 out('  the busiest moment, messages billed on top.');
 out();
+/** Per client-month at list prices, Redis (Upstash pay-as-you-go) included unless asked. */
+const monthly = (prefix, rate, withRedis = true) => {
+  const row = rows.find((candidate) => candidate.platform.startsWith(prefix) && candidate.rate === rate);
+  return row === undefined ? Number.NaN : (row.usd + (withRedis ? row.redisUsd : 0)) * HOURS_PER_MONTH;
+};
+const LAMBDA = 'AWS Lambda + HTTP API';
+const PUSHPIN = 'delegated (GRIP): Pushpin';
+const VERCEL = 'Vercel';
+const WORKERS_SHARED = `Cloudflare Workers + Durable Objects, ${data.settings.perChannel} clients`;
+const WORKERS_PRIVATE = 'Cloudflare Workers + Durable Objects, a channel per client';
+const shortPollMonthly = (shortLambda + shortRedis) / 1_000;
+const pushpinVmMonthly = PRICES.pushpinVmHour.usd * HOURS_PER_MONTH;
+const [quiet, , busy] = [rates[0], rates[1], rates[rates.length - 1]];
+
+out('## Which to choose');
+out();
+out('Per client-month at list prices, Redis commands included (Upstash pay-as-you-go), from the');
+out('per-client-hour table; the cheapest priced row of each rate is in bold (Fastly Fanout is left out:');
+out('no public price):');
+out();
+const compared = [LAMBDA, 'Netlify', VERCEL, PUSHPIN, WORKERS_SHARED, WORKERS_PRIVATE];
+out(`| events per channel | ${compared.map((prefix) => rows.find((row) => row.platform.startsWith(prefix)).platform).join(' | ')} |`);
+out(`|---|${compared.map(() => '---|').join('')}`);
+for (const rate of rates) {
+  const costs = compared.map((prefix) => monthly(prefix, rate));
+  const cheapest = Math.min(...costs);
+  out(`| ${rate} | ${costs.map((cost) => (cost === cheapest ? `**${usdSmall(cost)}**` : usdSmall(cost))).join(' | ')} |`);
+}
+out();
+out(`Short polling every 5 s on Lambda + HTTP API costs ${usdSmall(shortPollMonthly)} per client-month (above) whatever the`);
+out(`event rate; a Pushpin VM costs ${usdSmall(pushpinVmMonthly)} a month however few clients it holds (the table shares it among`);
+out(`${fmt(GRIP.clientsPerPushpin, 0)}).`);
+out();
+{
+  const heldQuiet = monthly(LAMBDA, quiet);
+  const delegatedQuiet = monthly(PUSHPIN, quiet);
+  const breakEven = (vms) => Math.ceil((vms * pushpinVmMonthly) / (heldQuiet - delegatedQuiet));
+  const shortPollWins = rates.filter((rate) => shortPollMonthly < monthly(PUSHPIN, rate));
+  out('**When to delegate (GRIP).** Where each held poll is its own instance billed by wall time');
+  out(`(Lambda, Netlify), a client held in the function costs ${usdSmall(heldQuiet)} a month on Lambda at ${data.settings.memoryMB} MB with no events`);
+  out(`(${usdSmall(monthly(LAMBDA, busy))} at ${busy}) and ${usdSmall(monthly('Netlify', quiet))} on Netlify; delegated to Pushpin, ${usdSmall(delegatedQuiet)} (${usdSmall(monthly(PUSHPIN, busy))} at ${busy},`);
+  out(`most of it Redis commands). With the VM's ${usdSmall(pushpinVmMonthly)} a month counted whole, delegation pays from about`);
+  out(`**${fmt(breakEven(1), 0)} clients** waiting all the time on Lambda (${fmt(breakEven(2), 0)} with a second VM for availability), fewer on`);
+  out(`Netlify. It does not pay where one process holds many polls: on Vercel with in-function`);
+  out(`concurrency a held client costs ${usdSmall(monthly(VERCEL, quiet))}–${usdSmall(monthly(VERCEL, busy))} a month, about what delegating costs, and the`);
+  out('proxy adds a hop to every delivery (docs/grip.md measured slower fan-outs through Pushpin). When');
+  out(`events are so frequent that every poll answers at once (${busy}), delegated and held polls make about`);
+  out(`the same invocations (${fmt(rows.find((row) => row.platform.startsWith(PUSHPIN) && row.rate === busy).invocations, 0)} vs ${fmt(rows.find((row) => row.platform.startsWith(LAMBDA) && row.rate === busy).invocations, 0)} per client-hour): what delegation still saves is the billed`);
+  out(`seconds between events. Short polling every 5 s (${usdSmall(shortPollMonthly)}) beats holding on Lambda at every rate, for up`);
+  out(
+    shortPollWins.length === 0
+      ? '  to 5 s of delay; delegation beats it at every rate here.'
+      : `to 5 s of delay, and beats delegation at ${shortPollWins.join(', ')} (one short poll takes the events of 5 s together): delegate for quiet channels.`,
+  );
+  out();
+}
+out('**When Workers + Durable Objects is cheapest.** Cloudflare has no Redis to pay for and bills the');
+out('Worker by CPU, so a held poll costs requests and a share of its channel\'s object. On shared');
+out(`channels (${data.settings.perChannel} clients each here) it is the cheapest row when events are frequent: ${usdSmall(monthly(WORKERS_SHARED, busy))} a client-month`);
+out(`at ${busy} where Vercel is ${usdSmall(monthly(VERCEL, busy))} and delegation ${usdSmall(monthly(PUSHPIN, busy))}, because Redis billed per command is most of`);
+out(`theirs (without Redis, Vercel's platform price is ${usdSmall(monthly(VERCEL, busy, false))}: with a flat-priced Redis, ${monthly(VERCEL, busy, false) < monthly(WORKERS_SHARED, busy) ? 'Vercel is cheaper' : 'Workers stays cheaper'}).`);
+out(`On quiet channels all three cost well under a dollar (${usdSmall(monthly(WORKERS_SHARED, quiet))} on Workers, mostly the object's`);
+out('duration), and Workers needs neither Redis nor a proxy. With **a channel per client** the');
+out(`object's duration is one client's alone: ${usdSmall(monthly(WORKERS_PRIVATE, quiet))} a month whatever the rate, more than Vercel or`);
+out('delegation and still less than holding on Lambda. The more clients share a channel, the');
+out('cheaper: group private events onto fewer channels, or poll only while the page is visible');
+out('(`hangtime/client` does by default).');
+out();
 out('## Choosing `maxWaitMs`');
 out();
-out('- **Billed by wall time, one request per instance** (Lambda, Netlify): a held poll is billed');
-out('  for every second it waits, whatever `maxWaitMs` is, so the compute per client-hour is');
-out('  about the same for any hold length (memory × an hour). Longer holds only cut the number of');
-out('  requests (the per-request price, and HTTP API\'s): choose the longest the front door');
-out('  allows (HTTP API: 30 s, so about 25 s; a Function URL: up to the function timeout, but keep');
-out('  under the 60–120 s idle timeouts of proxies between the client and AWS). Configure the');
-out('  smallest memory that fits (the instance above takes tens of MB): GB-s scale with it.');
-out('- **Billed by active CPU** (Vercel with in-function concurrency): a waiting poll costs no');
-out('  CPU and shares its instance\'s memory with every other poll, so holds are nearly free;');
-out('  longer holds cut invocations. Use the longest hold the platform allows (`maxDuration`).');
-out('- **Proxy-delegated holds**: the function answers at once and the proxy holds; see the');
-out('  delegation row when that branch fills it.');
-out();
+{
+  const requestShare = (holdsPerHour * (PRICES.lambdaRequest.usd + PRICES.httpApiRequest.usd) * HOURS_PER_MONTH) / monthly(LAMBDA, quiet, false);
+  const vercelInvocationShare = (holdsPerHour * PRICES.vercelInvocation.usd) / (monthly(VERCEL, quiet, false) / HOURS_PER_MONTH);
+  const workersRequestShare = (holdsPerHour * (PRICES.workersRequest.usd + PRICES.durableObjectRequest.usd)) / (monthly(WORKERS_SHARED, quiet) / HOURS_PER_MONTH);
+  out('- **Billed by wall time, one request per instance** (Lambda, Netlify): a held poll is billed');
+  out('  for every second it waits, whatever `maxWaitMs` is, so the compute per client-hour is');
+  out('  about the same for any hold length (memory × an hour). Longer holds only cut the number of');
+  out(`  requests (the per-request price, and HTTP API's: ${fmt(requestShare * 100, 1)}% of the Lambda + HTTP API price at`);
+  out(`  ${fmt(data.settings.maxWaitMs / 1000)} s holds): choose the longest the front door allows (HTTP API: 30 s, so about 25 s; a`);
+  out('  Function URL: up to the function timeout, but keep under the 60–120 s idle timeouts of');
+  out('  proxies between the client and AWS). Configure the smallest memory that fits (the instance');
+  out('  above takes tens of MB): GB-s scale with it. Better: delegate (above).');
+  out('- **Billed by active CPU** (Vercel with in-function concurrency): a waiting poll costs no');
+  out('  CPU and shares its instance\'s memory with every other poll, so holds are nearly free;');
+  out(`  invocations are ${fmt(vercelInvocationShare * 100, 0)}% of the platform price of a quiet client at ${fmt(data.settings.maxWaitMs / 1000)} s holds, and each`);
+  out('  poll costs its Redis commands too: doubling the hold halves both on quiet channels. Use the');
+  out('  longest hold the route\'s `maxDuration` (less the adapter\'s margin) and the intermediaries\'');
+  out('  idle timeouts allow.');
+  out(`- **Cloudflare Workers**: no wall-clock limit; requests are ${fmt(workersRequestShare * 100, 0)}% of a quiet client's price on a shared`);
+  out('  channel at 25 s holds, the object\'s duration the rest, which no hold length changes. The');
+  out('  default 25 s (`HANGTIME_MAX_WAIT_MS`) is fine; longer holds save a little, within the');
+  out('  intermediaries\' idle timeouts.');
+  out(`- **Delegated (GRIP)**: the function does not wait, so its \`maxWaitMs\` does not apply; the proxy's`);
+  out(`  hold (\`maxTimeoutSeconds\`, 55 s) sets the idle invocations (${fmt(3_600 / GRIP_HOLD_S, 1)} per client-hour). Keep the default`);
+  out('  unless intermediaries cut silent requests sooner.');
+  out();
+}
 {
   const lambdaAt = (mb) => 1_000 * HOURS_PER_MONTH * 3_600 * (mb / 1024) * PRICES.lambdaGbSecond.usd;
   out(`What this means on Lambda: a held poll bills its memory for every second a page is open,`);
@@ -382,10 +464,25 @@ out();
 out('| price | value | source |');
 out('|---|---|---|');
 for (const price of Object.values(PRICES)) out(`| ${price.what} | $${price.usd < 0.001 ? price.usd.toPrecision(6) : price.usd} | ${price.source} |`);
+out(`| Fastly Fanout (bandwidth, connection minutes, messages) | not published: "contact your account manager" | ${FANOUT_BILLING} |`);
+out();
+out('Measured elsewhere and used as inputs (in `bench/cost-report.mjs`, each with the command that');
+out('measured it):');
+out();
+out(`- delegated holds: \`${GRIP.command}\` (docs/grip.md): ${GRIP.originRequestsPerDelivery} origin requests per delivered event,`);
+out(`  ${GRIP.idleOriginRequests} while clients wait, ${GRIP.redisConnectionsPerWaitingClient} Redis connections per waiting client, ${GRIP.pushpinCpuMsPerDelivery} ms of Pushpin CPU per delivery,`);
+out(`  ${fmt(GRIP.clientsPerPushpin, 0)} clients on one Pushpin;`);
+out(`- Workers CPU: \`${WORKERD.command}\``);
+out(`  (docs/cloudflare.md): ${fmt(WORKERD.cpuUsPerDelivery, 1)} µs per delivery in workerd.`);
 out();
 out(`Model assumptions not measured here: Netlify functions at their default ${NETLIFY_MEMORY_GB} GB; on Vercel, one`);
 out(`${VERCEL_MEMORY_GB} GB instance holds ${fmt(VERCEL_CLIENTS_PER_INSTANCE, 0)} polls (docs/benchmarks.md measures 10,000 in one process),`);
 out('with hangtime\'s CPU per poll from `npm run bench` and the shared waiting mode\'s Redis commands.');
+out(`Delegated: an origin invocation billed as the warm short poll (${fmt(data.memory.shortPoll.billedMs, 1)} ms) with the held run's Redis`);
+out('commands per poll; one event per delivery; origin Redis connections as the average of busy');
+out(`instances; one Pushpin VM per ${fmt(GRIP.clientsPerPushpin, 0)} clients or per ${fmt(PUSHPIN_VM_CPUS / (GRIP.pushpinCpuMsPerDelivery / 1_000), 0)} deliveries a second. Cloudflare: workerd's CPU`);
+out('per delivery for every Worker request; the channel\'s object active all the time; its storage');
+out('not priced.');
 out();
 writeFileSync(join(ROOT, 'docs', 'cost.md'), `${lines.join('\n')}`);
 process.stdout.write('wrote docs/cost.md\n');
