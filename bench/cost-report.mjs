@@ -183,13 +183,14 @@ out(`  events, and at E events an hour E × (${GRIP.originRequestsPerDelivery} +
 out(`- an origin invocation is billed **${fmt(data.memory.shortPoll.billedMs, 1)} ms**, the short poll (\`wait=0\`) measured above on a warm`);
 out('  instance: like an origin answer, one read of the log and an answer at once (Lambda bills wall');
 out(`  time, and the origin's CPU per delivery, 0.25–0.6 ms in docs/grip.md, is a small part of it);`);
-out('  Redis commands per invocation are the measured commands per poll of the held run at the same');
-out('  rate (they include an instance\'s first look at a channel, and the publishes);');
+out(`  Redis commands per invocation are the measured commands per poll of the \`${mainMode}\` run (held in the`);
+out('  function) at the same rate: they include an instance\'s first look at a channel, and the publishes;');
 out('- Redis connections are the origin instances\', none per waiting client. The table shows the');
 out('  average of instances busy at a time (invocations per second × billed duration): a floor, since');
 out('  Lambda keeps an instance and its connection warm for minutes after it ran, so the count follows');
 out('  the peak of concurrent invocations, and a fan-out to the clients of one channel brings their');
-out('  re-polls together (one instance each, for a moment: the bench spreads 10 clients a channel);');
+out(`  re-polls together (one instance each, for a moment: ${data.settings.perChannel} clients a channel here, whose appends the`);
+out('  bench\'s publisher spreads over time);');
 out(`- the proxy: **Fastly Fanout** publishes how it bills (bandwidth, connection minutes, messages) but no`);
 out(`  price (${FANOUT_BILLING}: "contact your account manager"), so its rows price the origin alone.`);
 out(`  A **self-hosted Pushpin** is priced as one ${PUSHPIN_VM_CPUS}-vCPU VM per ${fmt(GRIP.clientsPerPushpin, 0)} clients (the most one Pushpin held in`);
