@@ -57,10 +57,9 @@ export async function* run<T>(url: URL, o: PollOptions<T> & Partial<SubscribeOpt
   // Set by `close()` and `signal`: the loop ends at its next step.
   let closed = signal?.aborted;
   let store: CursorStorage | undefined;
-  state.cursor = o.cursor;
   try {
     // Reading `localStorage` throws in sandboxed frames: persistence is best-effort.
-    state.cursor ??= (store = key ? (o.storage ?? localStorage) : undefined)?.getItem(key!) || undefined;
+    state.cursor = o.cursor ?? ((key && (store = o.storage ?? localStorage).getItem(key)) || undefined);
   } catch {
     // No storage: start from `o.cursor`.
   }
