@@ -83,7 +83,7 @@ export async function* run<T>(url: URL, o: PollOptions<T> & Partial<SubscribeOpt
 
   let failures = 0;
   let quick = 0;
-  const seen = new Set<string>();
+  let seen = new Set<string>();
   const doc = (o.pauseWhenHidden ?? true) ? globalThis.document : undefined;
   // Every listener is removed in `finally` by aborting `off`, which each was added with (an
   // AbortController has the `signal` that `addEventListener`'s options look for).
@@ -156,8 +156,9 @@ export async function* run<T>(url: URL, o: PollOptions<T> & Partial<SubscribeOpt
           // The cursor moves only once the batch is handled: `onEvents` returned, or the
           // consumer asks for more.
           if (events.length) o.onEvents ? await o.onEvents(events, batch) : yield batch;
-          for (const e of events) seen.add(id(e));
-          for (const old of seen) if (seen.size > Limit.Seen) seen.delete(old);
+          // Remember the newest `Limit.Seen` (a Set keeps insertion order; one copy per batch is
+          // smaller in the bundle than adding and pruning in place).
+          seen = new Set([...seen, ...events.map(id)].slice(-Limit.Seen));
           quick = all!.length || probe || now() - started >= Limit.QuickEmptyMs ? 0 : quick + 1;
           if (quick) delay = backoffMs(quick, base, cap);
         }
