@@ -119,6 +119,9 @@ export async function* run<T>(url: URL, o: PollOptions<T> & Partial<SubscribeOpt
       if (probe) setStatus({ state: 'connecting' });
       let delay = 0;
       let handling = '';
+      // An answer that is not one, set as it is thrown: the catch tells it from what `fetch`, or
+      // a handler, threw (smaller than an `instanceof` test).
+      let failure: HangtimeClientError | undefined;
       try {
         if (state.cursor) query.set('cursor', state.cursor);
         query.set('wait', `${probe ? 0 : wait}`);
@@ -141,7 +144,7 @@ export async function* run<T>(url: URL, o: PollOptions<T> & Partial<SubscribeOpt
           // docs/protocol.md: retry 5xx, 408, 429 (and a 2xx that is not an answer, such as a
           // proxy's page); any other 4xx is a request that a retry cannot fix. (fetch follows
           // redirects: no 3xx gets here.)
-          throw failed(!/^4(?!08|29)/.test(`${status}`));
+          throw (failure = failed(!/^4(?!08|29)/.test(`${status}`)));
         }
         // From here, what throws is `onEvents` or `onGap`.
         handling = 'handler';
@@ -172,11 +175,8 @@ export async function* run<T>(url: URL, o: PollOptions<T> & Partial<SubscribeOpt
         setStatus({ state: 'live' });
       } catch (caught) {
         if (closed) return;
-        // `handling`: `onEvents` or `onGap` threw; otherwise `fetch` did, or the answer was not one.
-        const error =
-          caught instanceof HangtimeClientError && !handling
-            ? caught
-            : new HangtimeClientError(`${caught}`, { code: handling || 'network', willRetry: true, cause: caught });
+        // `failure`: the answer was not one; `handling`: `onEvents` or `onGap` threw; otherwise `fetch` did.
+        const error = failure ?? new HangtimeClientError(`${caught}`, { code: handling || 'network', willRetry: true, cause: caught });
         // A kick (hidden, online, retryNow) aborted the request: not a failure, poll again.
         if (step.signal.aborted && !handling) continue;
         error.willRetry &&= ++failures <= retries;
