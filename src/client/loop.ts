@@ -96,10 +96,9 @@ export async function* run<T>(url: URL, o: PollOptions<T> & Partial<SubscribeOpt
   // Page Lifecycle's frozen pages too: a page is frozen only once hidden, and resumed hidden.)
   doc?.addEventListener('visibilitychange', kick, off);
 
-  // `url` is this loop's own copy.
-  const query = url.searchParams;
-  query.set('channels', o.channels.join());
-  if (o.from) query.set('from', o.from);
+  // `url` is this loop's own copy. (`url.searchParams` each time is smaller gzipped than a variable.)
+  url.searchParams.set('channels', o.channels.join());
+  if (o.from) url.searchParams.set('from', o.from);
   // Seconds, as the protocol says them. No `waitMs` is the longest `wait`, which every server
   // caps to its own: as long as the server holds.
   const wait = Math.round(Math.min(o.waitMs ?? Infinity, Limit.MaxWaitMs)) / 1000;
@@ -123,8 +122,8 @@ export async function* run<T>(url: URL, o: PollOptions<T> & Partial<SubscribeOpt
       // a handler, threw (smaller than an `instanceof` test).
       let failure: HangtimeClientError | undefined;
       try {
-        if (state.cursor) query.set('cursor', state.cursor);
-        query.set('wait', `${probe ? 0 : wait}`);
+        if (state.cursor) url.searchParams.set('cursor', state.cursor);
+        url.searchParams.set('wait', `${probe ? 0 : wait}`);
         const res = await (o.fetch ?? fetch)(url.href, {
           headers: typeof o.headers == 'function' ? await o.headers() : o.headers,
           signal: step.signal,
