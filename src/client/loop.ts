@@ -50,7 +50,9 @@ interface Answer {
  * moves the cursor: an aborted poll is sent again with the same cursor.
  */
 export async function* run<T>(url: URL, o: PollOptions<T> & Partial<SubscribeOptions<T>>, state: LoopState): AsyncGenerator<Batch<T>, void, undefined> {
-  const { retries = Infinity, backoffMs: base = 1000, maxBackoffMs: cap = 30_000, storageKey: key, onError, signal } = o;
+  // Options are read where they are used, defaults included: in the bundle, `o.backoffMs ?? 1000`
+  // twice is smaller gzipped than one destructuring into a variable.
+  const { storageKey: key, onError, signal } = o;
   // The platform's timers are called as methods of the global object, as browsers require.
   const clock: Clock = o.clock ?? globalThis;
   const now = clock.now ?? Date.now;
@@ -162,7 +164,7 @@ export async function* run<T>(url: URL, o: PollOptions<T> & Partial<SubscribeOpt
           // smaller in the bundle than adding and pruning in place).
           seen = new Set([...seen, ...events.map(id)].slice(-Limit.Seen));
           quick = all!.length || probe || now() - started >= Limit.QuickEmptyMs ? 0 : quick + 1;
-          if (quick) delay = backoffMs(quick, base, cap);
+          if (quick) delay = backoffMs(quick, o.backoffMs ?? 1000, o.maxBackoffMs ?? 30_000);
         }
         state.cursor = cursor;
         try {
@@ -178,10 +180,10 @@ export async function* run<T>(url: URL, o: PollOptions<T> & Partial<SubscribeOpt
         const error = failure ?? new HangtimeClientError(`${caught}`, { code: handling || 'network', willRetry: true, cause: caught });
         // A kick (hidden, online, retryNow) aborted the request: not a failure, poll again.
         if (step.signal.aborted && !handling) continue;
-        error.willRetry &&= ++failures <= retries;
+        error.willRetry &&= ++failures <= (o.retries ?? Infinity);
         onError?.(error);
         if (!error.willRetry) throw error;
-        delay = Math.max(delay, backoffMs(failures, base, cap));
+        delay = Math.max(delay, backoffMs(failures, o.backoffMs ?? 1000, o.maxBackoffMs ?? 30_000));
         setStatus({ state: 'retrying', retryAt: now() + delay, attempt: failures, error });
       }
       if (delay) await sleep(delay);
