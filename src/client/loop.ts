@@ -52,16 +52,15 @@ interface Answer {
 export async function* run<T>(url: URL, o: PollOptions<T> & Partial<SubscribeOptions<T>>, state: LoopState): AsyncGenerator<Batch<T>, void, undefined> {
   // Options are read where they are used, defaults included: in the bundle, `o.backoffMs ?? 1000`
   // twice is smaller gzipped than one destructuring into a variable.
-  const { storageKey: key, onError, signal } = o;
   // The platform's timers are called as methods of the global object, as browsers require.
   const clock: Clock = o.clock ?? globalThis;
   const now = clock.now ?? Date.now;
   // Set by `close()` and `signal`: the loop ends at its next step.
-  let closed = signal?.aborted;
+  let closed = o.signal?.aborted;
   let store: CursorStorage | undefined;
   try {
     // Reading `localStorage` throws in sandboxed frames: persistence is best-effort.
-    state.cursor = o.cursor ?? ((key && (store = o.storage ?? localStorage).getItem(key)) || undefined);
+    state.cursor = o.cursor ?? ((o.storageKey && (store = o.storage ?? localStorage).getItem(o.storageKey)) || undefined);
   } catch {
     // No storage: start from `o.cursor`.
   }
@@ -90,7 +89,7 @@ export async function* run<T>(url: URL, o: PollOptions<T> & Partial<SubscribeOpt
   // Every listener is removed in `finally` by aborting `off`, which each was added with (an
   // AbortController has the `signal` that `addEventListener`'s options look for).
   const off = new AbortController();
-  signal?.addEventListener('abort', state.close, off);
+  o.signal?.addEventListener('abort', state.close, off);
   // Back online: whatever the backoff says, the network just came back (the count starts over).
   // `?.`: Node has no global `addEventListener`.
   globalThis.addEventListener?.('online', () => ((failures = quick = 0), kick()), off);
@@ -152,7 +151,7 @@ export async function* run<T>(url: URL, o: PollOptions<T> & Partial<SubscribeOpt
         if (status == 410) {
           // Stopping leaves the cursor before the gap: a later start is told again.
           // Without `onGap`, the gap is reported to `onError`, and the loop goes on.
-          if ((await (o.onGap ?? ((gaps) => onError?.(failed(true, gaps))))(gaps!)) === false) return;
+          if ((await (o.onGap ?? ((gaps) => o.onError?.(failed(true, gaps))))(gaps!)) === false) return;
         } else {
           const id = (e: HangtimeEvent) => `${e.channel} ${e.position}`;
           const events = all!.filter((e) => !seen.has(id(e))) as Array<EventOf<T>>;
@@ -168,7 +167,7 @@ export async function* run<T>(url: URL, o: PollOptions<T> & Partial<SubscribeOpt
         }
         state.cursor = cursor;
         try {
-          store?.setItem(key!, cursor);
+          store?.setItem(o.storageKey!, cursor);
         } catch {
           // Quota or privacy mode: the in-memory cursor keeps this session exact.
         }
@@ -181,7 +180,7 @@ export async function* run<T>(url: URL, o: PollOptions<T> & Partial<SubscribeOpt
         // A kick (hidden, online, retryNow) aborted the request: not a failure, poll again.
         if (step.signal.aborted && !handling) continue;
         error.willRetry &&= ++failures <= (o.retries ?? Infinity);
-        onError?.(error);
+        o.onError?.(error);
         if (!error.willRetry) throw error;
         delay = Math.max(delay, backoffMs(failures, o.backoffMs ?? 1000, o.maxBackoffMs ?? 30_000));
         setStatus({ state: 'retrying', retryAt: now() + delay, attempt: failures, error });
