@@ -100,9 +100,6 @@ export async function* run<T>(url: URL, o: PollOptions<T> & Partial<SubscribeOpt
   // `url` is this loop's own copy. (`url.searchParams` each time is smaller gzipped than a variable.)
   url.searchParams.set('channels', o.channels.join());
   if (o.from) url.searchParams.set('from', o.from);
-  // Seconds, as the protocol says them. No `waitMs` is the longest `wait`, which every server
-  // caps to its own: as long as the server holds.
-  const wait = Math.round(Math.min(o.waitMs ?? Infinity, Limit.MaxWaitMs)) / 1000;
 
   try {
     while (!closed) {
@@ -124,7 +121,9 @@ export async function* run<T>(url: URL, o: PollOptions<T> & Partial<SubscribeOpt
       let failure: HangtimeClientError | undefined;
       try {
         if (state.cursor) url.searchParams.set('cursor', state.cursor);
-        url.searchParams.set('wait', `${probe ? 0 : wait}`);
+        // Seconds, as the protocol says them. No `waitMs` is the longest `wait`, which every server
+        // caps to its own: as long as the server holds.
+        url.searchParams.set('wait', `${probe ? 0 : Math.round(Math.min(o.waitMs ?? Infinity, Limit.MaxWaitMs)) / 1000}`);
         const res = await (o.fetch ?? fetch)(url.href, {
           headers: typeof o.headers == 'function' ? await o.headers() : o.headers,
           signal: step.signal,
