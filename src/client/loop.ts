@@ -85,7 +85,7 @@ export async function* run<T>(url: URL, o: PollOptions<T> & Partial<SubscribeOpt
   let failures = 0;
   let quick = 0;
   let seen = new Set<string>();
-  const doc = (o.pauseWhenHidden ?? true) ? globalThis.document : undefined;
+  const doc = o.pauseWhenHidden === false ? undefined : globalThis.document;
   // Every listener is removed in `finally` by aborting `off`, which each was added with (an
   // AbortController has the `signal` that `addEventListener`'s options look for).
   const off = new AbortController();
