@@ -152,15 +152,15 @@ export async function* run<T>(url: URL, o: PollOptions<T> & Partial<SubscribeOpt
           // Without `onGap`, the gap is reported to `onError`, and the loop goes on.
           if ((await (o.onGap ?? ((gaps) => o.onError?.(failed(true, gaps))))(gaps!)) === false) return;
         } else {
-          const id = (e: HangtimeEvent) => `${e.channel} ${e.position}`;
-          const events = all!.filter((e) => !seen.has(id(e))) as Array<EventOf<T>>;
+          // An event's id, `${e.channel} ${e.position}`, written out twice: smaller gzipped than a helper.
+          const events = all!.filter((e) => !seen.has(`${e.channel} ${e.position}`)) as Array<EventOf<T>>;
           const batch = { events, cursor };
           // The cursor moves only once the batch is handled: `onEvents` returned, or the
           // consumer asks for more.
           if (events.length) o.onEvents ? await o.onEvents(events, batch) : yield batch;
           // Remember the newest `Limit.Seen` (a Set keeps insertion order; one copy per batch is
           // smaller in the bundle than adding and pruning in place).
-          seen = new Set([...seen, ...events.map(id)].slice(-Limit.Seen));
+          seen = new Set([...seen, ...events.map((e) => `${e.channel} ${e.position}`)].slice(-Limit.Seen));
           quick = all!.length || probe || now() - started >= Limit.QuickEmptyMs ? 0 : quick + 1;
           if (quick) delay = backoffMs(quick, o.backoffMs ?? 1000, o.maxBackoffMs ?? 30_000);
         }
