@@ -131,23 +131,22 @@ export async function* run<T>(url: URL, o: PollOptions<T> & Partial<SubscribeOpt
           // identical poll URL until the first poll ends.
           cache: 'no-store',
         });
-        const { status } = res;
         const { cursor, events: all, gaps, error: answer }: Answer = (await res.json().catch(() => {})) ?? {};
         // An error answer (with the protocol's code and message when it has them): a gap
         // reported to `onError`, or thrown below.
         const failed = (willRetry: boolean, cause?: unknown) =>
-          new HangtimeClientError(answer?.message ?? `HTTP ${status}`, { code: answer?.code ?? 'http', status, willRetry, cause });
+          new HangtimeClientError(answer?.message ?? `HTTP ${res.status}`, { code: answer?.code ?? 'http', status: res.status, willRetry, cause });
         if (closed) return;
-        if (typeof cursor != 'string' || !Array.isArray(status == 410 ? gaps : status == 200 && all)) {
+        if (typeof cursor != 'string' || !Array.isArray(res.status == 410 ? gaps : res.status == 200 && all)) {
           delay = retryAfterMs(res.headers.get('retry-after'));
           // docs/protocol.md: retry 5xx, 408, 429 (and a 2xx that is not an answer, such as a
           // proxy's page); any other 4xx is a request that a retry cannot fix. (fetch follows
           // redirects: no 3xx gets here.)
-          throw (failure = failed(!/^4(?!08|29)/.test(`${status}`)));
+          throw (failure = failed(!/^4(?!08|29)/.test(`${res.status}`)));
         }
         // From here, what throws is `onEvents` or `onGap`.
         handling = 'handler';
-        if (status == 410) {
+        if (res.status == 410) {
           // Stopping leaves the cursor before the gap: a later start is told again.
           // Without `onGap`, the gap is reported to `onError`, and the loop goes on.
           if ((await (o.onGap ?? ((gaps) => o.onError?.(failed(true, gaps))))(gaps!)) === false) return;
