@@ -55,8 +55,8 @@ export const checkOptions = (url: string | URLInput, options: object, what: 'sub
         : OPTIONS[name]!.includes(`'${value}'`.replace(/1000|[1-9]\d{0,2}/, "N")) || (OPTIONS[name]!.includes(typeof (value ?? undefined)) && !((value as number) < 0 || value != value));
     // `channels` and `onEvents` are required. The value is shown as the core's messages show it:
     // strings (and arrays, for `channels`) as JSON. (Both have `at`, and no other value an option
-    // is checked against does but typed arrays, which JSON shows well enough.) Inline rather than
-    // a helper: 4 bytes gzipped.
+    // is checked against does but typed arrays, which JSON shows well enough.) Inline: smaller
+    // gzipped than a helper.
     if ((value !== undefined || name == 'channels' || name == 'onEvents') && !valid) {
       throw new TypeError(`Expected \`${name}\` to be ${OPTIONS[name]}, got ${(value as string | undefined)?.at ? JSON.stringify(value) : String(value)}`);
     }
