@@ -32,11 +32,6 @@ const OPTIONS: Record<string, string> = {
   onEvents: 'a function',
 };
 
-/** A value as the core's messages show it: strings (and arrays, for `channels`) as JSON. (Both
- * have `at`, and no other value an option is checked against does but typed arrays, which JSON
- * shows well enough.) */
-const show = (value: unknown) => ((value as string | undefined)?.at ? JSON.stringify(value) : String(value));
-
 /**
  * Throw a precise `TypeError` for a malformed option, or for one nobody defined (a typo is
  * never silently ignored), in the core's words: ``Expected `waitMs` to be a number >= 0, got -1``,
@@ -51,16 +46,19 @@ export const checkOptions = (url: string | URLInput, options: object, what: 'sub
   // given ones (the known among them again, harmlessly).
   for (const name of [...names, ...Object.keys(o)]) {
     const value = o[name];
-    const expected = OPTIONS[name]!;
     if (!names.includes(name)) throw new TypeError(`Unknown option \`${name}\` for ${what}(); expected one of: ${names.join(', ')}`);
+    // (`OPTIONS[name]` each time: smaller gzipped than a variable.)
     const valid =
       name == 'channels'
         ? // The protocol's channel names (docs/protocol.md, "Concepts").
           (value as string[] | undefined)?.every?.((channel) => /^[\w.:@/-]{1,128}$/.test(channel)) && (value as string[])[0]
-        : expected.includes(`'${value}'`.replace(/1000|[1-9]\d{0,2}/, "N")) || (expected.includes(typeof (value ?? undefined)) && !((value as number) < 0 || value != value));
-    // `channels` and `onEvents` are required.
+        : OPTIONS[name]!.includes(`'${value}'`.replace(/1000|[1-9]\d{0,2}/, "N")) || (OPTIONS[name]!.includes(typeof (value ?? undefined)) && !((value as number) < 0 || value != value));
+    // `channels` and `onEvents` are required. The value is shown as the core's messages show it:
+    // strings (and arrays, for `channels`) as JSON. (Both have `at`, and no other value an option
+    // is checked against does but typed arrays, which JSON shows well enough.) Inline: smaller
+    // gzipped than a helper.
     if ((value !== undefined || name == 'channels' || name == 'onEvents') && !valid) {
-      throw new TypeError(`Expected \`${name}\` to be ${expected}, got ${show(value)}`);
+      throw new TypeError(`Expected \`${name}\` to be ${OPTIONS[name]}, got ${(value as string | undefined)?.at ? JSON.stringify(value) : String(value)}`);
     }
   }
   // The endpoint, resolved once, so that a bad URL throws here rather than being retried.
