@@ -51,8 +51,9 @@ export const subscribe = <T = unknown>(url: string | URLInput, options: Subscrib
   // The handle is the loop's state: `cursor`, `status`, `close` and `retryNow` are set by the
   // loop, whose body starts in the first `batches.next()`, before `subscribe()` returns.
   const state = {} as LoopState & { -readonly [K in keyof Subscription]: Subscription[K] };
-  // Given `onEvents`, the loop never yields: its first `next()` settles when it ends.
-  state.done = run<T>(checkOptions(url, options, 'subscribe'), options, state)
+  // Given `onEvents`, the loop never yields: its first `next()` settles when it ends. The loop
+  // reads the options where it uses them: from a copy, checked, that the caller cannot change.
+  state.done = run<T>(checkOptions(url, (options = { ...options }), 'subscribe'), options, state)
     .next()
     .then(() => {});
   // A fatal error already went to `onError`; without one, leave the rejection unhandled so
@@ -75,5 +76,5 @@ export const subscribe = <T = unknown>(url: string | URLInput, options: Subscrib
  * }
  */
 export const poll = <T = unknown>(url: string | URLInput, options: PollOptions<T>): AsyncGenerator<Batch<T>, void, undefined> => (
-  run<T>(checkOptions(url, options, 'poll'), options, {} as LoopState)
+  run<T>(checkOptions(url, (options = { ...options }), 'poll'), options, {} as LoopState)
 );
