@@ -3,6 +3,7 @@ import type { WaitSink, WaitTarget } from '../log.js';
 import type { SignalLike } from '../signal.js';
 import { LogWaiter } from '../waiter.js';
 import { follows } from './follows.js';
+import { InFlight } from './in-flight.js';
 import { KnownStates } from './known-states.js';
 import { keySlot } from './slot.js';
 import { redisKeys } from './keys.js';
@@ -90,8 +91,7 @@ export class BlockingWaits {
   #active: BlockingWaiter | undefined;
   #pending: Pending | undefined;
   #closed = false;
-  #commands = 0;
-  #idle: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined;
+  readonly #commands = new InFlight();
 
   constructor(options: BlockingOptions) {
     this.#options = options;
@@ -140,30 +140,12 @@ export class BlockingWaits {
    * Run a command of this process: an XREAD blocking the connection is unblocked first (its
    * wait goes on with the shared watcher), and no XREAD is sent while commands are in flight.
    */
-  async command<T>(send: () => Promise<T>): Promise<T> {
-    this.#commands++;
-    const pending = this.#pending;
-    if (pending !== undefined && !pending.interrupted) this.#unblock(pending);
-    try {
-      return await send();
-    } finally {
-      if (--this.#commands === 0) {
-        const idle = this.#idle;
-        this.#idle = undefined;
-        idle?.resolve();
-      }
-    }
-  }
-
-  /** Resolves when no command of this process is in flight. */
-  #whenIdle(): Promise<void> {
-    if (this.#commands === 0) return Promise.resolve();
-    if (this.#idle === undefined) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((done) => (resolve = done));
-      this.#idle = { promise, resolve };
-    }
-    return this.#idle.promise;
+  command<T>(send: () => Promise<T>): Promise<T> {
+    return this.#commands.run(() => {
+      const pending = this.#pending;
+      if (pending !== undefined && !pending.interrupted) this.#unblock(pending);
+      return send();
+    });
   }
 
   /** Learn where a channel stands from an answer of Redis (read, start, check, append). */
@@ -198,8 +180,8 @@ export class BlockingWaits {
       const ids = targets.map(({ after }) => decodePosition(after)!.id);
       for (;;) {
         // Behind a command in flight, an XREAD would delay it: sent once none is.
-        while (this.#commands > 0) {
-          await this.#whenIdle();
+        while (this.#commands.busy) {
+          await this.#commands.whenIdle();
           if (done()) return;
         }
         const left = sink.remainingMs?.();
