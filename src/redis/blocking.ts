@@ -3,6 +3,8 @@ import type { WaitSink, WaitTarget } from '../log.js';
 import type { SignalLike } from '../signal.js';
 import { LogWaiter } from '../waiter.js';
 import { follows } from './follows.js';
+import { InFlight } from './in-flight.js';
+import { KnownStates } from './known-states.js';
 import { keySlot } from './slot.js';
 import { redisKeys } from './keys.js';
 import { decodePosition } from './position.js';
@@ -30,24 +32,13 @@ import type { ChannelState, RedisClient } from './types.js';
  * XREAD. States are forgotten when the connection closes (Redis may have restarted without its
  * data, a failover ends the connection to the old master, and a master demoted to a replica
  * answers a blocked XREAD with UNBLOCKED: the wait wakes and the hold reads), and checked again
- * at least every REVALIDATE_MS, which bounds how late a poll at the head learns of a history
+ * at least every REVALIDATE_MS (known-states.ts), which bounds how late a poll at the head learns of a history
  * lost without a closed connection and without any append after it (DEL or FLUSHALL by hand;
  * an append after it wakes the XREAD, and the read reports the gap).
  */
 
 /** The longest single XREAD when the caller gives no deadline (a plain `waitFor`). */
 const SLICE_MS = 10_000;
-/** How often, at least, a channel's generation is asked again while polls skip their reads. */
-const REVALIDATE_MS = 300_000;
-/** Channels whose state is remembered; beyond, the oldest is forgotten. */
-const MAX_KNOWN = 10_000;
-
-interface Known {
-  state: ChannelState;
-  /** When a command that returns the generation last answered (read, start, check, append). */
-  checkedAt: number;
-}
-
 export interface BlockingOptions {
   readonly client: RedisClient;
   readonly prefix: string;
@@ -93,15 +84,14 @@ interface Pending {
 
 export class BlockingWaits {
   readonly #options: BlockingOptions;
-  readonly #known = new Map<string, Known>();
+  readonly #known = new KnownStates();
   /** Client ids of the connections XREADs go to, learnt once per connection. */
   readonly #ids = new WeakMap<Redis, number>();
   readonly #watched = new WeakSet<Redis>();
   #active: BlockingWaiter | undefined;
   #pending: Pending | undefined;
   #closed = false;
-  #commands = 0;
-  #idle: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined;
+  readonly #commands = new InFlight();
 
   constructor(options: BlockingOptions) {
     this.#options = options;
@@ -150,44 +140,17 @@ export class BlockingWaits {
    * Run a command of this process: an XREAD blocking the connection is unblocked first (its
    * wait goes on with the shared watcher), and no XREAD is sent while commands are in flight.
    */
-  async command<T>(send: () => Promise<T>): Promise<T> {
-    this.#commands++;
-    const pending = this.#pending;
-    if (pending !== undefined && !pending.interrupted) this.#unblock(pending);
-    try {
-      return await send();
-    } finally {
-      if (--this.#commands === 0) {
-        const idle = this.#idle;
-        this.#idle = undefined;
-        idle?.resolve();
-      }
-    }
-  }
-
-  /** Resolves when no command of this process is in flight. */
-  #whenIdle(): Promise<void> {
-    if (this.#commands === 0) return Promise.resolve();
-    if (this.#idle === undefined) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((done) => (resolve = done));
-      this.#idle = { promise, resolve };
-    }
-    return this.#idle.promise;
+  command<T>(send: () => Promise<T>): Promise<T> {
+    return this.#commands.run(() => {
+      const pending = this.#pending;
+      if (pending !== undefined && !pending.interrupted) this.#unblock(pending);
+      return send();
+    });
   }
 
   /** Learn where a channel stands from an answer of Redis (read, start, check, append). */
   observe(channel: string, state: ChannelState): void {
-    const known = this.#known.get(channel);
-    if (known !== undefined) {
-      this.#known.delete(channel);
-      known.state = state;
-      known.checkedAt = Date.now();
-      this.#known.set(channel, known);
-    } else {
-      if (this.#known.size >= MAX_KNOWN) this.#known.delete(this.#known.keys().next().value as string);
-      this.#known.set(channel, { state, checkedAt: Date.now() });
-    }
+    this.#known.observe(channel, state);
   }
 
   /** Forget every state (the connection closed: Redis may have lost its data). */
@@ -204,24 +167,21 @@ export class BlockingWaits {
     const done = (): boolean => this.#active !== waiter;
     try {
       const now = Date.now();
-      const unknown = targets.filter(({ channel }) => {
-        const known = this.#known.get(channel);
-        return known === undefined || now - known.checkedAt >= REVALIDATE_MS;
-      });
+      const unknown = targets.filter(({ channel }) => this.#known.isDue(channel, now));
       // A check per channel not known: its answer comes back through `observe`.
       if (unknown.length > 0) await Promise.all(unknown.map(({ channel }) => this.#options.check(channel)));
       if (done()) return;
       for (const { channel, after } of targets) {
-        const known = this.#known.get(channel);
-        if (known === undefined || follows(known.state, after)) return waiter.settle(true);
+        const state = this.#known.stateOf(channel);
+        if (state === undefined || follows(state, after)) return waiter.settle(true);
       }
       const keys = targets.map(({ channel }) => redisKeys(this.#options.prefix, channel).events);
       // Every position is the head of a known state here: it names a stream id.
       const ids = targets.map(({ after }) => decodePosition(after)!.id);
       for (;;) {
         // Behind a command in flight, an XREAD would delay it: sent once none is.
-        while (this.#commands > 0) {
-          await this.#whenIdle();
+        while (this.#commands.busy) {
+          await this.#commands.whenIdle();
           if (done()) return;
         }
         const left = sink.remainingMs?.();

@@ -1,6 +1,6 @@
 import { Redis, type Cluster } from 'ioredis';
 import { DEFAULT_MAX_EVENT_BYTES } from '../log.js';
-import { assertKnownOptions, assertOptionalFunction, assertPositiveInteger, assertPositiveNumber, show } from '../options.js';
+import { assertOptionalFunction, assertOptions, assertPositiveInteger, assertPositiveNumber, show } from '../options.js';
 import { DEFAULT_PREFIX, PREFIX_PATTERN } from './keys.js';
 import type { RedisClient } from './types.js';
 
@@ -86,10 +86,7 @@ const OPTION_NAMES = [
 
 /** Validate the options (precise `TypeError`s) and open nothing yet: the URL client connects lazily. */
 export function resolveOptions(options: RedisLogOptions): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`Expected redisLog() options to be an object, got ${options === null ? 'null' : typeof options}`);
-  }
-  assertKnownOptions(options, OPTION_NAMES, 'redisLog()');
+  assertOptions(options, OPTION_NAMES, 'redisLog()');
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   if (typeof prefix !== 'string' || !PREFIX_PATTERN.test(prefix)) {
     throw new TypeError(`Expected \`prefix\` to be 1 to 64 characters of A-Z a-z 0-9 _ - . : @ /, got ${show(prefix)}`);

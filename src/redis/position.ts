@@ -17,7 +17,6 @@ import { START } from '../log.js';
 /** Length digits for 1 to 20 decimal digits (a 64-bit number has at most 20). In ASCII order. */
 const LENGTH_DIGITS = '123456789abcdefghijk';
 
-const GENERATION = /^[0-9a-z]{8}$/;
 const POSITION = /^([0-9a-z]{8})-([1-9a-k])(\d{1,20})-([1-9a-k])(\d{1,20})$/;
 const STREAM_ID = /^(\d{1,20})-(\d{1,20})$/;
 
@@ -27,10 +26,6 @@ export const GENERATION_LENGTH = 8;
 export interface RedisPosition {
   readonly generation: string;
   readonly id: string;
-}
-
-export function isGeneration(value: string): boolean {
-  return GENERATION.test(value);
 }
 
 /** Encode a stream id of a generation as a position. Throws on anything that is not a stream id. */

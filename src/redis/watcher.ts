@@ -3,9 +3,9 @@ import type { SignalLike } from '../signal.js';
 import { LogWaiter } from '../waiter.js';
 import { channelOfWake, redisKeys } from './keys.js';
 import { follows } from './follows.js';
-import { compareIds } from './position.js';
 import type { Subscriber } from './subscriber.js';
 import type { ChannelState } from './types.js';
+import { forgetState, isStale, learnAnswer, learnMessage, newWatch, wakeFollowing, type Snapshot, type Watch } from './watch.js';
 
 /**
  * Waiting without a connection per waiter. Every waiter of the process is an entry in a map;
@@ -24,21 +24,11 @@ import type { ChannelState } from './types.js';
  * When the connection drops, messages may be lost: every state is forgotten, and when the
  * connection is back each watched channel is subscribed again and re-checked.
  *
- * The head can move backwards: a failover that promotes a replica without the newest entries,
- * or a Redis restarted from an older snapshot. The known state must follow it, or a waiter at
- * the real head would be woken at once, read nothing, wait, and be woken again, forever (a
- * spin). So an answer that shows an older head is accepted whenever no message arrived since
- * its command was sent (then nothing newer can be known: see `observe`), and a message older
- * than the previous message is a head that went back (messages of a channel arrive in order).
+ * What each watched channel knows, and how answers and messages change it (the head can also
+ * move backwards), is in watch.ts.
  */
 
 export type { ChannelState } from './types.js';
-
-/** When a command was sent, for deciding whether its answer is still news. */
-export interface Snapshot {
-  readonly live: number;
-  readonly messages: number;
-}
 
 export interface WatcherOptions {
   readonly prefix: string;
@@ -49,32 +39,6 @@ export interface WatcherOptions {
   /** How long a channel stays subscribed after its last waiter left. */
   readonly lingerMs: number;
 }
-
-interface Watch {
-  readonly channel: string;
-  readonly wake: string;
-  readonly waiters: Map<Waiter, string>;
-  /** Names this live subscription (unique per watch and connection); `undefined` when the
-   * subscription is not live (yet, or any more). An answer counts only for the subscription
-   * it was sent under: appends between two subscriptions sent no message we received. */
-  live: number | undefined;
-  /** Known while live, see the invariant above. */
-  state: ChannelState | undefined;
-  /** Messages applied so far: an answer sent before the latest message may be older news. */
-  messages: number;
-  /** The last hangtime message of this subscription (`<gen> <id>` parsed), to tell a head that
-   * went back (a failover lost entries) from a message that is merely older than an answer. */
-  lastMessage: { readonly generation: string; readonly last: string } | undefined;
-  /** When Redis last told us `state` (an answer or a message), in epoch ms. */
-  confirmedAt: number;
-  checking: boolean;
-  recheck: boolean;
-  /** Set by `unsure`: reads go to Redis until an answer sent after it was observed. */
-  doubtFrom: number | undefined;
-  linger: ReturnType<typeof setTimeout> | undefined;
-}
-
-type Waiter = RedisWaiter;
 
 /** A wait on the Redis log: an entry in the waiters of each watched channel until it settles. */
 class RedisWaiter extends LogWaiter {
@@ -92,17 +56,6 @@ class RedisWaiter extends LogWaiter {
     this.watcher.release(this);
   }
 }
-
-/**
- * How long a known state is trusted without hearing from Redis. Only a publisher that appends
- * without publishing (see docs/redis.md) can make it stale; past this, a read goes to Redis
- * and a waiter triggers a check (one per channel, shared by its waiters), which bounds the
- * delay such an entry sees while polls keep coming. The poll right after an answer (the
- * common case) still costs no Redis command.
- */
-const TRUST_MS = 1_000;
-
-const isStale = (watch: Watch): boolean => Date.now() - watch.confirmedAt >= TRUST_MS;
 
 /** Delay before re-checking a channel whose check failed (Redis busy or restarting). */
 const CHECK_RETRY_MS = 250;
@@ -162,32 +115,12 @@ export class Watcher {
     return watch?.live === undefined ? undefined : { live: watch.live, messages: watch.messages };
   }
 
-  /**
-   * Learn from an answer sent at `snapshot` (a read, an append or a check), waking who it
-   * concerns. An answer that moves the head forward in the same generation is always news. Any
-   * other answer (an older head, another generation, a missing stream) is accepted only when
-   * no message arrived since the command was sent: every append after the command ran would
-   * have sent its message after that moment, so none has arrived, and the invariant holds with
-   * the answer's state. Otherwise the answer may predate what the messages said: ignored.
-   */
+  /** Learn from an answer sent at `snapshot` (a read, an append or a check), waking who it
+   * concerns: see `learnAnswer` in watch.ts. */
   observe(channel: string, state: ChannelState, snapshot: Snapshot | undefined): void {
     const watch = this.#watches.get(channel);
     if (watch === undefined || snapshot === undefined || watch.live !== snapshot.live) return;
-    if (watch.doubtFrom !== undefined && snapshot.messages >= watch.doubtFrom) watch.doubtFrom = undefined;
-    const known = watch.state;
-    const quiet = watch.messages === snapshot.messages;
-    if (known?.exists && state.exists && known.generation === state.generation) {
-      const order = compareIds(state.last, known.last);
-      if (order === 0 || (order < 0 && !quiet)) {
-        if (order === 0) watch.confirmedAt = Date.now();
-        return;
-      }
-    } else if (!quiet) {
-      return;
-    }
-    watch.state = state;
-    watch.confirmedAt = Date.now();
-    this.#wakeFollowing(watch);
+    if (learnAnswer(watch, state, snapshot)) wakeFollowing(watch);
   }
 
   /** Something else (a blocking XREAD) saw the channel move: what is known of it may be older
@@ -196,15 +129,14 @@ export class Watcher {
     const watch = this.#watches.get(channel);
     if (watch?.live === undefined) return;
     // Counts as news: an answer sent before now (a check or read in flight) may be older than
-    // what woke the XREAD, and is no longer taken as the state (see `observe`), nor joined by
+    // what woke the XREAD, and is no longer taken as the state (see `learnAnswer`), nor joined by
     // a new read (see `coalesce` in redis-log.ts).
     watch.messages++;
     // Until an answer sent from now on comes back, no state is trusted for a read: a wake
     // message still on its way may name an older head than what woke the XREAD.
     watch.doubtFrom = watch.messages;
     if (watch.state === undefined) return;
-    watch.state = undefined;
-    watch.lastMessage = undefined;
+    forgetState(watch);
     if (watch.waiters.size > 0) this.#check(watch);
   }
 
@@ -232,8 +164,7 @@ export class Watcher {
   onLost(): void {
     for (const watch of this.#watches.values()) {
       watch.live = undefined;
-      watch.state = undefined;
-      watch.lastMessage = undefined;
+      forgetState(watch);
     }
   }
 
@@ -241,35 +172,11 @@ export class Watcher {
     const channel = channelOfWake(this.#options.prefix, name);
     const watch = channel === undefined ? undefined : this.#watches.get(channel);
     if (watch?.live === undefined) return;
-    watch.messages++;
-    const space = message.indexOf(' ');
-    const generation = message.slice(0, space);
-    const last = message.slice(space + 1);
-    if (space > 0 && /^\d+-\d+$/.test(last)) {
-      const known = watch.state;
-      const previous = watch.lastMessage;
-      watch.lastMessage = { generation, last };
-      const sameLife = known?.exists === true && known.generation === generation;
-      // Older than the known head: an answer got here before this message (the usual case:
-      // this process's own append), unless it is also older than the previous message: then
-      // the head went back (a failover lost entries), and this message is where it stands.
-      const stale =
-        sameLife &&
-        compareIds(last, known.last) <= 0 &&
-        !(previous !== undefined && previous.generation === generation && compareIds(last, previous.last) < 0);
-      if (!stale) {
-        watch.state = { exists: true, generation, last };
-        watch.confirmedAt = Date.now();
-      }
-      this.#wakeFollowing(watch);
-    } else {
-      // Not our format (a publisher that is not hangtime): something was appended, but what
-      // stands where is unknown. Wake everyone to read, and check before anyone sleeps again.
-      watch.state = undefined;
-      watch.lastMessage = undefined;
-      for (const waiter of [...watch.waiters.keys()]) waiter.settle(true);
-      this.#check(watch);
-    }
+    if (learnMessage(watch, message)) return wakeFollowing(watch);
+    // Not our format (a publisher that is not hangtime): something was appended, but what
+    // stands where is unknown. Wake everyone to read, and check before anyone sleeps again.
+    for (const waiter of [...watch.waiters.keys()]) waiter.settle(true);
+    this.#check(watch);
   }
 
   // Internals.
@@ -277,20 +184,7 @@ export class Watcher {
   #acquire(channel: string): Watch {
     let watch = this.#watches.get(channel);
     if (watch === undefined) {
-      watch = {
-        channel,
-        wake: redisKeys(this.#options.prefix, channel).wake,
-        waiters: new Map(),
-        live: undefined,
-        state: undefined,
-        messages: 0,
-        lastMessage: undefined,
-        confirmedAt: 0,
-        checking: false,
-        recheck: false,
-        doubtFrom: undefined,
-        linger: undefined,
-      };
+      watch = newWatch(channel, redisKeys(this.#options.prefix, channel).wake);
       this.#watches.set(channel, watch);
       this.#toSubscribe.add(watch);
       this.#options.subscriber.start();
@@ -338,8 +232,7 @@ export class Watcher {
             continue;
           }
           watch.live = ++this.#lastLive;
-          watch.state = undefined;
-          watch.lastMessage = undefined;
+          forgetState(watch);
           // Appends between the waiter's read and this moment sent no message we received.
           if (watch.waiters.size > 0) this.#check(watch);
         }
@@ -371,13 +264,5 @@ export class Watcher {
         retry.unref?.();
       },
     );
-  }
-
-  #wakeFollowing(watch: Watch): void {
-    const state = watch.state;
-    if (state === undefined || watch.waiters.size === 0) return;
-    const woken: Waiter[] = [];
-    for (const [waiter, after] of watch.waiters) if (follows(state, after)) woken.push(waiter);
-    for (const waiter of woken) waiter.settle(true);
   }
 }

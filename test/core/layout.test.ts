@@ -4,12 +4,10 @@ import { describe, expect, it } from 'vitest';
 
 // The layout rules of issue 10 ("Redesign for the next person"): no import cycle in src/ and
 // adapters/, and no source file over 300 lines, so that one poll's path crosses each file once
-// and each file says one thing. src/redis/ is exempt from both for now: another branch is
-// rewriting it (its scripts/subscriber/watcher cycle included); drop the exemption once merged.
+// and each file says one thing.
 
 const root = join(import.meta.dirname, '..', '..');
 const MAX_LINES = 300;
-const EXEMPT = ['src/redis/'];
 
 function sourceFiles(): string[] {
   return ['src', 'adapters']
@@ -17,8 +15,6 @@ function sourceFiles(): string[] {
     .filter((file) => file.endsWith('.ts'))
     .sort();
 }
-
-const isExempt = (file: string) => EXEMPT.some((prefix) => file.startsWith(prefix));
 
 /** Every relative import of `file` (values, types and re-exports alike), as repository paths. */
 function importsOf(file: string): string[] {
@@ -50,14 +46,14 @@ function cyclesOf(graph: Map<string, string[]>): string[][] {
 }
 
 describe('source layout', () => {
-  const files = sourceFiles().filter((file) => !isExempt(file));
+  const files = sourceFiles();
 
   it('has no import cycle in src/ and adapters/ (type-only imports included)', () => {
-    const graph = new Map(files.map((file) => [file, importsOf(file).filter((target) => !isExempt(target))]));
+    const graph = new Map(files.map((file) => [file, importsOf(file)]));
     expect(cyclesOf(graph).map((cycle) => cycle.join(' → '))).toEqual([]);
   });
 
-  it(`has no source file over ${MAX_LINES} lines (src/redis/ exempt for now)`, () => {
+  it(`has no source file over ${MAX_LINES} lines`, () => {
     const long = files
       .map((file) => ({ file, lines: readFileSync(join(root, file), 'utf8').split('\n').length }))
       .filter(({ lines }) => lines > MAX_LINES);

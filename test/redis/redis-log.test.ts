@@ -51,8 +51,13 @@ describeRedis('redisLog', () => {
       [{ url: REDIS_URL, idempotencyWindowMs: 1.5 }, /Expected `idempotencyWindowMs` to be a positive integer, got 1.5/],
       [{ url: REDIS_URL, onError: 'console' }, /Expected `onError` to be a function/],
       [{ url: REDIS_URL, keyPrefix: 'x' }, /Unknown option `keyPrefix` for redisLog\(\)/],
+      [{ url: REDIS_URL, maxEventPerChannel: 10 }, /^Unknown option `maxEventPerChannel` for redisLog\(\); expected one of: client, url, prefix, maxEventsPerChannel, /],
+      [{ url: REDIS_URL, commandTimeoutMs: 0 }, /Expected `commandTimeoutMs` to be a positive number, got 0/],
+      [{ url: REDIS_URL, maxEventBytes: 0.5 }, /Expected `maxEventBytes` to be a positive integer, got 0.5/],
+      [{ url: REDIS_URL, emptyChannelTtlMs: -1 }, /Expected `emptyChannelTtlMs` to be a positive integer, got -1/],
       [{ client: {} }, /Expected `client` to be an ioredis client or Cluster/],
       [null, /Expected redisLog\(\) options to be an object, got null/],
+      [REDIS_URL, /^Expected redisLog\(\) options to be an object, got "redis:/],
     ];
     for (const [options, message] of bad) expect(() => redisLog(options as RedisLogOptions)).toThrow(message);
   });
