@@ -7,21 +7,19 @@ import type { AdapterTarget } from './limits.js';
  * the safety margin before the deadline (a slow `authorize` hook, a log call the core does not
  * bound), settle with `late()` and report it. `work` runs on; its late result is dropped.
  */
-export function beforeDeadline<T>(
-  work: Promise<T>,
-  context: HandlerContext,
-  late: () => T,
-  onError: (error: unknown) => void,
-): Promise<T> {
+export function beforeDeadline<T>(work: Promise<T>, context: HandlerContext, late: () => T, onError: (error: unknown) => void): Promise<T> {
   const { deadline, safetyMarginMs = 0 } = context;
   if (deadline === undefined) return work;
   return new Promise<T>((resolve, reject) => {
     let settled = false;
-    const timer = setTimeout(() => {
-      settled = true;
-      onError(new Error(`No answer ${Math.round(safetyMarginMs / 4)} ms before the platform deadline: answered 503 instead`));
-      resolve(late());
-    }, Math.max(0, deadline - safetyMarginMs / 4 - Date.now()));
+    const timer = setTimeout(
+      () => {
+        settled = true;
+        onError(new Error(`No answer ${Math.round(safetyMarginMs / 4)} ms before the platform deadline: answered 503 instead`));
+        resolve(late());
+      },
+      Math.max(0, deadline - safetyMarginMs / 4 - Date.now()),
+    );
     work.then(
       (value) => {
         if (settled) return;
@@ -47,7 +45,12 @@ export function lateAnswer(): PlainResponse {
 }
 
 /** Answer a Web request before the deadline; a handler that throws gets a clean 500, reported to `onError`. */
-export function respondWeb(target: AdapterTarget, request: Request, context: HandlerContext, onError: (error: unknown) => void): Promise<Response> {
+export function respondWeb(
+  target: AdapterTarget,
+  request: Request,
+  context: HandlerContext,
+  onError: (error: unknown) => void,
+): Promise<Response> {
   const work = (async () => {
     try {
       return await target.web(request, context);

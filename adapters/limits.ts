@@ -1,6 +1,12 @@
 import { assertResponseCap, type Hangtime } from '../src/hangtime.js';
 import type { HandlerContext, WebHandler } from '../src/http.js';
-import { assertNonNegativeNumber, assertOptionalFunction, assertOptions, assertPositiveInteger, assertPositiveNumber } from '../src/options.js';
+import {
+  assertNonNegativeNumber,
+  assertOptionalFunction,
+  assertOptions,
+  assertPositiveInteger,
+  assertPositiveNumber,
+} from '../src/options.js';
 import type { PlatformProfile } from './profiles.js';
 
 // Applying a platform profile (adapters/profiles.ts): options and environment over it at

@@ -113,7 +113,15 @@ function sendRound(s) {
   reported.add(s);
   const round = rounds.get(s);
   rounds.delete(s);
-  process.send({ type: 'round', s, latencies: round?.latencies ?? [], complete: (round?.latencies.length ?? 0) === subs.length, cpuMs: cpuMs(), at: hrMs(), errors });
+  process.send({
+    type: 'round',
+    s,
+    latencies: round?.latencies ?? [],
+    complete: (round?.latencies.length ?? 0) === subs.length,
+    cpuMs: cpuMs(),
+    at: hrMs(),
+    errors,
+  });
 }
 
 function onFailure(sub, kind) {

@@ -53,13 +53,22 @@ async function startPushpin(origin) {
     return lines.join('\n');
   };
   let zurl = readFileSync('/etc/zurl.conf', 'utf8');
-  for (const [key, name] of [['in_spec', 'in'], ['in_stream_spec', 'in-stream'], ['out_spec', 'out'], ['in_req_spec', 'req']]) zurl = set(zurl, 'General', key, `ipc://${dir}/zurl-${name}`);
+  for (const [key, name] of [
+    ['in_spec', 'in'],
+    ['in_stream_spec', 'in-stream'],
+    ['out_spec', 'out'],
+    ['in_req_spec', 'req'],
+  ])
+    zurl = set(zurl, 'General', key, `ipc://${dir}/zurl-${name}`);
   zurl = set(zurl, 'General', 'deny', '');
   // Requests zurl (Pushpin's HTTP client to the origin) has open at once: Debian's 2,000 answers
   // the rest 502 "Error while proxying to origin" when thousands of clients re-poll together.
   zurl = set(zurl, 'General', 'max_open_requests', process.env.BENCH_ZURL_MAX_OPEN_REQUESTS ?? 2000);
   writeFileSync(join(dir, 'zurl.conf'), zurl);
-  writeFileSync(join(dir, 'internal.conf'), readFileSync('/usr/lib/pushpin/internal.conf', 'utf8').replaceAll('ipc:///var/run/zurl/zurl-', `ipc://${dir}/zurl-`));
+  writeFileSync(
+    join(dir, 'internal.conf'),
+    readFileSync('/usr/lib/pushpin/internal.conf', 'utf8').replaceAll('ipc:///var/run/zurl/zurl-', `ipc://${dir}/zurl-`),
+  );
   let conf = readFileSync('/etc/pushpin/pushpin.conf', 'utf8');
   const settings = [
     ['global', 'include', join(dir, 'internal.conf')],
@@ -83,12 +92,23 @@ async function startPushpin(origin) {
   writeFileSync(join(dir, 'routes'), `* ${origin}\n`);
   const children = [
     spawn('zurl', [`--config=${join(dir, 'zurl.conf')}`], { detached: true, stdio: 'ignore' }),
-    spawn('bash', ['-c', `ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec pushpin --config ${join(dir, 'pushpin.conf')} --port 127.0.0.1:${httpPort}`], { detached: true, stdio: 'ignore' }),
+    spawn(
+      'bash',
+      [
+        '-c',
+        `ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec pushpin --config ${join(dir, 'pushpin.conf')} --port 127.0.0.1:${httpPort}`,
+      ],
+      { detached: true, stdio: 'ignore' },
+    ),
   ];
   const publishUrl = `http://127.0.0.1:${publishPort}`;
   for (let i = 0; ; i++) {
     try {
-      const response = await fetch(`${publishUrl}/publish/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"items":[]}' });
+      const response = await fetch(`${publishUrl}/publish/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"items":[]}',
+      });
       if (response.ok) break;
     } catch {
       // Not yet.
@@ -171,27 +191,30 @@ function startClients(port, n, channel, cursor) {
   const clients = Array.from({ length: n }, () => ({ cursor, seen: new Set() }));
   const pollOnce = (client) => {
     if (stopped) return;
-    const req = http.get({ host: '127.0.0.1', port, agent, path: `/poll?channels=${channel}&cursor=${client.cursor}&wait=${WAIT_S}` }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => {
-        if (res.statusCode !== 200) {
-          failed(`${res.statusCode} ${body.slice(0, 60)}`);
-          return setTimeout(() => pollOnce(client), 250);
-        }
-        const answer = JSON.parse(body);
-        for (const event of answer.events) {
-          const seq = event.data.seq;
-          if (client.seen.has(seq)) duplicates.count++;
-          client.seen.add(seq);
-          received.set(seq, (received.get(seq) ?? 0) + 1);
-          lastAt.set(seq, performance.now());
-        }
-        client.cursor = answer.cursor;
-        pollOnce(client);
-      });
-    });
+    const req = http.get(
+      { host: '127.0.0.1', port, agent, path: `/poll?channels=${channel}&cursor=${client.cursor}&wait=${WAIT_S}` },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => (body += chunk));
+        res.on('end', () => {
+          if (res.statusCode !== 200) {
+            failed(`${res.statusCode} ${body.slice(0, 60)}`);
+            return setTimeout(() => pollOnce(client), 250);
+          }
+          const answer = JSON.parse(body);
+          for (const event of answer.events) {
+            const seq = event.data.seq;
+            if (client.seen.has(seq)) duplicates.count++;
+            client.seen.add(seq);
+            received.set(seq, (received.get(seq) ?? 0) + 1);
+            lastAt.set(seq, performance.now());
+          }
+          client.cursor = answer.cursor;
+          pollOnce(client);
+        });
+      },
+    );
     req.on('error', (error) => {
       failed(error.code ?? error.message);
       setTimeout(() => pollOnce(client), 250);
@@ -226,7 +249,6 @@ async function waitFor(condition, timeoutMs, what) {
 /** Connections to the bench's private Redis, less the monitor's own. */
 const redisClients = async (redis) => Number((await redis.monitor.info('clients')).connected_clients) - 1;
 
-
 /** Run one measurement: N clients, idle phase, fan-out rounds. */
 /** Pushpins started and not stopped yet: stopped when the bench ends, also after a failure. */
 const pushpins = new Set();
@@ -244,7 +266,11 @@ async function measure({ n, log, delegated, redis }) {
   const port = delegated ? pushpin.port : origin.port;
   const channel = `bench-${Math.random().toString(36).slice(2, 8)}`;
   const publish = (seq) =>
-    fetch(`http://127.0.0.1:${origin.port}/poll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel, data: { seq } }) });
+    fetch(`http://127.0.0.1:${origin.port}/poll`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ channel, data: { seq } }),
+    });
   // A first event, so that every later one has the event before it (GRIP prev-id).
   await publish(0);
   const start = await (await fetch(`http://127.0.0.1:${origin.port}/poll?channels=${channel}&wait=0`)).json();
@@ -273,7 +299,11 @@ async function measure({ n, log, delegated, redis }) {
     await fanout({ n, origin, pushpin, clients, publish, polls, result });
   } catch (error) {
     // What the origin reported (failed publishes) says where it broke.
-    error.message += `; origin said: ${origin.handle.tail.filter((line) => !line.startsWith('    at ')).slice(-4).join(' | ').slice(0, 600)}`;
+    error.message += `; origin said: ${origin.handle.tail
+      .filter((line) => !line.startsWith('    at '))
+      .slice(-4)
+      .join(' | ')
+      .slice(0, 600)}`;
     throw error;
   } finally {
     clients.stop();

@@ -26,7 +26,11 @@ const option = (name, fallback) => {
   const at = process.argv.indexOf(`--${name}`);
   return at === -1 ? fallback : process.argv[at + 1];
 };
-const list = (value) => value.split(',').map((item) => item.trim()).filter(Boolean);
+const list = (value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 
 const CLIENTS = list(option('clients', '100')).map(Number);
 const RATES = list(option('rates', '0,1/min,1/s'));
@@ -66,7 +70,14 @@ class Pool {
 
   async #start() {
     const worker = new Worker(new URL('./lambda/instance.mjs', import.meta.url), {
-      workerData: { dist: DIST, redisUrl: this.redisUrl, waiting: this.waiting, maxWaitMs: MAX_WAIT_MS, frontDoor: 'http-api', functionTimeoutMs: FUNCTION_TIMEOUT_MS },
+      workerData: {
+        dist: DIST,
+        redisUrl: this.redisUrl,
+        waiting: this.waiting,
+        maxWaitMs: MAX_WAIT_MS,
+        frontDoor: 'http-api',
+        functionTimeoutMs: FUNCTION_TIMEOUT_MS,
+      },
     });
     const instance = { worker, busy: true, idleSince: 0, pending: new Map() };
     await new Promise((resolve, reject) => {
@@ -190,7 +201,10 @@ async function scenario(redis, waiting, clients, rate) {
   await redis.monitor.redis.config('RESETSTAT');
   const pool = new Pool(redis.url, waiting);
   const door = await frontDoor(pool);
-  const channels = Array.from({ length: Math.max(1, Math.ceil(clients / PER_CHANNEL)) }, (_, i) => `c${i}-${waiting}-${rate.replace('/', '')}-${clients}`);
+  const channels = Array.from(
+    { length: Math.max(1, Math.ceil(clients / PER_CHANNEL)) },
+    (_, i) => `c${i}-${waiting}-${rate.replace('/', '')}-${clients}`,
+  );
   const latencies = [];
   let delivered = 0;
   let gaps = 0;
@@ -222,7 +236,12 @@ async function scenario(redis, waiting, clients, rate) {
   await sleep(1_000);
   // Measured from here: instances started for the arrivals count as peak, not as billing.
   const before = await redisTotals(redis.monitor);
-  const start = { invocations: { ...pool.invocations }, billedMs: { ...pool.billedMs }, coldStarts: pool.coldStarts, activeMs: pool.activeMs };
+  const start = {
+    invocations: { ...pool.invocations },
+    billedMs: { ...pool.billedMs },
+    coldStarts: pool.coldStarts,
+    activeMs: pool.activeMs,
+  };
   pool.errors.clear();
   const startedAt = Date.now();
   const perChannel = perSecond(rate);
@@ -233,7 +252,11 @@ async function scenario(redis, waiting, clients, rate) {
     let n = 0;
     while (Date.now() - startedAt < SECONDS * 1_000) {
       const channel = channels[n++ % channels.length];
-      await fetch(door.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel, data: { t: Date.now() } }) });
+      await fetch(door.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ channel, data: { t: Date.now() } }),
+      });
       published++;
       const next = startedAt + n * interval;
       await sleep(Math.max(0, next - Date.now()));
@@ -254,10 +277,17 @@ async function scenario(redis, waiting, clients, rate) {
     const delta = count - (before.calls[name] ?? 0);
     if (delta > 0) calls[name] = delta;
   }
-  const topLevel = Object.entries(calls).filter(([name]) => TOP_LEVEL.test(name)).reduce((sum, [, n]) => sum + n, 0);
-  const perConnection = Object.entries(calls).filter(([name]) => PER_CONNECTION.test(name)).reduce((sum, [, n]) => sum + n, 0);
+  const topLevel = Object.entries(calls)
+    .filter(([name]) => TOP_LEVEL.test(name))
+    .reduce((sum, [, n]) => sum + n, 0);
+  const perConnection = Object.entries(calls)
+    .filter(([name]) => PER_CONNECTION.test(name))
+    .reduce((sum, [, n]) => sum + n, 0);
   const errors = Object.fromEntries(pool.errors);
-  const invocations = { poll: pool.invocations.poll - start.invocations.poll, publish: pool.invocations.publish - start.invocations.publish };
+  const invocations = {
+    poll: pool.invocations.poll - start.invocations.poll,
+    publish: pool.invocations.publish - start.invocations.publish,
+  };
   const billedMs = { poll: pool.billedMs.poll - start.billedMs.poll, publish: pool.billedMs.publish - start.billedMs.publish };
   for (const subscription of subscriptions) subscription.close();
   await sleep(200);
@@ -288,7 +318,7 @@ async function scenario(redis, waiting, clients, rate) {
       pollInvocations: invocations.poll / clientHours,
       publishInvocations: invocations.publish / clientHours,
       billedSeconds: (billedMs.poll + billedMs.publish) / 1_000 / clientHours,
-      gbSeconds: ((billedMs.poll + billedMs.publish) / 1_000) * (MEMORY_MB / 1_024) / clientHours,
+      gbSeconds: (((billedMs.poll + billedMs.publish) / 1_000) * (MEMORY_MB / 1_024)) / clientHours,
       redisCommands: (topLevel + perConnection) / clientHours,
       activeCpuSeconds: (pool.activeMs - start.activeMs) / 1_000 / clientHours,
     },
@@ -344,12 +374,23 @@ try {
   const memory = await measureInstance(redis);
   process.stdout.write(`one instance: ${memory.rssPerInstanceMB.toFixed(1)} MB RSS (worker thread, warm)\n`);
   const runs = [];
-  for (const clients of CLIENTS) for (const waiting of MODES) for (const rate of RATES) runs.push(await scenario(redis, waiting, clients, rate));
+  for (const clients of CLIENTS)
+    for (const waiting of MODES) for (const rate of RATES) runs.push(await scenario(redis, waiting, clients, rate));
   const out = {
-    command: `npm run bench -- lambda ${process.argv.slice(2).filter((arg) => arg !== 'lambda').join(' ')}`.trim(),
+    command: `npm run bench -- lambda ${process.argv
+      .slice(2)
+      .filter((arg) => arg !== 'lambda')
+      .join(' ')}`.trim(),
     date: new Date().toISOString(),
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
-    settings: { seconds: SECONDS, perChannel: PER_CHANNEL, maxWaitMs: MAX_WAIT_MS, functionTimeoutMs: FUNCTION_TIMEOUT_MS, memoryMB: MEMORY_MB, frontDoor: 'http-api' },
+    settings: {
+      seconds: SECONDS,
+      perChannel: PER_CHANNEL,
+      maxWaitMs: MAX_WAIT_MS,
+      functionTimeoutMs: FUNCTION_TIMEOUT_MS,
+      memoryMB: MEMORY_MB,
+      frontDoor: 'http-api',
+    },
     memory,
     runs,
   };

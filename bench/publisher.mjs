@@ -35,7 +35,14 @@ function send(name) {
   const data = { s: channel.seq++, ts: hrMs() };
   const { method, path, headers, body } = protocols[target.protocol].publish(name, data);
   stats.sent++;
-  const req = http.request({ host: target.host, port: target.port, method, path, headers: { ...headers, 'content-length': Buffer.byteLength(body) }, agent });
+  const req = http.request({
+    host: target.host,
+    port: target.port,
+    method,
+    path,
+    headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+    agent,
+  });
   const done = (ok) => {
     stats[ok ? 'accepted' : 'failed']++;
     channel.inFlight = false;

@@ -82,7 +82,9 @@ async function main() {
   const openFiles = openFileLimit();
   results.openFiles = openFiles;
   if (openFiles < WANTED_OPEN_FILES) {
-    results.notes.push(`Open-file limit: asked ${WANTED_OPEN_FILES} with \`ulimit -n\`, the hard limit caps it at ${openFiles} for every process of the bench.`);
+    results.notes.push(
+      `Open-file limit: asked ${WANTED_OPEN_FILES} with \`ulimit -n\`, the hard limit caps it at ${openFiles} for every process of the bench.`,
+    );
   }
   const ns = args.n ? args.n.split(',').map(Number) : config.ns;
   const rounds = args.rounds ? Number(args.rounds) : config.rounds;
@@ -107,7 +109,9 @@ async function main() {
   results.redis = redis ? { private: redis.private, url: redis.url } : { unavailable: noRedis };
   if (redis && !redis.private) {
     const why = args['redis-url'] ? '--redis-url' : 'no redis-server binary on the PATH';
-    results.notes.push(`Redis: ${why}, so the bench used ${redis.url}, shared: connection and command counts include its other clients, and it is never flushed.`);
+    results.notes.push(
+      `Redis: ${why}, so the bench used ${redis.url}, shared: connection and command counts include its other clients, and it is never flushed.`,
+    );
   }
   const nchan = nchanInstallation();
   if (nchan.ok) Object.assign(results.machine, { nginx: nchan.version, nchan: nchan.nchan });
@@ -127,13 +131,21 @@ async function main() {
     outOfTime: () => Date.now() - startedMs > config.budgetS * 1000,
   };
   const wanted = args.systems ? args.systems.split(',') : SYSTEMS.map((s) => s.id);
-  for (const id of wanted) if (!SYSTEMS.some((s) => s.id === id)) throw new Error(`Unknown system \`${id}\`: expected ${SYSTEMS.map((s) => s.id).join(', ')}`);
+  for (const id of wanted)
+    if (!SYSTEMS.some((s) => s.id === id)) throw new Error(`Unknown system \`${id}\`: expected ${SYSTEMS.map((s) => s.id).join(', ')}`);
   capNotes(ns, openFiles, clientsFor, wanted);
   const systems = [];
   for (const system of SYSTEMS) {
     if (!wanted.includes(system.id)) continue;
     const availability = system.usesRedis && noRedis ? { ok: false, reason: noRedis } : system.available(ctx);
-    results.systems.push({ id: system.id, label: system.label, protocol: system.protocol, usesRedis: system.usesRedis, available: availability.ok, reason: availability.reason });
+    results.systems.push({
+      id: system.id,
+      label: system.label,
+      protocol: system.protocol,
+      usesRedis: system.usesRedis,
+      available: availability.ok,
+      reason: availability.reason,
+    });
     if (availability.ok) systems.push(system);
     else log(`  ${system.label}: not run — ${availability.reason}`);
   }
@@ -167,7 +179,9 @@ async function main() {
   if (scenarios.includes('delegated')) {
     // Pushpin in front of hangtime, next to holding in the function: its own script and table
     // (bench/grip.mjs, recorded in docs/grip.md).
-    execFileSync(process.execPath, [join(BENCH_DIR, 'grip.mjs'), '--n', ns.join(','), '--rounds', String(Math.min(rounds, 3))], { stdio: 'inherit' });
+    execFileSync(process.execPath, [join(BENCH_DIR, 'grip.mjs'), '--n', ns.join(','), '--rounds', String(Math.min(rounds, 3))], {
+      stdio: 'inherit',
+    });
   }
 
   results.machine.loadAverageEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
@@ -209,7 +223,12 @@ function medianRun(runs) {
     ...chosen,
     runs: runs.map((run) =>
       run.status === 'ok'
-        ? { cpuUsPerDeliveryWholeRun: run.server.cpuUsPerDeliveryWholeRun, cpuUsPerDelivery: run.server.cpuUsPerDelivery, perHeldPollKiB: run.server.perHeldPollKiB, fanoutMs: run.fanoutMs.median }
+        ? {
+            cpuUsPerDeliveryWholeRun: run.server.cpuUsPerDeliveryWholeRun,
+            cpuUsPerDelivery: run.server.cpuUsPerDelivery,
+            perHeldPollKiB: run.server.perHeldPollKiB,
+            fanoutMs: run.fanoutMs.median,
+          }
         : { status: run.status, failure: run.failure },
     ),
   };
@@ -219,7 +238,15 @@ function parseArgs(list) {
   if (list.includes('--help') || list.includes('-h')) {
     // The header of this file is the usage.
     const text = readFileSync(new URL(import.meta.url), 'utf8').split('\n');
-    process.stdout.write(`${text.slice(1, text.findIndex((line) => line.startsWith('import'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n')}\n`);
+    process.stdout.write(
+      `${text
+        .slice(
+          1,
+          text.findIndex((line) => line.startsWith('import')),
+        )
+        .map((l) => l.replace(/^\/\/ ?/, ''))
+        .join('\n')}\n`,
+    );
     process.exit(0);
   }
   const flags = new Set(['full', 'quick', 'no-build', 'report', 'verbose']);
@@ -251,7 +278,9 @@ function machine() {
 
 /** The open-file limit the bench's children get (they raise it the same way). */
 function openFileLimit() {
-  const text = execFileSync('bash', ['-c', `ulimit -n ${WANTED_OPEN_FILES} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; ulimit -n`], { encoding: 'utf8' });
+  const text = execFileSync('bash', ['-c', `ulimit -n ${WANTED_OPEN_FILES} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; ulimit -n`], {
+    encoding: 'utf8',
+  });
   return text.trim() === 'unlimited' ? Infinity : Number(text.trim());
 }
 
@@ -260,11 +289,18 @@ function capNotes(ns, openFiles, clientsFor, systems) {
   const naive = systems.includes('naive');
   for (const n of ns) {
     if (naive && 2 * n + 64 > openFiles) {
-      results.notes.push(`N = ${n}: the naive server needs about ${2 * n + 64} file descriptors (a socket per poll and a Redis connection per poll), over the limit of ${openFiles}: it fails by EMFILE as well as by Redis' maxclients.`);
+      results.notes.push(
+        `N = ${n}: the naive server needs about ${2 * n + 64} file descriptors (a socket per poll and a Redis connection per poll), over the limit of ${openFiles}: it fails by EMFILE as well as by Redis' maxclients.`,
+      );
     }
-    if (n + 64 > openFiles) results.notes.push(`N = ${n}: every server needs about ${n + 64} file descriptors, over the limit of ${openFiles}.`);
-    if (Math.ceil(n / clientsFor(n)) + 64 > openFiles) results.notes.push(`N = ${n}: each load client needs about ${Math.ceil(n / clientsFor(n)) + 64} file descriptors; use more --clients.`);
-    if (naive && n + 1 > 10_000) results.notes.push(`N = ${n}: the naive design needs ${n + 1} Redis connections; Redis' default maxclients is 10,000.`);
+    if (n + 64 > openFiles)
+      results.notes.push(`N = ${n}: every server needs about ${n + 64} file descriptors, over the limit of ${openFiles}.`);
+    if (Math.ceil(n / clientsFor(n)) + 64 > openFiles)
+      results.notes.push(
+        `N = ${n}: each load client needs about ${Math.ceil(n / clientsFor(n)) + 64} file descriptors; use more --clients.`,
+      );
+    if (naive && n + 1 > 10_000)
+      results.notes.push(`N = ${n}: the naive design needs ${n + 1} Redis connections; Redis' default maxclients is 10,000.`);
   }
 }
 
@@ -281,13 +317,17 @@ function build() {
       // fails the build but leaves runnable bundles. Use them only if they are fresh.
       const output = `${error.stdout ?? ''}${error.stderr ?? ''}`.trim().split('\n').slice(-6).join('\n');
       const stale = staleEntries(entries);
-      if (stale.length > 0 || !existsSync(join(ROOT, 'dist', 'index.js'))) throw new Error(`npm run build failed and dist/ is not usable:\n${output}`);
-      results.notes.push('`npm run build` exited with an error (declarations), but the bundles in dist/ were written by this run and are used.');
+      if (stale.length > 0 || !existsSync(join(ROOT, 'dist', 'index.js')))
+        throw new Error(`npm run build failed and dist/ is not usable:\n${output}`);
+      results.notes.push(
+        '`npm run build` exited with an error (declarations), but the bundles in dist/ were written by this run and are used.',
+      );
       return { built: true, warning: output };
     }
   }
   const stale = staleEntries(entries);
-  if (stale.length > 0) results.notes.push(`--no-build: ${stale.join(', ')} older than the sources; the results may not describe the current code.`);
+  if (stale.length > 0)
+    results.notes.push(`--no-build: ${stale.join(', ')} older than the sources; the results may not describe the current code.`);
   return { built: false, stale };
 }
 
@@ -309,7 +349,9 @@ function stageLine(stage) {
   const head = `  fan-out N=${stage.n} ${stage.system}`;
   if (stage.status !== 'ok') return `${head}: ${stage.status} — ${stage.failure}${errorText(stage.errors)}`;
   const s = stage.server;
-  const redis = stage.redis ? `, Redis ${stage.redis.connectionsPeak} conns, ${stage.redis.commandsPerPublish} cmds/publish, ${stage.redis.emptyPoll?.commandsPerPoll} cmds/empty poll` : '';
+  const redis = stage.redis
+    ? `, Redis ${stage.redis.connectionsPeak} conns, ${stage.redis.commandsPerPublish} cmds/publish, ${stage.redis.emptyPoll?.commandsPerPoll} cmds/empty poll`
+    : '';
   return `${head}: p50 ${stage.latencyMs.p50} p99 ${stage.latencyMs.p99} fan-out ${stage.fanoutMs.median} ms, CPU ${s.cpuUsPerDelivery} µs/delivery (whole run ${s.cpuUsPerDeliveryWholeRun}${stage.runs ? `, runs ${stage.runs.map((run) => run.cpuUsPerDeliveryWholeRun ?? run.status).join(' / ')}` : ''}), ${s.perHeldPollKiB} KiB/held poll${redis}, client busy ${stage.client.busyMedian}${errorText(stage.errors)} (${stage.durationS} s)`;
 }
 

@@ -47,7 +47,10 @@ if (process.argv[2] === '--server') {
   process.send({ url: server.url });
 } else {
   const prefix = `hangtime-bench-shutdown-${Math.random().toString(36).slice(2, 10)}`;
-  const child = fork(fileURLToPath(import.meta.url), ['--server', LOG, prefix], { stdio: 'inherit', execArgv: (process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean) });
+  const child = fork(fileURLToPath(import.meta.url), ['--server', LOG, prefix], {
+    stdio: 'inherit',
+    execArgv: (process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean),
+  });
   const messages = [];
   let onMessage = () => {};
   child.on('message', (message) => {
@@ -63,11 +66,13 @@ if (process.argv[2] === '--server') {
   const { url } = await next((m) => m.url);
   const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
   const get = (path) =>
-    new Promise((resolve, reject) => {
+    new Promise((resolve, _reject) => {
       request(`${url}${path}`, { agent }, (response) => {
         let body = '';
         response.setEncoding('utf8').on('data', (chunk) => (body += chunk));
-        response.on('end', () => resolve({ at: performance.now(), status: response.statusCode, timing: response.headers['server-timing'], body }));
+        response.on('end', () =>
+          resolve({ at: performance.now(), status: response.statusCode, timing: response.headers['server-timing'], body }),
+        );
       })
         .on('error', (error) => resolve({ at: performance.now(), error: error.code ?? error.message }))
         .end();
@@ -95,11 +100,17 @@ if (process.argv[2] === '--server') {
   const { code, at: exitAt } = await exited;
   const { closedMs, cpuMs } = messages.find((m) => m.closedMs !== undefined) ?? {};
   const load = (await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  const clean = answers.filter((a) => a.status === 200 && JSON.parse(a.body).cursor === cursor && /desc="shutdown"/.test(a.timing ?? '')).length;
+  const clean = answers.filter(
+    (a) => a.status === 200 && JSON.parse(a.body).cursor === cursor && /desc="shutdown"/.test(a.timing ?? ''),
+  ).length;
   const last = Math.max(...answers.map((a) => a.at));
   console.log(`shutdown, ${LOG} log, ${N} held polls (load average ${load}):`);
-  console.log(`  answered cleanly (200, own cursor, desc "shutdown"): ${clean} of ${N}; others: ${JSON.stringify(answers.filter((a) => a.status !== 200).slice(0, 3))}`);
-  console.log(`  SIGTERM → last answer received: ${(last - signalled).toFixed(0)} ms (for scale: one event to the same polls, just before: ${fanOutMs.toFixed(0)} ms)`);
+  console.log(
+    `  answered cleanly (200, own cursor, desc "shutdown"): ${clean} of ${N}; others: ${JSON.stringify(answers.filter((a) => a.status !== 200).slice(0, 3))}`,
+  );
+  console.log(
+    `  SIGTERM → last answer received: ${(last - signalled).toFixed(0)} ms (for scale: one event to the same polls, just before: ${fanOutMs.toFixed(0)} ms)`,
+  );
   console.log(`  serve().close() resolved after: ${closedMs?.toFixed(0)} ms (in the server), using ${cpuMs?.toFixed(0)} ms of its CPU`);
   console.log(`  SIGTERM → process exited by itself: ${(exitAt - signalled).toFixed(0)} ms (exit code ${code})`);
   agent.destroy();

@@ -19,7 +19,9 @@ export const EXAMPLES = {
 };
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const missing = Object.keys(ENTRIES).filter((name) => !existsSync(join(root, 'dist', `${name}.js`)) || !existsSync(join(root, 'dist', `${name}.d.ts`)));
+const missing = Object.keys(ENTRIES).filter(
+  (name) => !existsSync(join(root, 'dist', `${name}.js`)) || !existsSync(join(root, 'dist', `${name}.d.ts`)),
+);
 if (missing.length > 0) {
   console.error(`The package is not built (dist/${missing[0]}.js or .d.ts is missing): run \`npm run build\` first`);
   process.exit(1);

@@ -50,10 +50,17 @@ await build({
 // must be exported by both targets below.
 const IOREDIS_EXPORTS = ['Redis', 'Cluster'];
 for (const file of readdirSync('dist', { recursive: true }).filter((name) => name.endsWith('.js'))) {
-  for (const [statement, names = ''] of readFileSync(join('dist', file), 'utf8').matchAll(/import\s*(?:\{([^}]*)\}|[^'";]*)\s*from\s*"#ioredis"/g)) {
-    const unknown = names.split(',').map((name) => name.trim().split(/\s+as\s+/)[0]).filter((name) => !IOREDIS_EXPORTS.includes(name));
+  for (const [statement, names = ''] of readFileSync(join('dist', file), 'utf8').matchAll(
+    /import\s*(?:\{([^}]*)\}|[^'";]*)\s*from\s*"#ioredis"/g,
+  )) {
+    const unknown = names
+      .split(',')
+      .map((name) => name.trim().split(/\s+as\s+/)[0])
+      .filter((name) => !IOREDIS_EXPORTS.includes(name));
     if (names === '' || unknown.some((name) => name !== '')) {
-      throw new Error(`dist/${file}: \`${statement}\`: add what it imports to src/redis/ioredis.node.ts, ioredis.bundler.ts and IOREDIS_EXPORTS`);
+      throw new Error(
+        `dist/${file}: \`${statement}\`: add what it imports to src/redis/ioredis.node.ts, ioredis.bundler.ts and IOREDIS_EXPORTS`,
+      );
     }
   }
 }
@@ -67,7 +74,9 @@ await build({
   logLevel: 'warning',
 });
 
-execFileSync(process.execPath, [join('node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', typesDir], { stdio: 'inherit' });
+execFileSync(process.execPath, [join('node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', typesDir], {
+  stdio: 'inherit',
+});
 const bundle = await rollup({
   input: Object.fromEntries(Object.entries(entryPoints).map(([name, file]) => [name, join(typesDir, file.replace(/\.ts$/, '.d.ts'))])),
   plugins: [dts()],

@@ -10,8 +10,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export function runLong(file, defaults) {
   const env = { ...process.env };
   for (const [name, value] of Object.entries(defaults)) if (env[name] === undefined || env[name] === '') env[name] = value;
-  const shown = Object.keys(defaults).map((name) => `${name}=${env[name]}`).join(' ');
+  const shown = Object.keys(defaults)
+    .map((name) => `${name}=${env[name]}`)
+    .join(' ');
   console.log(`${shown} vitest run ${file}`);
-  const child = spawn(process.execPath, [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', file], { cwd: root, env, stdio: 'inherit' });
+  const child = spawn(process.execPath, [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', file], {
+    cwd: root,
+    env,
+    stdio: 'inherit',
+  });
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }

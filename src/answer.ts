@@ -102,4 +102,3 @@ function bodyOf(batch: Batch, cursor: string): string {
   bodies.set(batch, body);
   return body;
 }
-

@@ -24,14 +24,26 @@ export function denialFor(hook: 'authorize' | 'authorizePublish', report: (error
     if (decision === false) return errorResponse(403, 'forbidden', 'Not allowed');
     if (typeof decision === 'object' && decision !== null && (decision.status === 401 || decision.status === 403)) {
       const { status } = decision;
-      return errorResponse(status, status === 401 ? 'unauthorized' : 'forbidden', decision.message ?? (status === 401 ? 'Credentials required' : 'Not allowed'), {
-        headers: { ...decision.headers },
-      });
+      return errorResponse(
+        status,
+        status === 401 ? 'unauthorized' : 'forbidden',
+        decision.message ?? (status === 401 ? 'Credentials required' : 'Not allowed'),
+        {
+          headers: { ...decision.headers },
+        },
+      );
     }
     if (!reported) {
       reported = true;
-      const got = typeof decision === 'object' && decision !== null ? `an object with status ${show((decision as { status?: unknown }).status)}` : show(decision);
-      report(new TypeError(`Expected \`${hook}\` to return true, false or { status: 401 | 403 }, got ${got}: the request was denied (403). Reported once.`));
+      const got =
+        typeof decision === 'object' && decision !== null
+          ? `an object with status ${show((decision as { status?: unknown }).status)}`
+          : show(decision);
+      report(
+        new TypeError(
+          `Expected \`${hook}\` to return true, false or { status: 401 | 403 }, got ${got}: the request was denied (403). Reported once.`,
+        ),
+      );
     }
     return errorResponse(403, 'forbidden', 'Not allowed');
   };

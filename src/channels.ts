@@ -14,9 +14,7 @@ export function isChannel(value: unknown): value is string {
 /** Throw a `TypeError` for a channel name passed to the library API (not from the wire). */
 export function assertChannel(channel: unknown): asserts channel is string {
   if (!isChannel(channel)) {
-    throw new TypeError(
-      `Expected \`channel\` to be 1 to 128 characters of A-Z a-z 0-9 _ - . : @ /, got ${describe(channel)}`,
-    );
+    throw new TypeError(`Expected \`channel\` to be 1 to 128 characters of A-Z a-z 0-9 _ - . : @ /, got ${describe(channel)}`);
   }
 }
 

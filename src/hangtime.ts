@@ -28,7 +28,9 @@ const NO_CONTEXT: HandlerContext = Object.freeze({});
  * export const GET = (request: Request) => hangtime.handler(request);
  * await hangtime.log.append('chat', { text: 'hello' });
  */
-export function createHangtime<const C extends ChannelSchemas = ChannelSchemas>(options: HangtimeOptions & { readonly channels?: C } = {}): Hangtime<C> {
+export function createHangtime<const C extends ChannelSchemas = ChannelSchemas>(
+  options: HangtimeOptions & { readonly channels?: C } = {},
+): Hangtime<C> {
   const settings = resolveSettings(options);
   const { log } = settings;
   const admission = new Admission(settings.maxWaiters, () => 1 + Math.floor(settings.random() * 3));
@@ -37,7 +39,10 @@ export function createHangtime<const C extends ChannelSchemas = ChannelSchemas>(
   // A poll through a GRIP proxy: src/grip/ answers it at once (calling `direct` for the read).
   const { grip } = settings;
   const route: typeof direct =
-    grip === undefined ? direct : (request, context, replier) => (grip.intercepts(request, context) ? grip.respondInto(request, context, replier, direct) : direct(request, context, replier));
+    grip === undefined
+      ? direct
+      : (request, context, replier) =>
+          grip.intercepts(request, context) ? grip.respondInto(request, context, replier, direct) : direct(request, context, replier);
   let closed: Promise<void> | undefined;
 
   function respond(request: HangtimeRequest, context?: HandlerContext): Promise<PlainResponse>;

@@ -46,7 +46,8 @@ export function holdInto(input: HoldInput, sink: HoldSink): void {
       (batch) =>
         sink.held({
           batch,
-          reason: batch.gaps.length > 0 ? 'gap' : batch.events.length > 0 ? 'events' : input.signal?.aborted ? 'abort' : input.budget.limitedBy,
+          reason:
+            batch.gaps.length > 0 ? 'gap' : batch.events.length > 0 ? 'events' : input.signal?.aborted ? 'abort' : input.budget.limitedBy,
           heldMs: input.now() - startedAt,
         }),
       (error: unknown) => sink.failed(error),

@@ -65,8 +65,7 @@ export function errorResponse(
 /** The answer for a thrown error: its own status for a {@link HangtimeError}, 500 otherwise. */
 export function responseForError(error: unknown): PlainResponse {
   if (isHangtimeError(error)) {
-    const headers: Record<string, string> =
-      error.retryAfterSeconds === undefined ? {} : { 'retry-after': String(error.retryAfterSeconds) };
+    const headers: Record<string, string> = error.retryAfterSeconds === undefined ? {} : { 'retry-after': String(error.retryAfterSeconds) };
     let fields = '';
     for (const [name, value] of Object.entries(error.details ?? {})) fields += `,${JSON.stringify(name)}:${JSON.stringify(value)}`;
     return errorResponse(error.status, error.code, error.message, { headers, fields });

@@ -227,7 +227,11 @@ export function appendIdOption(options: AppendOptions | undefined): string | und
   const id: unknown = options.id;
   if (!isAppendId(id)) {
     const shown =
-      typeof id === 'string' ? JSON.stringify(id.slice(0, 80)) : typeof id === 'number' || typeof id === 'boolean' || id == null ? String(id) : typeof id;
+      typeof id === 'string'
+        ? JSON.stringify(id.slice(0, 80))
+        : typeof id === 'number' || typeof id === 'boolean' || id == null
+          ? String(id)
+          : typeof id;
     throw new TypeError(`Expected \`id\` to be 1 to 64 characters of A-Z a-z 0-9 _ -, got ${shown}`);
   }
   return id;

@@ -50,7 +50,9 @@ export function assertOptions(options: unknown, known: readonly string[], what: 
 export function assertKnownOptions(options: object, known: readonly string[], what: string, prefix = ''): void {
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
-      throw new TypeError(`Unknown option \`${prefix}${key}\` for ${what}; expected one of: ${known.map((name) => prefix + name).join(', ')}`);
+      throw new TypeError(
+        `Unknown option \`${prefix}${key}\` for ${what}; expected one of: ${known.map((name) => prefix + name).join(', ')}`,
+      );
     }
   }
 }

@@ -107,7 +107,12 @@ export class Poller {
     const timeoutMs = Math.max(1, Math.min(logTimeoutMs, (readBy ?? Infinity) - now()));
     let starts: string[];
     try {
-      starts = await withTimeout(heads, timeoutMs, () => new Error(`The log did not answer start() within ${Math.round(timeoutMs)} ms`), this.settings.holdTimers.timers);
+      starts = await withTimeout(
+        heads,
+        timeoutMs,
+        () => new Error(`The log did not answer start() within ${Math.round(timeoutMs)} ms`),
+        this.settings.holdTimers.timers,
+      );
     } catch (error) {
       throw new HangtimeError('log_unavailable', 503, 'The event log did not answer in time', { cause: error, retryAfterSeconds: 1 });
     }

@@ -77,11 +77,16 @@ export async function publish(request: HangtimeRequest, { log, authorize, denial
   } catch (error) {
     if (isAppendUncertainError(error)) {
       // Maybe stored, maybe not: the key to retry with makes the retry safe either way.
-      throw new HangtimeError('log_unavailable', 503, 'The event log did not confirm the event: it may or may not be stored. Retry with the Idempotency-Key given', {
-        cause: error,
-        retryAfterSeconds: 1,
-        details: { idempotencyKey: error.appendId },
-      });
+      throw new HangtimeError(
+        'log_unavailable',
+        503,
+        'The event log did not confirm the event: it may or may not be stored. Retry with the Idempotency-Key given',
+        {
+          cause: error,
+          retryAfterSeconds: 1,
+          details: { idempotencyKey: error.appendId },
+        },
+      );
     }
     // The channel's schema refused the data (src/schema.ts): nothing was stored.
     if (isInvalidEventError(error)) {
@@ -90,7 +95,8 @@ export async function publish(request: HangtimeRequest, { log, authorize, denial
     // The log's contract (src/log.ts): a RangeError for an event over maxEventBytes, a
     // TypeError for data it cannot serialise. Both are the request's fault: no retry helps.
     if (error instanceof RangeError) throw tooLarge(log.maxEventBytes);
-    if (error instanceof TypeError) throw new HangtimeError('bad_event', 400, 'The log refused the event data as not serialisable', { cause: error });
+    if (error instanceof TypeError)
+      throw new HangtimeError('bad_event', 400, 'The log refused the event data as not serialisable', { cause: error });
     throw new HangtimeError('log_unavailable', 503, 'The event log did not accept the event', { cause: error, retryAfterSeconds: 1 });
   }
   return jsonResponse(201, `{"channel":"${channel}","position":"${position}"}`);
@@ -111,7 +117,8 @@ function nestingExceeds(text: string, limit: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (inString) {
-      if (code === 0x5c) i++; // a backslash: the next character is escaped
+      if (code === 0x5c)
+        i++; // a backslash: the next character is escaped
       else if (code === 0x22) inString = false;
     } else if (code === 0x22) inString = true;
     else if (code === 0x5b || code === 0x7b) {

@@ -75,7 +75,11 @@ export function router(settings: Settings, poller: Poller, admission: Admission,
     } catch (error) {
       answer = answers.failed(error);
     }
-    if (answer instanceof Promise) answer.then((plain) => out.reply(plain), (error: unknown) => out.reply(answers.failed(error)));
+    if (answer instanceof Promise)
+      answer.then(
+        (plain) => out.reply(plain),
+        (error: unknown) => out.reply(answers.failed(error)),
+      );
     else out.reply(answer);
   };
 }

@@ -120,7 +120,9 @@ export class InvalidEventError extends TypeError {
   constructor(channel: string, issues: ReadonlyArray<StandardSchemaV1.Issue>) {
     const first = issues[0];
     const where = first?.path?.length ? ` at ${toPath(first.path).join('.')}` : '';
-    super(`Invalid event for channel "${channel}": ${first?.message ?? 'rejected by its schema'}${where}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`);
+    super(
+      `Invalid event for channel "${channel}": ${first?.message ?? 'rejected by its schema'}${where}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`,
+    );
     this.channel = channel;
     this.issues = issues;
   }
@@ -164,15 +166,21 @@ const PATTERN = /^(?:[\w.:@/-]{1,128}|[\w.:@/-]{0,127}\*)$/;
  */
 export function defineChannels<const C extends ChannelSchemas>(channels: C): C {
   if (typeof channels !== 'object' || channels === null || Array.isArray(channels)) {
-    throw new TypeError(`Expected \`channels\` to be an object of Standard Schema validators by channel name or pattern, got ${show(channels)}`);
+    throw new TypeError(
+      `Expected \`channels\` to be an object of Standard Schema validators by channel name or pattern, got ${show(channels)}`,
+    );
   }
   for (const [pattern, schema] of Object.entries(channels)) {
     if (!PATTERN.test(pattern)) {
-      throw new TypeError(`Expected the channel pattern ${JSON.stringify(pattern)} to be a channel name, or a prefix of one followed by \`*\``);
+      throw new TypeError(
+        `Expected the channel pattern ${JSON.stringify(pattern)} to be a channel name, or a prefix of one followed by \`*\``,
+      );
     }
     const standard = (schema as Partial<StandardSchemaV1> | null | undefined)?.['~standard'];
     if (typeof standard?.validate !== 'function' || standard.version !== 1) {
-      throw new TypeError(`Expected \`channels[${JSON.stringify(pattern)}]\` to be a Standard Schema validator (zod, valibot, arktype, …), got ${show(schema)}`);
+      throw new TypeError(
+        `Expected \`channels[${JSON.stringify(pattern)}]\` to be a Standard Schema validator (zod, valibot, arktype, …), got ${show(schema)}`,
+      );
     }
   }
   return channels;

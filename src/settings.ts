@@ -3,15 +3,38 @@ import { resolveCors, type ResolvedCors } from './cors.js';
 import { GLOBAL_HOLD_TIMERS, HoldTimers, type Timers } from './hold-timers.js';
 import type { EventLog } from './log.js';
 import { memoryLog } from './memory-log.js';
-import { assertNonNegativeNumber, assertOptionalFunction, assertOptions, assertPositiveInteger, assertPositiveNumber, show } from './options.js';
+import {
+  assertNonNegativeNumber,
+  assertOptionalFunction,
+  assertOptions,
+  assertPositiveInteger,
+  assertPositiveNumber,
+  show,
+} from './options.js';
 import { assertResponseCap } from './answer.js';
 import type { GripDelegate } from './grip/types.js';
 import { schemaLog } from './schema.js';
 import type { HangtimeOptions } from './types.js';
 
 const OPTION_NAMES = [
-  'log', 'maxWaitMs', 'safetyMarginMs', 'minHoldMs', 'maxChannels', 'maxEvents', 'maxResponseBytes',
-  'maxWaiters', 'logTimeoutMs', 'authorize', 'authorizePublish', 'cors', 'onError', 'random', 'now', 'timers', 'grip', 'channels',
+  'log',
+  'maxWaitMs',
+  'safetyMarginMs',
+  'minHoldMs',
+  'maxChannels',
+  'maxEvents',
+  'maxResponseBytes',
+  'maxWaiters',
+  'logTimeoutMs',
+  'authorize',
+  'authorizePublish',
+  'cors',
+  'onError',
+  'random',
+  'now',
+  'timers',
+  'grip',
+  'channels',
 ] as const;
 
 /** {@link HangtimeOptions} checked, with their defaults: what every part of the core reads. */
@@ -103,7 +126,12 @@ function reporter(onError: ((error: unknown) => void) | undefined): (error: unkn
 }
 
 function assertTimers(timers: Timers): Timers {
-  if (typeof timers !== 'object' || timers === null || typeof timers.setTimeout !== 'function' || typeof timers.clearTimeout !== 'function') {
+  if (
+    typeof timers !== 'object' ||
+    timers === null ||
+    typeof timers.setTimeout !== 'function' ||
+    typeof timers.clearTimeout !== 'function'
+  ) {
     throw new TypeError(`Expected \`timers\` to be an object with setTimeout and clearTimeout, got ${show(timers)}`);
   }
   return timers;

@@ -6,7 +6,12 @@ import { GLOBAL_TIMERS, type Timers } from './hold-timers.js';
  * in a fan-out of 5,000 polls that was a quarter of the server's CPU. Here the error is
  * built only when the timer actually fires.
  */
-export function withTimeout<T>(promise: Promise<T>, milliseconds: number, onTimeout: () => Error, timers: Timers = GLOBAL_TIMERS): Promise<T> {
+export function withTimeout<T>(
+  promise: Promise<T>,
+  milliseconds: number,
+  onTimeout: () => Error,
+  timers: Timers = GLOBAL_TIMERS,
+): Promise<T> {
   // One promise and one timer; `Promise.race` plus `finally` allocated three more per call.
   return new Promise<T>((resolve, reject) => {
     const timer = timers.setTimeout((error: () => Error) => reject(error()), milliseconds, onTimeout);

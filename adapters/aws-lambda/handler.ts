@@ -8,7 +8,6 @@ import { recogniseEvent, type RecognisedEvent } from './events.js';
 import type { AwsLambdaHandler, AwsLambdaOptions, FrontDoor } from './types.js';
 import { declareOneRequestPerInstance } from '../../src/instance.js';
 
-
 const FRONT_DOORS: Readonly<Record<FrontDoor, ProfileName>> = {
   rest: 'api-gateway-rest',
   'http-api': 'api-gateway-http',
@@ -51,7 +50,12 @@ export function awsLambda(target: Hangtime | WebHandler, options: AwsLambdaOptio
     const profile = PROFILES[FRONT_DOORS[door]];
     // In auto mode a timeout meant for one front door is clamped to what the others allow
     // (HTTP APIs: 30 s); for the declared front door, too high a value is refused.
-    const timeLimitMs = resolveTimeLimit(profile, options.frontDoorTimeoutMs, 'frontDoorTimeoutMs', frontDoor === door ? 'refuse' : 'clamp');
+    const timeLimitMs = resolveTimeLimit(
+      profile,
+      options.frontDoorTimeoutMs,
+      'frontDoorTimeoutMs',
+      frontDoor === door ? 'refuse' : 'clamp',
+    );
     doors.set(door, { limits: resolveLimits(profile, options), timeLimitMs });
   }
 

@@ -1,5 +1,15 @@
 export { awsLambda } from './handler.js';
-export type { AlbEvent, AwsLambdaHandler, AwsLambdaOptions, ApiGatewayV1Event, ApiGatewayV2Event, FrontDoor, LambdaContext, LambdaHttpEvent, LambdaHttpResult } from './types.js';
+export type {
+  AlbEvent,
+  AwsLambdaHandler,
+  AwsLambdaOptions,
+  ApiGatewayV1Event,
+  ApiGatewayV2Event,
+  FrontDoor,
+  LambdaContext,
+  LambdaHttpEvent,
+  LambdaHttpResult,
+} from './types.js';
 export { ENVIRONMENT } from '../limits.js';
 export type { LimitOptions } from '../limits.js';
 export { PROFILES } from '../profiles.js';

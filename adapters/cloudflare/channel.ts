@@ -75,7 +75,9 @@ export class HangtimeChannel {
   /** (Re)read the channel's state from storage, creating it when storage is empty. */
   protected load(): void {
     this.run('CREATE TABLE IF NOT EXISTS hangtime_meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)');
-    this.run('CREATE TABLE IF NOT EXISTS hangtime_events (seq INTEGER PRIMARY KEY, json TEXT NOT NULL, bytes INTEGER NOT NULL, at INTEGER NOT NULL)');
+    this.run(
+      'CREATE TABLE IF NOT EXISTS hangtime_events (seq INTEGER PRIMARY KEY, json TEXT NOT NULL, bytes INTEGER NOT NULL, at INTEGER NOT NULL)',
+    );
     this.run('CREATE TABLE IF NOT EXISTS hangtime_ids (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, at INTEGER NOT NULL)');
     const meta = new Map<string, string>();
     for (const row of this.rows<{ k: string; v: string }>('SELECT k, v FROM hangtime_meta')) meta.set(row.k, row.v);
@@ -149,9 +151,13 @@ export class HangtimeChannel {
   protected trim(retention: Retention, now = this.now()): void {
     let dropped = Math.max(this.#dropped, this.#lastSeq - retention.maxEvents);
     // Events are appended in time order: only when the oldest is too old is there anything to find.
-    const oldest = retention.maxAgeMs === null ? undefined : this.rows<{ at: number }>('SELECT at FROM hangtime_events ORDER BY seq LIMIT 1')[0];
+    const oldest =
+      retention.maxAgeMs === null ? undefined : this.rows<{ at: number }>('SELECT at FROM hangtime_events ORDER BY seq LIMIT 1')[0];
     if (retention.maxAgeMs !== null && oldest !== undefined && oldest.at <= now - retention.maxAgeMs) {
-      const newestOld = this.rows<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM hangtime_events WHERE at <= ?', now - retention.maxAgeMs)[0]?.seq;
+      const newestOld = this.rows<{ seq: number | null }>(
+        'SELECT MAX(seq) AS seq FROM hangtime_events WHERE at <= ?',
+        now - retention.maxAgeMs,
+      )[0]?.seq;
       if (newestOld != null) dropped = Math.max(dropped, newestOld);
     }
     if (dropped === this.#dropped) return;

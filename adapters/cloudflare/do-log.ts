@@ -50,11 +50,17 @@ export function durableObjectLog(options: DurableObjectLogOptions): EventLog {
   }
   assertKnownOptions(options, OPTION_NAMES, 'durableObjectLog()');
   const { namespace } = options;
-  if (typeof namespace !== 'object' || namespace === null || typeof namespace.idFromName !== 'function' || typeof namespace.get !== 'function') {
+  if (
+    typeof namespace !== 'object' ||
+    namespace === null ||
+    typeof namespace.idFromName !== 'function' ||
+    typeof namespace.get !== 'function'
+  ) {
     throw new TypeError('Expected `namespace` to be a Durable Object namespace binding (env.HANGTIME) of the HangtimeChannel class');
   }
   const maxEventBytes = assertPositiveInteger(options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES, 'maxEventBytes');
-  if (maxEventBytes > 2_000_000) throw new TypeError(`Expected \`maxEventBytes\` to be at most 2000000 (a SQLite row in a Durable Object), got ${maxEventBytes}`);
+  if (maxEventBytes > 2_000_000)
+    throw new TypeError(`Expected \`maxEventBytes\` to be at most 2000000 (a SQLite row in a Durable Object), got ${maxEventBytes}`);
   const maxAgeMs = assertPositiveNumber(options.maxAgeMs ?? Infinity, 'maxAgeMs');
   const retention: Retention = {
     maxEvents: assertPositiveInteger(options.maxEventsPerChannel ?? 1000, 'maxEventsPerChannel'),
@@ -116,7 +122,11 @@ export function durableObjectLog(options: DurableObjectLogOptions): EventLog {
     signal.addEventListener('abort', onAbort, { once: true });
     for (const { channel, after } of targets) {
       stub(channel)
-        .fetch('https://hangtime/', { method: 'POST', body: JSON.stringify({ op: 'wait', after } satisfies ChannelCall), signal: controller.signal })
+        .fetch('https://hangtime/', {
+          method: 'POST',
+          body: JSON.stringify({ op: 'wait', after } satisfies ChannelCall),
+          signal: controller.signal,
+        })
         .then(async (response) => {
           if (!response.ok || response.body === null) return settle(true);
           const reader = response.body.getReader();

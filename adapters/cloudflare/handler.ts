@@ -97,7 +97,8 @@ function fromBindings(env: unknown): LimitOptions {
     const name = ENVIRONMENT[key];
     const value: unknown = (env as Record<string, unknown>)[name];
     if (value === undefined || value === '') continue;
-    const number = typeof value === 'number' ? value : typeof value === 'string' && /^\d{1,12}(\.\d{1,3})?$/.test(value.trim()) ? Number(value) : NaN;
+    const number =
+      typeof value === 'number' ? value : typeof value === 'string' && /^\d{1,12}(\.\d{1,3})?$/.test(value.trim()) ? Number(value) : NaN;
     if (Number.isNaN(number)) {
       throw new TypeError(`Expected the Worker variable ${name} to be a number, got ${JSON.stringify(String(value).slice(0, 40))}`);
     }

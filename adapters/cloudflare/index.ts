@@ -3,7 +3,13 @@ export type { CloudflareHandler, CloudflareOptions, HangtimeFactory } from './ha
 export { durableObjectLog } from './do-log.js';
 export type { DurableObjectLogOptions } from './do-log.js';
 export { HangtimeChannel } from './channel.js';
-export type { DurableObjectNamespaceLike, DurableObjectStateLike, DurableObjectStorageLike, DurableObjectStubLike, ExecutionContextLike } from './types.js';
+export type {
+  DurableObjectNamespaceLike,
+  DurableObjectStateLike,
+  DurableObjectStorageLike,
+  DurableObjectStubLike,
+  ExecutionContextLike,
+} from './types.js';
 export { ENVIRONMENT } from '../limits.js';
 export type { LimitOptions } from '../limits.js';
 export { PROFILES } from '../profiles.js';

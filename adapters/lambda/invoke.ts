@@ -9,11 +9,21 @@ import { answerFromPlain, answerFromResponse, type Answer } from './result.js';
  * out, no `Request` or `Response` per poll); a Web handler gets a real `Request` and its
  * `Response` is read back. Either way the answer comes before the deadline.
  */
-export function invoke(target: AdapterTarget, parts: RequestParts, context: HandlerContext, onError: (error: unknown) => void): Promise<Answer> {
+export function invoke(
+  target: AdapterTarget,
+  parts: RequestParts,
+  context: HandlerContext,
+  onError: (error: unknown) => void,
+): Promise<Answer> {
   return beforeDeadline(run(target, parts, context, onError), context, () => answerFromPlain(lateAnswer()), onError);
 }
 
-async function run(target: AdapterTarget, parts: RequestParts, context: HandlerContext, onError: (error: unknown) => void): Promise<Answer> {
+async function run(
+  target: AdapterTarget,
+  parts: RequestParts,
+  context: HandlerContext,
+  onError: (error: unknown) => void,
+): Promise<Answer> {
   try {
     if (target.hangtime !== undefined) return answerFromPlain(await target.hangtime.respond(toHangtimeRequest(parts), context));
     return await answerFromResponse(await target.web(toWebRequest(parts, onError), context));

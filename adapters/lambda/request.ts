@@ -46,12 +46,13 @@ export function headerEntries(single: StringMap | null | undefined, multi: Strin
  *   Gateway's payload format 1.0 decodes them)
  */
 export function queryFrom(single: StringMap | null | undefined, multi: StringListMap | null | undefined, encoded: boolean): string {
-  const escape = encoded ? (text: string) => text : encodeURIComponent;
+  const encodePart = encoded ? (text: string) => text : encodeURIComponent;
   const pairs: string[] = [];
   if (multi && Object.keys(multi).length > 0) {
-    for (const [name, values] of Object.entries(multi)) for (const value of values ?? []) pairs.push(`${escape(name)}=${escape(value)}`);
+    for (const [name, values] of Object.entries(multi))
+      for (const value of values ?? []) pairs.push(`${encodePart(name)}=${encodePart(value)}`);
   } else if (single) {
-    for (const [name, value] of Object.entries(single)) if (value !== undefined) pairs.push(`${escape(name)}=${escape(value)}`);
+    for (const [name, value] of Object.entries(single)) if (value !== undefined) pairs.push(`${encodePart(name)}=${encodePart(value)}`);
   }
   return pairs.join('&');
 }
@@ -110,7 +111,7 @@ export function toWebRequest(parts: RequestParts, onError: (error: unknown) => v
  */
 function originOf(parts: RequestParts): string {
   const stated = parseUrl(parts.statedUrl);
-  const forwarded = headerValue(parts, 'x-forwarded-proto')?.split(',')[0]!.trim().toLowerCase();
+  const forwarded = headerValue(parts, 'x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
   const protocol = [forwarded, stated?.protocol.slice(0, -1)].find((candidate) => candidate === 'http' || candidate === 'https') ?? 'https';
   const host = [headerValue(parts, 'host'), stated?.host].find((candidate) => isHost(candidate, protocol)) ?? 'localhost';
   return `${protocol}://${host}`;

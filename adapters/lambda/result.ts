@@ -26,7 +26,8 @@ export function answerFromPlain(plain: PlainResponse): Answer {
 
 // Bodies the front doors can carry as text; everything else goes base64 (ALB, HTTP APIs and
 // Function URLs decode it; REST APIs need the type in `binaryMediaTypes`, see docs/platforms.md).
-const TEXTUAL = /^(text\/|application\/(json|javascript|xml|x-www-form-urlencoded|graphql|x-ndjson)\b|[^;]*\+(json|xml)\b|image\/svg\+xml)/i;
+const TEXTUAL =
+  /^(text\/|application\/(json|javascript|xml|x-www-form-urlencoded|graphql|x-ndjson)\b|[^;]*\+(json|xml)\b|image\/svg\+xml)/i;
 
 export async function answerFromResponse(response: Response): Promise<Answer> {
   const headers: Record<string, string> = {};
@@ -65,7 +66,11 @@ export function formatResult(answer: Answer, format: ResultFormat, onError: (err
     }
     case 'alb': {
       if (cookies.length > 1) {
-        onError(new Error(`An ALB target group without multi-value headers carries one Set-Cookie; ${cookies.length - 1} dropped. Enable lambda.multi_value_headers.enabled.`));
+        onError(
+          new Error(
+            `An ALB target group without multi-value headers carries one Set-Cookie; ${cookies.length - 1} dropped. Enable lambda.multi_value_headers.enabled.`,
+          ),
+        );
       }
       const headers = cookies.length > 0 ? { ...answer.headers, 'set-cookie': cookies[0]! } : answer.headers;
       return { ...base, statusDescription: statusDescription(answer.status), headers };

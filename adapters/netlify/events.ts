@@ -8,7 +8,9 @@ export function netlifyV1Parts(event: unknown): RequestParts {
   const candidate = event as Partial<NetlifyV1Event> | null;
   if (typeof candidate?.httpMethod !== 'string' || typeof candidate.path !== 'string') {
     const keys = typeof event === 'object' && event !== null ? Object.keys(event).slice(0, 8).join(', ') : typeof event;
-    throw new TypeError(`netlifyV1() handles Netlify Functions v1 HTTP events ({ httpMethod, path, headers, … }); got ${keys === '' ? 'an empty object' : `{ ${keys} }`}`);
+    throw new TypeError(
+      `netlifyV1() handles Netlify Functions v1 HTTP events ({ httpMethod, path, headers, … }); got ${keys === '' ? 'an empty object' : `{ ${keys} }`}`,
+    );
   }
   const v1 = candidate as NetlifyV1Event;
   const headers = headerEntries(v1.headers, v1.multiValueHeaders);
@@ -22,4 +24,3 @@ export function netlifyV1Parts(event: unknown): RequestParts {
     isBase64Encoded: v1.isBase64Encoded === true,
   };
 }
-

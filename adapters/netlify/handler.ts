@@ -52,7 +52,11 @@ export function netlifyV1(target: Hangtime | WebHandler, options: NetlifyOptions
   };
 }
 
-function setUp(target: Hangtime | WebHandler, options: NetlifyOptions, what: string): { resolved: AdapterTarget; limits: Limits; timeLimitMs: number } {
+function setUp(
+  target: Hangtime | WebHandler,
+  options: NetlifyOptions,
+  what: string,
+): { resolved: AdapterTarget; limits: Limits; timeLimitMs: number } {
   const { resolved, limits } = prepareAdapter(target, options, PROFILES.netlify, ['timeLimitMs'], what);
   // One request per instance: a Redis log waits on one connection (see src/instance.ts).
   declareOneRequestPerInstance();

@@ -141,4 +141,3 @@ function discardRest(req: IncomingMessage): void {
   req.once('end', stop).once('close', stop);
   req.resume();
 }
-

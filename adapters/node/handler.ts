@@ -44,7 +44,11 @@ export function listener(target: NodeTarget, options: NodeAdapterOptions, state:
       // The answer comes through the reply itself, without a promise per poll (see `respond` in
       // src/types.ts); a wrapper that ignores the replier returns a promise instead.
       const reply = new NodeReply(res, state);
-      const pending = hangtime.respond(new NodeRequest(req, maxBodyBytes, reply), deadline === undefined ? NO_DEADLINE : { deadline }, reply);
+      const pending = hangtime.respond(
+        new NodeRequest(req, maxBodyBytes, reply),
+        deadline === undefined ? NO_DEADLINE : { deadline },
+        reply,
+      );
       if (pending !== undefined) {
         pending.then(
           (answer) => reply.reply(answer),

@@ -28,7 +28,11 @@ export function vercel(target: Hangtime | WebHandler, options: VercelOptions): V
 }
 
 /** Check the options of `vercel()` or `vercelNode()` once, at startup. */
-export function setUp(target: Hangtime | WebHandler, options: VercelOptions, what: string): { resolved: AdapterTarget; limits: Limits; timeLimitMs: number } {
+export function setUp(
+  target: Hangtime | WebHandler,
+  options: VercelOptions,
+  what: string,
+): { resolved: AdapterTarget; limits: Limits; timeLimitMs: number } {
   // Checked first: without it nothing else about this route is right.
   if (typeof options !== 'object' || options === null || options.maxDuration === undefined) {
     throw new TypeError(

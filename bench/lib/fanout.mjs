@@ -38,7 +38,13 @@ export async function fanoutStage(system, n, ctx) {
     result.heldBy = running.heldBy;
     if (running.construction) result.construction = running.construction;
     const idle = measure(running);
-    clients = await startClients(clientCount, { base: running.base, protocol: system.protocol, channels: Array(n).fill(channel), mode: 'fanout', timeoutMs: heldTimeoutMs });
+    clients = await startClients(clientCount, {
+      base: running.base,
+      protocol: system.protocol,
+      channels: Array(n).fill(channel),
+      mode: 'fanout',
+      timeoutMs: heldTimeoutMs,
+    });
 
     const sampleHeld = async () => {
       const sample = { rssKiB: measure(running).rssKiB };
@@ -53,7 +59,15 @@ export async function fanoutStage(system, n, ctx) {
     const latencies = [];
     const fanouts = [];
     const busy = [];
-    const phases = { deliveryCpuMs: 0, repollCpuMs: 0, deliveryCommands: {}, repollCommands: {}, deliveryTotal: 0, repollTotal: 0, counted: 0 };
+    const phases = {
+      deliveryCpuMs: 0,
+      repollCpuMs: 0,
+      deliveryCommands: {},
+      repollCommands: {},
+      deliveryTotal: 0,
+      repollTotal: 0,
+      counted: 0,
+    };
     for (let r = 0; r <= last; r++) {
       const measured = r >= warmup;
       const clientCpu = await Promise.all(clients.map((c) => ask(c, { type: 'cpu' })));
@@ -64,7 +78,8 @@ export async function fanoutStage(system, n, ctx) {
       const reports = await Promise.all(pending);
       const delivered = await snapshot();
       const all = reports.flatMap((report) => report.latencies);
-      if (process.env.BENCH_DEBUG) ctx.log(`    round ${r}: fan-out ${max(all).toFixed(1)} ms, server CPU ${(delivered.cpuMs - before.cpuMs).toFixed(1)} ms`);
+      if (process.env.BENCH_DEBUG)
+        ctx.log(`    round ${r}: fan-out ${max(all).toFixed(1)} ms, server CPU ${(delivered.cpuMs - before.cpuMs).toFixed(1)} ms`);
       const complete = reports.every((report) => report.complete);
       if (measured) {
         latencies.push(...all);
@@ -92,8 +107,18 @@ export async function fanoutStage(system, n, ctx) {
     const end = measure(running);
     const allDeliveries = n * (last + 1);
     result.wholeRun = { cpuMs: round(end.cpuMs - idle.cpuMs, 1), deliveries: allDeliveries };
-    result.latencyMs = { p50: round(percentile(latencies, 50), 2), p90: round(percentile(latencies, 90), 2), p99: round(percentile(latencies, 99), 2), max: round(max(latencies), 2) };
-    result.fanoutMs = { median: round(median(fanouts), 2), min: round(min(fanouts), 2), max: round(max(fanouts), 2), rounds: fanouts.map((f) => round(f, 2)) };
+    result.latencyMs = {
+      p50: round(percentile(latencies, 50), 2),
+      p90: round(percentile(latencies, 90), 2),
+      p99: round(percentile(latencies, 99), 2),
+      max: round(max(latencies), 2),
+    };
+    result.fanoutMs = {
+      median: round(median(fanouts), 2),
+      min: round(min(fanouts), 2),
+      max: round(max(fanouts), 2),
+      rounds: fanouts.map((f) => round(f, 2)),
+    };
     const deliveries = n * ctx.rounds;
     const cycles = n * phases.counted;
     const heldRss = median(heldSamples.map((s) => s.rssKiB));

@@ -49,12 +49,24 @@ export function publish(base, protocol, channel, data, timeoutMs = 10_000) {
   const { method, path, headers, body } = protocols[protocol].publish(channel, data);
   const { hostname, port } = new URL(base);
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: hostname, port, path, method, headers: { ...headers, 'content-length': Buffer.byteLength(body) }, agent, timeout: timeoutMs });
+    const req = http.request({
+      host: hostname,
+      port,
+      path,
+      method,
+      headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+      agent,
+      timeout: timeoutMs,
+    });
     req.on('response', (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => (res.statusCode >= 200 && res.statusCode < 300 ? resolve() : reject(new Error(`publish answered ${res.statusCode}: ${text.slice(0, 200)}`))));
+      res.on('end', () =>
+        res.statusCode >= 200 && res.statusCode < 300
+          ? resolve()
+          : reject(new Error(`publish answered ${res.statusCode}: ${text.slice(0, 200)}`)),
+      );
     });
     req.on('timeout', () => req.destroy(new Error('publish timed out')));
     req.on('error', reject);

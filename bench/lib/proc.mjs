@@ -111,7 +111,9 @@ export function nextMessage(handle, accept, timeoutMs, what) {
     };
     const onExit = (code, signal) => {
       done();
-      reject(new Error(`${handle.name} exited (${signal ?? code}) while waiting for ${what}:\n    ${handle.tail.slice(-8).join('\n    ')}`));
+      reject(
+        new Error(`${handle.name} exited (${signal ?? code}) while waiting for ${what}:\n    ${handle.tail.slice(-8).join('\n    ')}`),
+      );
     };
     const timer = setTimeout(() => {
       done();
@@ -195,7 +197,9 @@ export function childPids(pid) {
 
 /** The soft open-file limit of a process. */
 export function openFileLimit(pid = 'self') {
-  const line = readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+  const line = readFileSync(`/proc/${pid}/limits`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Max open files'));
   const [soft, hard] = line.replace('Max open files', '').trim().split(/\s+/);
   return { soft: Number(soft), hard: Number(hard) };
 }

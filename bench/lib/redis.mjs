@@ -14,9 +14,13 @@ export async function startRedis({ url } = {}) {
   }
   const port = await freePort();
   // maxclients stays at Redis' default (10,000): the naive design is meant to meet it.
-  const handle = spawnGuarded(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxclients', '10000'], {
-    name: 'redis-server',
-  });
+  const handle = spawnGuarded(
+    binary,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxclients', '10000'],
+    {
+      name: 'redis-server',
+    },
+  );
   await nextMessage(handle, (m) => m?.type === 'started', 10_000, 'redis-server start');
   const privateUrl = `redis://127.0.0.1:${port}`;
   let monitor;

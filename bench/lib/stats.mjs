@@ -31,5 +31,5 @@ export function diffCounts(after, before) {
 export const round = (value, digits = 1) => (value === undefined || Number.isNaN(value) ? undefined : Number(value.toFixed(digits)));
 
 /** Largest value, without spreading a large array into arguments. */
-export const max = (values) => values.reduce((best, value) => (value > best ? value : best), -Infinity);
-export const min = (values) => values.reduce((best, value) => (value < best ? value : best), Infinity);
+export const max = (values) => values.reduce((best, value) => Math.max(value, best), -Infinity);
+export const min = (values) => values.reduce((best, value) => Math.min(value, best), Infinity);

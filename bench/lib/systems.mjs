@@ -45,7 +45,13 @@ export const SYSTEMS = [
       }
       return distAvailable(ctx, ['index', 'node', 'redis']);
     },
-    start: (ctx) => startNodeServer('servers/hangtime.mjs', ['--log', 'redis', '--redis-url', ctx.redisUrl], ctx, 'log.stats().waiters, else hangtime.stats().waiting'),
+    start: (ctx) =>
+      startNodeServer(
+        'servers/hangtime.mjs',
+        ['--log', 'redis', '--redis-url', ctx.redisUrl],
+        ctx,
+        'log.stats().waiters, else hangtime.stats().waiting',
+      ),
   },
   {
     id: 'naive',
@@ -120,7 +126,11 @@ export function nchanInstallation() {
   const version = `${probe.stdout ?? ''}${probe.stderr ?? ''}`.trim() || 'unknown';
   let nchan = 'unknown';
   try {
-    nchan = execFileSync('dpkg-query', ['-W', '-f', '${Version}', 'libnginx-mod-nchan'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
+    nchan = execFileSync('dpkg-query', ['-W', '-f', '${Version}', 'libnginx-mod-nchan'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
   } catch {
     // Not a Debian package: version unknown.
   }

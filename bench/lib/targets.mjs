@@ -23,7 +23,8 @@ function verdictRatio(value, reference, bound) {
 function unavailable(results, system, n) {
   const info = results.systems.find((s) => s.id === system);
   if (info && !info.available) return `not measured: ${info.reason}`;
-  if (!results.fanout.some((f) => f.n === n)) return `not measured: N = ${num(n, 0)} is not part of this run${n > 5000 ? ' (run with --full)' : ''}`;
+  if (!results.fanout.some((f) => f.n === n))
+    return `not measured: N = ${num(n, 0)} is not part of this run${n > 5000 ? ' (run with --full)' : ''}`;
   const found = stage(results, system, n);
   if (found === undefined) return 'not measured in this run';
   return `${found.status}: ${found.failure}`;
@@ -34,10 +35,14 @@ function limits(results, n, systems) {
   const hints = [];
   for (const id of systems) {
     const s = okStage(results, id, n);
-    if (s?.client?.busyMedian >= SATURATED) hints.push(`the load client was saturated during ${id}'s deliveries (busy ${num(s.client.busyMedian, 2)} of a core): latency partly measures the client`);
+    if (s?.client?.busyMedian >= SATURATED)
+      hints.push(
+        `the load client was saturated during ${id}'s deliveries (busy ${num(s.client.busyMedian, 2)} of a core): latency partly measures the client`,
+      );
   }
   const load = results.machine.loadAverageStart?.[0];
-  if (load !== undefined && load > results.machine.cores * 0.25) hints.push(`the machine was not quiet (load average ${num(load, 2)} on ${results.machine.cores} cores when the run started)`);
+  if (load !== undefined && load > results.machine.cores * 0.25)
+    hints.push(`the machine was not quiet (load average ${num(load, 2)} on ${results.machine.cores} cores when the run started)`);
   return hints;
 }
 
@@ -55,8 +60,10 @@ const NEXT = {
   complete: 'Run the complete bench (`npm run bench`): this run left that N or system out.',
   connections: 'Find what gave out at N = 10,000 (errors by kind, Redis connections) and fix it in the Redis log.',
   cpu: 'What is left over the floor is mostly the re-poll phase (the row says by how much): per held poll hangtime keeps a Holder, the log’s waiter, a poll sink and the hold’s inputs, about 0.8 KB beyond Node’s own request and response, and the garbage collector walks them on every scavenge. Next: fold the hold’s inputs (HoldInput, Budget) into the Holder, and answer the polls one wake-up releases in one pass (one headers object and Server-Timing value per batch, not per poll). Profile with `BENCH_SERVER_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` (bench/README.md).',
-  memory: 'Take a heap snapshot with N polls held and compare what each poll keeps with the floor (in process, hangtime keeps about 0.8 KB per held poll: Holder, the log’s waiter, poll sink, hold inputs).',
-  fanout: 'On a shared 2-core machine fan-out time follows server CPU per delivery: work on the CPU target first, then re-measure on a quiet machine.',
+  memory:
+    'Take a heap snapshot with N polls held and compare what each poll keeps with the floor (in process, hangtime keeps about 0.8 KB per held poll: Holder, the log’s waiter, poll sink, hold inputs).',
+  fanout:
+    'On a shared 2-core machine fan-out time follows server CPU per delivery: work on the CPU target first, then re-measure on a quiet machine.',
   empty: 'Cut the Redis reads of a poll that finds nothing: serve the check from the process’s own knowledge of each channel’s head.',
   batch: 'Read each new batch once per process, shared by all its waiters, not once per waiter.',
   absent: 'Build the Redis log (issue 3) and run the bench again: `npm run bench` picks it up once dist/redis.js exists.',
@@ -86,46 +93,80 @@ export function evaluateTargets(results) {
       if (at5k) text += `; at N = 5,000: ${num(at5k.redis.connectionsPeak, 0)} connections, ${num(errorTotal(at5k.errors), 0)} errors`;
     }
     const naive = stage(results, 'naive', 10_000);
-    const naiveText = naive ? `; for comparison, naive 1:1 at 10,000: ${naive.status === 'ok' ? `${num(naive.redis?.connectionsPeak, 0)} connections, ${num(errorTotal(naive.errors), 0)} errors` : `${naive.status} (${naive.failure})`}` : '';
-    rows.push({ target: 'hangtime + Redis holds 10,000 polls with ≤ 3 Redis connections and zero errors', status, text: text + naiveText, limits: [] });
+    const naiveText = naive
+      ? `; for comparison, naive 1:1 at 10,000: ${naive.status === 'ok' ? `${num(naive.redis?.connectionsPeak, 0)} connections, ${num(errorTotal(naive.errors), 0)} errors` : `${naive.status} (${naive.failure})`}`
+      : '';
+    rows.push({
+      target: 'hangtime + Redis holds 10,000 polls with ≤ 3 Redis connections and zero errors',
+      status,
+      text: text + naiveText,
+      limits: [],
+    });
   }
 
   // 2. CPU and memory per held poll ≤ 1.25× the floor.
   for (const n of bigNs) {
     if (!results.fanout.some((f) => f.n === n)) {
       for (const what of ['server CPU per delivered event', 'memory per held poll']) {
-        rows.push({ target: `hangtime + Redis ${what} ≤ 1.25× the floor (N = ${num(n, 0)})`, status: 'not measured', text: unavailable(results, 'redis', n), limits: [] });
+        rows.push({
+          target: `hangtime + Redis ${what} ≤ 1.25× the floor (N = ${num(n, 0)})`,
+          status: 'not measured',
+          text: unavailable(results, 'redis', n),
+          limits: [],
+        });
       }
       continue;
     }
     const s = okStage(results, 'redis', n);
     const f = okStage(results, 'floor', n);
-    const cpu = s && f ? verdictRatio(s.server.cpuUsPerDelivery, f.server.cpuUsPerDelivery, 1.25) : { status: 'not measured', text: unavailable(results, s ? 'floor' : 'redis', n) };
+    const cpu =
+      s && f
+        ? verdictRatio(s.server.cpuUsPerDelivery, f.server.cpuUsPerDelivery, 1.25)
+        : { status: 'not measured', text: unavailable(results, s ? 'floor' : 'redis', n) };
     if (s && f) cpu.text += `: ${num(s.server.cpuUsPerDelivery)} µs vs ${num(f.server.cpuUsPerDelivery)} µs per delivered event`;
     const split = cpuSplit(results, 'redis', n);
-    rows.push({ target: `hangtime + Redis server CPU per delivered event ≤ 1.25× the floor (N = ${num(n, 0)})`, ...cpu, limits: cpu.status === 'missed' && split ? [`where it goes: ${split}`] : [] });
-    const mem = s && f ? verdictRatio(s.server.perHeldPollKiB, f.server.perHeldPollKiB, 1.25) : { status: 'not measured', text: unavailable(results, s ? 'floor' : 'redis', n) };
+    rows.push({
+      target: `hangtime + Redis server CPU per delivered event ≤ 1.25× the floor (N = ${num(n, 0)})`,
+      ...cpu,
+      limits: cpu.status === 'missed' && split ? [`where it goes: ${split}`] : [],
+    });
+    const mem =
+      s && f
+        ? verdictRatio(s.server.perHeldPollKiB, f.server.perHeldPollKiB, 1.25)
+        : { status: 'not measured', text: unavailable(results, s ? 'floor' : 'redis', n) };
     if (s && f) mem.text += `: ${num(s.server.perHeldPollKiB, 2)} KiB vs ${num(f.server.perHeldPollKiB, 2)} KiB per held poll`;
     rows.push({ target: `hangtime + Redis memory per held poll ≤ 1.25× the floor (N = ${num(n, 0)})`, ...mem, limits: [] });
   }
 
   // 3. Fan-out completion: Redis ≤ 1.2×, memory ≤ 1.1× the floor.
-  for (const [id, bound] of [['redis', 1.2], ['memory', 1.1]]) {
+  for (const [id, bound] of [
+    ['redis', 1.2],
+    ['memory', 1.1],
+  ]) {
     const name = id === 'redis' ? 'Redis' : 'memory';
     for (const n of bigNs) {
       if (!results.fanout.some((f) => f.n === n)) {
-        rows.push({ target: `hangtime + ${name} log fan-out completion ≤ ${bound}× the floor (N = ${num(n, 0)})`, status: 'not measured', text: unavailable(results, id, n), limits: [] });
+        rows.push({
+          target: `hangtime + ${name} log fan-out completion ≤ ${bound}× the floor (N = ${num(n, 0)})`,
+          status: 'not measured',
+          text: unavailable(results, id, n),
+          limits: [],
+        });
         continue;
       }
       const s = okStage(results, id, n);
       const f = okStage(results, 'floor', n);
-      const v = s && f ? verdictRatio(s.fanoutMs.median, f.fanoutMs.median, bound) : { status: 'not measured', text: unavailable(results, s ? 'floor' : id, n) };
+      const v =
+        s && f
+          ? verdictRatio(s.fanoutMs.median, f.fanoutMs.median, bound)
+          : { status: 'not measured', text: unavailable(results, s ? 'floor' : id, n) };
       if (s && f) v.text += `: ${num(s.fanoutMs.median)} ms vs ${num(f.fanoutMs.median)} ms`;
       const split = v.status === 'missed' ? cpuSplit(results, id, n) : undefined;
       rows.push({
         target: `hangtime + ${name} log fan-out completion ≤ ${bound}× the floor (N = ${num(n, 0)})`,
         ...v,
-        limits: v.status === 'missed' ? [...limits(results, n, ['floor', id]), ...(split ? [`server CPU per delivery: ${split}`] : [])] : [],
+        limits:
+          v.status === 'missed' ? [...limits(results, n, ['floor', id]), ...(split ? [`server CPU per delivery: ${split}`] : [])] : [],
       });
     }
   }
@@ -134,8 +175,18 @@ export function evaluateTargets(results) {
   {
     const stages = results.fanout.filter((f) => f.system === 'redis' && f.status === 'ok' && f.redis);
     if (stages.length === 0) {
-      rows.push({ target: '≤ 2 Redis commands per empty (timed-out) poll', status: 'not measured', text: unavailable(results, 'redis', 5000), limits: [] });
-      rows.push({ target: 'Redis commands per delivered batch independent of N', status: 'not measured', text: unavailable(results, 'redis', 5000), limits: [] });
+      rows.push({
+        target: '≤ 2 Redis commands per empty (timed-out) poll',
+        status: 'not measured',
+        text: unavailable(results, 'redis', 5000),
+        limits: [],
+      });
+      rows.push({
+        target: 'Redis commands per delivered batch independent of N',
+        status: 'not measured',
+        text: unavailable(results, 'redis', 5000),
+        limits: [],
+      });
     } else {
       const empty = stages.map((s) => [s.n, s.redis.emptyPoll?.commandsPerPoll]);
       const worst = Math.max(...empty.map(([, c]) => c ?? Infinity));
@@ -160,7 +211,9 @@ export function evaluateTargets(results) {
   // 5. The load client: measured, and saturation said.
   {
     const saturated = results.fanout.filter((f) => f.status === 'ok' && f.client?.saturated);
-    const busiest = results.fanout.filter((f) => f.status === 'ok').sort((a, b) => (b.client?.busyMedian ?? 0) - (a.client?.busyMedian ?? 0))[0];
+    const busiest = results.fanout
+      .filter((f) => f.status === 'ok')
+      .sort((a, b) => (b.client?.busyMedian ?? 0) - (a.client?.busyMedian ?? 0))[0];
     rows.push({
       target: 'the load client is measured, and its saturation said',
       status: 'reported',

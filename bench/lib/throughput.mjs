@@ -20,7 +20,15 @@ const keptUp = (stats) =>
 export async function throughputStage(system, ctx) {
   const { channels: m, subscribers: k, startRate, maxSteps, warmupMs, warmMs, windowMs } = ctx.throughput;
   const n = m * k;
-  const result = { system: system.id, channels: m, subscribersPerChannel: k, clients: ctx.clientsFor(n), status: 'ok', steps: [], errors: {} };
+  const result = {
+    system: system.id,
+    channels: m,
+    subscribersPerChannel: k,
+    clients: ctx.clientsFor(n),
+    status: 'ok',
+    steps: [],
+    errors: {},
+  };
   let running;
   let clients = [];
   let publisher;
@@ -29,7 +37,13 @@ export async function throughputStage(system, ctx) {
     running = await system.start(ctx);
     const names = Array.from({ length: m }, (_, i) => `tp-${ctx.runId}-${i}`);
     const channels = names.flatMap((name) => Array(k).fill(name));
-    clients = await startClients(result.clients, { base: running.base, protocol: system.protocol, channels, mode: 'stream', timeoutMs: 30_000 });
+    clients = await startClients(result.clients, {
+      base: running.base,
+      protocol: system.protocol,
+      channels,
+      mode: 'stream',
+      timeoutMs: 30_000,
+    });
     await waitHeld(running, n, 30_000);
     publisher = spawnNode('publisher.mjs', [], { name: 'publisher' });
     await nextMessage(publisher, (m) => m?.type === 'ready', 20_000, 'publisher ready');
@@ -65,15 +79,25 @@ export async function throughputStage(system, ctx) {
         publishedPerS: round(publishedPerS, 1),
         deliveredPerS: round(latencies.length / seconds, 0),
         expectedPerS: round(publishedPerS * k, 0),
-        latencyMs: { p50: round(percentile(latencies, 50), 2), p90: round(percentile(latencies, 90), 2), p99: round(percentile(latencies, 99), 2) },
+        latencyMs: {
+          p50: round(percentile(latencies, 50), 2),
+          p90: round(percentile(latencies, 90), 2),
+          p99: round(percentile(latencies, 99), 2),
+        },
         cpuUsPerDelivery: latencies.length ? round(((cpu1 - cpu0) * 1000) / latencies.length, 1) : undefined,
         serverCpuShare: round((cpu1 - cpu0) / (to - from), 2),
         clientBusy: round(Math.max(...replies.map((r, i) => (r.cpuMs - clientCpu[i].cpuMs) / (r.at - clientCpu[i].at))), 2),
-        errors: { ...errors, ...(pub1.failed > pub0.failed ? { publish_failed: pub1.failed - pub0.failed } : {}), ...(pub1.behind > pub0.behind ? { publisher_behind: pub1.behind - pub0.behind } : {}) },
+        errors: {
+          ...errors,
+          ...(pub1.failed > pub0.failed ? { publish_failed: pub1.failed - pub0.failed } : {}),
+          ...(pub1.behind > pub0.behind ? { publisher_behind: pub1.behind - pub0.behind } : {}),
+        },
       };
       stats.ok = stats.latencyMs.p99 !== undefined && stats.latencyMs.p99 < P99_BOUND_MS && keptUp(stats);
       result.steps.push(stats);
-      ctx.log(`    ${system.id} ${rate}/s → ${stats.deliveredPerS} deliveries/s, p50/p90/p99 ${stats.latencyMs.p50}/${stats.latencyMs.p90}/${stats.latencyMs.p99} ms, server ${stats.serverCpuShare} core, client ${stats.clientBusy} ${stats.ok ? 'ok' : 'over'}`);
+      ctx.log(
+        `    ${system.id} ${rate}/s → ${stats.deliveredPerS} deliveries/s, p50/p90/p99 ${stats.latencyMs.p50}/${stats.latencyMs.p90}/${stats.latencyMs.p99} ms, server ${stats.serverCpuShare} core, client ${stats.clientBusy} ${stats.ok ? 'ok' : 'over'}`,
+      );
       return stats;
     };
 
@@ -106,7 +130,8 @@ export async function throughputStage(system, ctx) {
     }
     result.best = good;
     if (good === undefined) result.notes = [`even the lowest rate (${startRate}/s) kept p99 over ${P99_BOUND_MS} ms or had errors`];
-    else if (bad === undefined) result.notes = [`the search stopped at its last step (${good.publishRate}/s) without reaching the bound: the ceiling is higher`];
+    else if (bad === undefined)
+      result.notes = [`the search stopped at its last step (${good.publishRate}/s) without reaching the bound: the ceiling is higher`];
   } catch (error) {
     result.status = 'failed';
     result.failure = error.message;

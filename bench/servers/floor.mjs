@@ -16,7 +16,7 @@ const channelOf = (name) => {
 
 const body = (events, seq) => `{"events":[${events.map((e) => e.fragment).join(',')}],"cursor":"${seq}","more":false}`;
 
-function onPoll(req, res, query) {
+function onPoll(_req, res, query) {
   const name = query.get('channels');
   const channel = channelOf(name);
   const cursor = query.get('cursor');

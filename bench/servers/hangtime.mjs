@@ -8,7 +8,13 @@ const { toNodeListener } = await importDist('node');
 const kind = option('log', 'memory');
 // `--grip URL`: a GRIP proxy (Pushpin) in front holds the polls (bench/grip.mjs).
 const gripUrl = option('grip');
-const grip = gripUrl === undefined ? undefined : (await importDist('grip')).gripProxy({ url: gripUrl, onError: (error) => process.stderr.write(`grip onError: ${error?.stack ?? error}\n`) });
+const grip =
+  gripUrl === undefined
+    ? undefined
+    : (await importDist('grip')).gripProxy({
+        url: gripUrl,
+        onError: (error) => process.stderr.write(`grip onError: ${error?.stack ?? error}\n`),
+      });
 
 let log;
 let construction = 'memoryLog()';

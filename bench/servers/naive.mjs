@@ -28,12 +28,20 @@ function connection() {
 
 function fail(res, error, cause) {
   if (res.destroyed) return;
-  const message = [error, cause].filter(Boolean).map((e) => String(e?.message ?? e)).join(': ').slice(0, 200);
-  const code = /max number of clients/i.test(message) ? 'redis_maxclients' : /connection is closed/i.test(message) ? 'redis_connection_closed' : 'redis_error';
+  const message = [error, cause]
+    .filter(Boolean)
+    .map((e) => String(e?.message ?? e))
+    .join(': ')
+    .slice(0, 200);
+  const code = /max number of clients/i.test(message)
+    ? 'redis_maxclients'
+    : /connection is closed/i.test(message)
+      ? 'redis_connection_closed'
+      : 'redis_error';
   res.writeHead(503, HEADERS).end(JSON.stringify({ error: { code, message } }));
 }
 
-async function onPoll(req, res, query) {
+async function onPoll(_req, res, query) {
   const channel = query.get('channels');
   const waitMs = Math.round(Number(query.get('wait') ?? 25) * 1000);
   const after = query.get('cursor') ?? '$';

@@ -67,7 +67,8 @@ function add(line: Line): void {
 /** What a gap means, saying only what the server knows: never "missed" without a number. */
 function describeGap(gap: Gap): string {
   if (gap.missed !== null) return `${gap.missed} message${gap.missed === 1 ? '' : 's'} missed: older than the server keeps.`;
-  if (gap.reason === 'reset') return 'The server restarted with an empty history (its log is in memory): whether any messages were missed is unknown.';
+  if (gap.reason === 'reset')
+    return 'The server restarted with an empty history (its log is in memory): whether any messages were missed is unknown.';
   // An older server, which does not say why.
   return 'The server no longer has the history after the last message shown (was it restarted?): whether any messages were missed is unknown.';
 }
@@ -124,7 +125,10 @@ form.addEventListener('submit', (event) => {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ channel: 'chat', data: { name: nameInput.value, text } }),
-  }).then((answer) => {
-    if (!answer.ok) add({ text: `Not sent (${answer.status}): ${text}` });
-  }, () => add({ text: `Not sent (offline?): ${text}` }));
+  }).then(
+    (answer) => {
+      if (!answer.ok) add({ text: `Not sent (${answer.status}): ${text}` });
+    },
+    () => add({ text: `Not sent (offline?): ${text}` }),
+  );
 });

@@ -32,9 +32,15 @@ const scripts = new Map<string, Promise<string>>();
 function pageScript(entry: string): Promise<string> {
   let script = scripts.get(entry);
   if (script === undefined) {
-    script = build({ entryPoints: [entry], bundle: true, format: 'esm', target: 'es2022', write: false, sourcemap: 'inline', logLevel: 'warning' }).then(
-      (result) => result.outputFiles[0]!.text,
-    );
+    script = build({
+      entryPoints: [entry],
+      bundle: true,
+      format: 'esm',
+      target: 'es2022',
+      write: false,
+      sourcemap: 'inline',
+      logLevel: 'warning',
+    }).then((result) => result.outputFiles[0]!.text);
     scripts.set(entry, script);
   }
   return script;
@@ -57,7 +63,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     // Anyone may post to the demo's one channel; a real app checks its session here.
     authorizePublish: (_request, channel) => channel === 'chat',
   });
-  const page = (body: string, type: string) => new Response(body, { headers: { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store' } });
+  const page = (body: string, type: string) =>
+    new Response(body, { headers: { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store' } });
   const server = await serve(
     (request, context) => {
       const { pathname } = new URL(request.url);

@@ -4,7 +4,8 @@
  * the cap matters: clients that all reached the cap would otherwise retry in lockstep.
  * (AWS Architecture Blog, "Exponential Backoff And Jitter", the "Full Jitter" variant.)
  */
-export const backoffMs = (attempt: number, baseMs: number, capMs: number): number => Math.random() * Math.min(capMs, baseMs * 2 ** (attempt - 1));
+export const backoffMs = (attempt: number, baseMs: number, capMs: number): number =>
+  Math.random() * Math.min(capMs, baseMs * 2 ** (attempt - 1));
 
 /**
  * `Retry-After` in ms, or 0 when absent or not a number of seconds. Servers and gateways send

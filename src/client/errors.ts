@@ -75,4 +75,5 @@ export class HangtimeClientError extends Error {
  * try { for await (const batch of poll(url, options)) handle(batch); }
  * catch (error) { if (isHangtimeClientError(error) && error.status === 401) login(); }
  */
-export const isHangtimeClientError = (value: unknown): value is HangtimeClientError => (value as Error | undefined)?.name == 'HangtimeClientError';
+export const isHangtimeClientError = (value: unknown): value is HangtimeClientError =>
+  (value as Error | undefined)?.name == 'HangtimeClientError';

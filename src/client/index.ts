@@ -75,6 +75,5 @@ export const subscribe = <T = unknown>(url: string | URLInput, options: Subscrib
  *   await saveCursor(cursor);
  * }
  */
-export const poll = <T = unknown>(url: string | URLInput, options: PollOptions<T>): AsyncGenerator<Batch<T>, void, undefined> => (
-  run<T>(checkOptions(url, (options = { ...options }), 'poll'), options, {} as LoopState)
-);
+export const poll = <T = unknown>(url: string | URLInput, options: PollOptions<T>): AsyncGenerator<Batch<T>, void, undefined> =>
+  run<T>(checkOptions(url, (options = { ...options }), 'poll'), options, {} as LoopState);

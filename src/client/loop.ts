@@ -5,7 +5,7 @@ import type { Batch, Clock, CursorStorage, Gap, HangtimeEvent, PollOptions, Stat
 
 // A `const enum` because esbuild inlines its members into the bundle (it keeps a module's
 // plain `const`s as variables when the module imports anything).
-const enum Limit {
+enum Limit {
   /** An empty answer faster than this was not held (a hangtime server holds at least its
    * `minHoldMs`, 250 ms by default): the server is answering at once with nothing (a budget
    * misconfigured, a proxy), so the next poll backs off instead of spinning. */
@@ -49,7 +49,11 @@ interface Answer {
  * it, so that closing, visibility changes, `online` and `retryNow()` act at once. A kick never
  * moves the cursor: an aborted poll is sent again with the same cursor.
  */
-export async function* run<T>(url: URL, o: PollOptions<T> & Partial<SubscribeOptions<T>>, state: LoopState): AsyncGenerator<Batch<T>, void, undefined> {
+export async function* run<T>(
+  url: URL,
+  o: PollOptions<T> & Partial<SubscribeOptions<T>>,
+  state: LoopState,
+): AsyncGenerator<Batch<T>, void, undefined> {
   // Options are read where they are used, defaults included: in the bundle, `o.backoffMs ?? 1000`
   // twice is smaller gzipped than one destructuring into a variable.
   // The platform's timers are called as methods of the global object, as browsers require.
@@ -135,7 +139,12 @@ export async function* run<T>(url: URL, o: PollOptions<T> & Partial<SubscribeOpt
         // An error answer (with the protocol's code and message when it has them): a gap
         // reported to `onError`, or thrown below.
         const failed = (willRetry: boolean, cause?: unknown) =>
-          new HangtimeClientError(answer?.message ?? `HTTP ${res.status}`, { code: answer?.code ?? 'http', status: res.status, willRetry, cause });
+          new HangtimeClientError(answer?.message ?? `HTTP ${res.status}`, {
+            code: answer?.code ?? 'http',
+            status: res.status,
+            willRetry,
+            cause,
+          });
         if (closed) return;
         if (typeof cursor != 'string' || !Array.isArray(res.status == 410 ? gaps : res.status == 200 && all)) {
           delay = retryAfterMs(res.headers.get('retry-after'));

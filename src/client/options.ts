@@ -52,13 +52,16 @@ export const checkOptions = (url: string | URLInput, options: object, what: 'sub
       name == 'channels'
         ? // The protocol's channel names (docs/protocol.md, "Concepts").
           (value as string[] | undefined)?.every?.((channel) => /^[\w.:@/-]{1,128}$/.test(channel)) && (value as string[])[0]
-        : OPTIONS[name]!.includes(`'${value}'`.replace(/1000|[1-9]\d{0,2}/, "N")) || (OPTIONS[name]!.includes(typeof (value ?? undefined)) && !((value as number) < 0 || value != value));
+        : OPTIONS[name]!.includes(`'${value}'`.replace(/1000|[1-9]\d{0,2}/, 'N')) ||
+          (OPTIONS[name]!.includes(typeof (value ?? undefined)) && !((value as number) < 0 || value != value));
     // `channels` and `onEvents` are required. The value is shown as the core's messages show it:
     // strings (and arrays, for `channels`) as JSON. (Both have `at`, and no other value an option
     // is checked against does but typed arrays, which JSON shows well enough.) Inline: smaller
     // gzipped than a helper.
     if ((value !== undefined || name == 'channels' || name == 'onEvents') && !valid) {
-      throw new TypeError(`Expected \`${name}\` to be ${OPTIONS[name]}, got ${(value as string | undefined)?.at ? JSON.stringify(value) : String(value)}`);
+      throw new TypeError(
+        `Expected \`${name}\` to be ${OPTIONS[name]}, got ${(value as string | undefined)?.at ? JSON.stringify(value) : String(value)}`,
+      );
     }
   }
   // The endpoint, resolved once, so that a bad URL throws here rather than being retried.

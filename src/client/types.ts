@@ -1,6 +1,5 @@
 import type { ChannelOf, EventOf } from './channels.js';
 import type { HangtimeClientError } from './errors.js';
-import type { HangtimeEvent } from './event.js';
 
 export type { HangtimeEvent } from './event.js';
 

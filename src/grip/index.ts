@@ -62,7 +62,9 @@ export function gripProxy(options: GripProxyOptions = {}): GripDelegate {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
   const url = options.url ?? env.GRIP_URL;
   if (typeof url !== 'string' || url === '') {
-    throw new TypeError('Expected `url` (or the GRIP_URL environment variable) to be the GRIP URL of the proxy, like http://127.0.0.1:5561/?verify-key=changeme');
+    throw new TypeError(
+      'Expected `url` (or the GRIP_URL environment variable) to be the GRIP URL of the proxy, like http://127.0.0.1:5561/?verify-key=changeme',
+    );
   }
   const verifyKeyOption = options.verifyKey ?? env.GRIP_VERIFY_KEY;
   if (verifyKeyOption !== undefined && (typeof verifyKeyOption !== 'string' || verifyKeyOption === '')) {
@@ -94,7 +96,9 @@ export function gripProxy(options: GripProxyOptions = {}): GripDelegate {
   const client = new PublisherClient(config);
   const verifyKey = client.getVerifyKey();
   if (verifyKey === undefined) {
-    throw new TypeError('Expected a key to verify Grip-Sig with: `verify-key` or `key` in the GRIP URL, or the `verifyKey` option (GRIP_VERIFY_KEY)');
+    throw new TypeError(
+      'Expected a key to verify Grip-Sig with: `verify-key` or `key` in the GRIP URL, or the `verifyKey` option (GRIP_VERIFY_KEY)',
+    );
   }
   const verifyIss = client.getVerifyIss();
 
@@ -114,12 +118,21 @@ export function gripProxy(options: GripProxyOptions = {}): GripDelegate {
     const auth = client.getAuth();
     if (auth !== undefined) headers.authorization = await auth.buildHeader();
     const controller = new AbortController();
-    const request = doFetch(client.publishUri, { method: 'POST', headers, body: JSON.stringify({ items }), signal: controller.signal }).then(async (response) => {
+    const request = doFetch(client.publishUri, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ items }),
+      signal: controller.signal,
+    }).then(async (response) => {
       const text = await response.text();
       if (!response.ok) throw new Error(`The GRIP proxy refused a publish: ${response.status} ${text.slice(0, 200)}`);
     });
     try {
-      await withTimeout(request, publishTimeoutMs, () => new Error(`The GRIP proxy did not take a publish within ${publishTimeoutMs} ms (publishTimeoutMs)`));
+      await withTimeout(
+        request,
+        publishTimeoutMs,
+        () => new Error(`The GRIP proxy did not take a publish within ${publishTimeoutMs} ms (publishTimeoutMs)`),
+      );
     } catch (error) {
       controller.abort();
       throw error;

@@ -7,7 +7,9 @@ export interface GripItem {
   readonly channel: string;
   readonly id?: string;
   readonly 'prev-id'?: string;
-  readonly formats: { readonly 'http-response': { readonly action: 'hint' } | { readonly headers: Record<string, string>; readonly body: string } };
+  readonly formats: {
+    readonly 'http-response': { readonly action: 'hint' } | { readonly headers: Record<string, string>; readonly body: string };
+  };
 }
 
 /** Sends items to the proxy in one request; rejects when the proxy did not take them. */
@@ -36,7 +38,11 @@ export function itemsOfAppend(channel: string, json: string, { position, previou
       ? hint
       : {
           'http-response': {
-            headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'server-timing': 'hold;desc="events"' },
+            headers: {
+              'content-type': 'application/json; charset=utf-8',
+              'cache-control': 'no-store',
+              'server-timing': 'hold;desc="events"',
+            },
             body,
           },
         };
@@ -55,7 +61,10 @@ export function itemsOfAppend(channel: string, json: string, { position, previou
  */
 export function publishingLog(log: EventLog, send: SendItems, onError: (error: unknown) => void): EventLog {
   const appendLinked = async (channel: string, data: unknown, options?: AppendOptions): Promise<LinkedAppend> => {
-    const linked = log.appendLinked === undefined ? { position: await log.append(channel, data, options), previous: null } : await log.appendLinked(channel, data, options);
+    const linked =
+      log.appendLinked === undefined
+        ? { position: await log.append(channel, data, options), previous: null }
+        : await log.appendLinked(channel, data, options);
     // The log stored exactly this text (serializeEventData): the same JSON as its answers.
     const json = JSON.stringify(data);
     try {
@@ -69,11 +78,19 @@ export function publishingLog(log: EventLog, send: SendItems, onError: (error: u
   // its methods bound once to it (a class-based log keeps its `this`), append and appendLinked
   // replaced.
   const wrapped = Object.create(log) as EventLog & Record<string, unknown>;
-  for (let source: object | null = log; source !== null && source !== Object.prototype; source = Object.getPrototypeOf(source) as object | null) {
+  for (
+    let source: object | null = log;
+    source !== null && source !== Object.prototype;
+    source = Object.getPrototypeOf(source) as object | null
+  ) {
     for (const name of Object.getOwnPropertyNames(source)) {
       const value: unknown = (log as unknown as Record<string, unknown>)[name];
       if (name !== 'constructor' && typeof value === 'function' && !Object.hasOwn(wrapped, name)) {
-        Object.defineProperty(wrapped, name, { value: (value as (...args: unknown[]) => unknown).bind(log), writable: true, configurable: true });
+        Object.defineProperty(wrapped, name, {
+          value: (value as (...args: unknown[]) => unknown).bind(log),
+          writable: true,
+          configurable: true,
+        });
       }
     }
   }

@@ -26,8 +26,24 @@ export interface UseHangtimeOptions<T = unknown, S = undefined> extends Omit<Pol
 }
 
 /** What identifies a loop: a change of any of these starts a new one; callbacks may change freely. */
-const identity = (url: string, o: Omit<PollOptions, 'channels'> & { readonly channels: readonly string[]; readonly keep?: number; readonly reduce?: unknown }) =>
-  JSON.stringify([url, o.channels, o.from, o.cursor, o.waitMs, o.retries, o.backoffMs, o.maxBackoffMs, o.storageKey, o.pauseWhenHidden, o.keep, !!o.reduce]);
+const identity = (
+  url: string,
+  o: Omit<PollOptions, 'channels'> & { readonly channels: readonly string[]; readonly keep?: number; readonly reduce?: unknown },
+) =>
+  JSON.stringify([
+    url,
+    o.channels,
+    o.from,
+    o.cursor,
+    o.waitMs,
+    o.retries,
+    o.backoffMs,
+    o.maxBackoffMs,
+    o.storageKey,
+    o.pauseWhenHidden,
+    o.keep,
+    !!o.reduce,
+  ]);
 
 /**
  * Follow channels from a component: the events (or your reducer's state), the status, gaps and
@@ -53,6 +69,7 @@ export function useHangtime<T = unknown, S = undefined>(url: string, options: Us
   const key = identity(url, options);
   // Made during render without side effects (the loop starts when React subscribes), so a render
   // React discards costs nothing.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `key` stands for url and options (a new store only when what it polls changes, not on every render's new options object)
   const store = useMemo(() => new HangtimeStore<T, S>(url, options as StoreOptions<T, S>), [key]);
   // The latest callbacks, read by the loop when it calls them.
   store.options = options as StoreOptions<T, S>;

@@ -5,7 +5,17 @@
  * `useSyncExternalStore` requires. With `storageKey`, the cursor and what it covers are stored
  * together, so a reload shows the same state and resumes after it: nothing twice, nothing lost.
  */
-import { subscribe, type Batch, type CursorStorage, type EventOf, type Gap, type HangtimeClientError, type Status, type SubscribeOptions, type Subscription } from '../client/index.js';
+import {
+  subscribe,
+  type Batch,
+  type CursorStorage,
+  type EventOf,
+  type Gap,
+  type HangtimeClientError,
+  type Status,
+  type SubscribeOptions,
+  type Subscription,
+} from '../client/index.js';
 
 /** The loop's status, as a component shows it: `stopped` when it ended (a fatal error, or
  * `enabled: false`); `retrying` says when the next attempt is. */
@@ -118,7 +128,6 @@ export class HangtimeStore<T, S> {
 
   #start(): void {
     const { keep = DEFAULT_KEEP, reduce, initial: _initial, onEvents, storageKey, storage, onGap, onError, ...rest } = this.options;
-    const store = this;
     // Set before `subscribe()`, which reports its first status before it returns.
     const run = (this.#run = {});
     const key = storageKey;
@@ -128,9 +137,9 @@ export class HangtimeStore<T, S> {
       key === undefined
         ? undefined
         : {
-            getItem: () => store.#cursor ?? null,
+            getItem: () => this.#cursor ?? null,
             setItem: (_key, cursor) => {
-              const { events, data } = store.#snapshot;
+              const { events, data } = this.#snapshot;
               const saved: Persisted<T, S> = reduce ? { cursor, data } : { cursor, events: [...events] };
               try {
                 backing?.setItem(key, JSON.stringify(saved));
@@ -146,22 +155,22 @@ export class HangtimeStore<T, S> {
       ...(key === undefined ? {} : { storageKey: key, storage: cursorStorage }),
       onEvents: async (events, batch) => {
         // Stopped meanwhile: not handled (the cursor does not move).
-        if (store.#run !== run) return;
-        if (reduce) store.#set({ data: reduce(store.#snapshot.data, events) });
-        else store.#set({ events: [...store.#snapshot.events, ...events].slice(-keep) });
+        if (this.#run !== run) return;
+        if (reduce) this.#set({ data: reduce(this.#snapshot.data, events) });
+        else this.#set({ events: [...this.#snapshot.events, ...events].slice(-keep) });
         await onEvents?.(events, batch);
       },
       onGap: (gaps) => {
-        if (store.#run === run) store.#set({ gaps: [...store.#snapshot.gaps, ...gaps].slice(-KEEP_GAPS) });
+        if (this.#run === run) this.#set({ gaps: [...this.#snapshot.gaps, ...gaps].slice(-KEEP_GAPS) });
         return onGap?.(gaps);
       },
       onStatus: (status: Status) => {
-        if (store.#run !== run) return;
+        if (this.#run !== run) return;
         const next: HookStatus = status.state === 'closed' ? { state: 'stopped' } : (status as HookStatus);
-        store.#set(status.state === 'live' ? { status: next, error: undefined } : { status: next });
+        this.#set(status.state === 'live' ? { status: next, error: undefined } : { status: next });
       },
       onError: (error) => {
-        if (store.#run === run) store.#set({ error });
+        if (this.#run === run) this.#set({ error });
         onError?.(error);
       },
     });

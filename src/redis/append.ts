@@ -119,9 +119,11 @@ export class Appender {
       if (guess > 0) pipeline.wait(1, replicationTimeoutMs);
       let replies: Array<[Error | null, unknown]>;
       try {
-        replies = ((await withTimeout(pipeline.exec(), remainingMs, () => new Error(`Redis did not answer within ${commandTimeoutMs} ms`))) ?? []) as Array<
-          [Error | null, unknown]
-        >;
+        replies = ((await withTimeout(
+          pipeline.exec(),
+          remainingMs,
+          () => new Error(`Redis did not answer within ${commandTimeoutMs} ms`),
+        )) ?? []) as Array<[Error | null, unknown]>;
       } catch (error) {
         if (await this.#retryAfter(error, deadline)) continue;
         throw uncertain('may or may not have been stored', error);
@@ -135,7 +137,14 @@ export class Appender {
         if (await this.#retryAfter(scriptError, deadline)) continue;
         throw uncertain('may or may not have been stored', scriptError);
       }
-      const [status, generation, id, replicas, history, previous = ''] = (scriptReply as unknown[]).map(String) as [string, string, string, string, string, string?];
+      const [status, generation, id, replicas, history, previous = ''] = (scriptReply as unknown[]).map(String) as [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string?,
+      ];
       this.#histories.saw(history);
       this.#remember(channel, Number(replicas));
       if (status === 'refused') throw refused(channel, appendId, history);

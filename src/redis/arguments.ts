@@ -22,7 +22,8 @@ export function startArguments(from: StartFrom): ['now' | 'oldest' | 'last', num
   if (typeof from === 'object' && from !== null && !Array.isArray(from)) {
     const keys = Object.keys(from);
     const { last } = from as { last?: unknown };
-    if (keys.length === 1 && keys[0] === 'last' && typeof last === 'number' && Number.isSafeInteger(last) && last > 0) return ['last', last];
+    if (keys.length === 1 && keys[0] === 'last' && typeof last === 'number' && Number.isSafeInteger(last) && last > 0)
+      return ['last', last];
   }
   throw new TypeError(`Expected \`from\` to be 'now', 'oldest' or { last: n } with n a positive integer, got ${describe(from)}`);
 }

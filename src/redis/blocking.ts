@@ -277,14 +277,11 @@ export class BlockingWaits {
     control.on('error', () => {});
     control
       .client('UNBLOCK', pending.id!)
-      .then(
-        (unblocked) => {
-          if (Number(unblocked) === 0 && this.#pending === pending && attempt < 50) {
-            setTimeout(() => this.#pending === pending && this.#sendUnblock(pending, attempt + 1), 20).unref?.();
-          }
-        },
-        this.#options.onError,
-      )
+      .then((unblocked) => {
+        if (Number(unblocked) === 0 && this.#pending === pending && attempt < 50) {
+          setTimeout(() => this.#pending === pending && this.#sendUnblock(pending, attempt + 1), 20).unref?.();
+        }
+      }, this.#options.onError)
       .finally(() => control.quit().catch(() => control.disconnect()));
   }
 }

@@ -104,7 +104,11 @@ export class Histories {
       try {
         const answers = await Promise.allSettled(
           (await this.#masters()).map((node) =>
-            withTimeout(node.info('replication'), this.#timeoutMs, () => new Error(`Redis did not answer INFO replication within ${this.#timeoutMs} ms`)),
+            withTimeout(
+              node.info('replication'),
+              this.#timeoutMs,
+              () => new Error(`Redis did not answer INFO replication within ${this.#timeoutMs} ms`),
+            ),
           ),
         );
         const found = answers.flatMap((answer) => {
@@ -135,7 +139,8 @@ export class Histories {
   async #masters(): Promise<Redis[]> {
     if (!this.#client.isCluster) return [this.#client as Redis];
     const cluster = this.#client as Cluster;
-    if (cluster.nodes('master').length === 0) await withTimeout(cluster.ping(), this.#timeoutMs, () => new Error('The Redis Cluster did not connect'));
+    if (cluster.nodes('master').length === 0)
+      await withTimeout(cluster.ping(), this.#timeoutMs, () => new Error('The Redis Cluster did not connect'));
     return cluster.nodes('master');
   }
 }

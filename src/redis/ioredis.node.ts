@@ -18,9 +18,12 @@ function load(): typeof IORedis {
   } catch (error) {
     const missing = (error as { code?: unknown }).code === 'MODULE_NOT_FOUND' && String((error as Error).message).includes("'ioredis'");
     if (!missing) throw error;
-    throw new Error('hangtime/redis needs the ioredis package, which is not installed: install ioredis (>= 5), e.g. `npm install ioredis`', {
-      cause: error,
-    });
+    throw new Error(
+      'hangtime/redis needs the ioredis package, which is not installed: install ioredis (>= 5), e.g. `npm install ioredis`',
+      {
+        cause: error,
+      },
+    );
   }
 }
 

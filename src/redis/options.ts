@@ -80,8 +80,21 @@ export interface ResolvedOptions {
 }
 
 const OPTION_NAMES = [
-  'client', 'url', 'prefix', 'maxEventsPerChannel', 'maxAgeMs', 'trim', 'maxEventBytes', 'commandTimeoutMs',
-  'durability', 'replicationTimeoutMs', 'idempotencyWindowMs', 'emptyChannelTtlMs', 'connectionName', 'waiting', 'onError',
+  'client',
+  'url',
+  'prefix',
+  'maxEventsPerChannel',
+  'maxAgeMs',
+  'trim',
+  'maxEventBytes',
+  'commandTimeoutMs',
+  'durability',
+  'replicationTimeoutMs',
+  'idempotencyWindowMs',
+  'emptyChannelTtlMs',
+  'connectionName',
+  'waiting',
+  'onError',
 ];
 
 /** Validate the options (precise `TypeError`s) and open nothing yet: the URL client connects lazily. */
@@ -110,7 +123,9 @@ export function resolveOptions(options: RedisLogOptions): ResolvedOptions {
       ? Math.max(1, Math.min(1_000, Math.floor(commandTimeoutMs / 2)))
       : assertPositiveInteger(options.replicationTimeoutMs, 'replicationTimeoutMs');
   if (options.replicationTimeoutMs !== undefined && replicationTimeoutMs >= commandTimeoutMs) {
-    throw new TypeError(`Expected \`replicationTimeoutMs\` to be below \`commandTimeoutMs\` (${commandTimeoutMs}), got ${replicationTimeoutMs}`);
+    throw new TypeError(
+      `Expected \`replicationTimeoutMs\` to be below \`commandTimeoutMs\` (${commandTimeoutMs}), got ${replicationTimeoutMs}`,
+    );
   }
   const idempotencyWindowMs = assertPositiveInteger(options.idempotencyWindowMs ?? 60_000, 'idempotencyWindowMs');
   const emptyChannelTtlMs = assertPositiveInteger(options.emptyChannelTtlMs ?? 86_400_000, 'emptyChannelTtlMs');
@@ -129,7 +144,17 @@ export function resolveOptions(options: RedisLogOptions): ResolvedOptions {
   const ageMs = maxAgeMs === Infinity ? 0 : Math.ceil(maxAgeMs);
   const retention = [maxLen, approximate ? Math.floor(maxLen / 16) : 0, ageMs, approximate ? Math.floor(ageMs / 16) : 0] as const;
   const common = {
-    prefix, retention, maxEventBytes, commandTimeoutMs, durability, replicationTimeoutMs, idempotencyWindowMs, emptyChannelTtlMs, connectionName, waiting, onError,
+    prefix,
+    retention,
+    maxEventBytes,
+    commandTimeoutMs,
+    durability,
+    replicationTimeoutMs,
+    idempotencyWindowMs,
+    emptyChannelTtlMs,
+    connectionName,
+    waiting,
+    onError,
   };
 
   if ((options.client === undefined) === (options.url === undefined)) {
@@ -176,7 +201,9 @@ function checkClient(client: unknown): RedisClient {
   if (keyPrefix) {
     // ioredis prefixes keys but not pub/sub names, and publishers in other languages would
     // have to know both prefixes: one documented prefix is simpler.
-    throw new TypeError(`Expected \`client\` without ioredis' \`keyPrefix\` (got ${show(keyPrefix)}): use the \`prefix\` option of redisLog()`);
+    throw new TypeError(
+      `Expected \`client\` without ioredis' \`keyPrefix\` (got ${show(keyPrefix)}): use the \`prefix\` option of redisLog()`,
+    );
   }
   return redis;
 }

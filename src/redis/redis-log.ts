@@ -1,15 +1,16 @@
 import { assertChannel } from '../channels.js';
-import { START, serializeEventData, utf8Length, type EventLog, type LinkedAppend, type ReadResult, type StoredEvent, type WaitSink, type WaitTarget } from '../log.js';
+import { START, serializeEventData, type EventLog, type LinkedAppend, type ReadResult, type WaitSink, type WaitTarget } from '../log.js';
 import type { SignalLike } from '../signal.js';
 import { randomId } from '../random.js';
 import { withTimeout } from '../timeout.js';
 import { oneRequestPerInstance } from '../instance.js';
 import { Appender } from './append.js';
+import { readResultOf } from './read-reply.js';
 import { BlockingWaits } from './blocking.js';
 import { appendIdOf, startArguments, type AppendOptions } from './arguments.js';
 import { redisKeys } from './keys.js';
 import { resolveOptions, type RedisLogOptions } from './options.js';
-import { GENERATION_LENGTH, compareIds, decodePosition, encodePosition, isRedisPosition } from './position.js';
+import { GENERATION_LENGTH, decodePosition, encodePosition, isRedisPosition } from './position.js';
 import { runScript } from './run.js';
 import { READ, START_AT, STATE, toState, type Script } from './scripts.js';
 import { Subscriber } from './subscriber.js';
@@ -59,7 +60,8 @@ const EMPTY: ReadResult = { kind: 'events', events: [], more: false };
  */
 export function redisLog(options: RedisLogOptions): RedisLog {
   const resolved = resolveOptions(options);
-  const { client, ownsClient, prefix, retention, maxEventBytes, commandTimeoutMs, emptyChannelTtlMs, connectionName, waiting, onError } = resolved;
+  const { client, ownsClient, prefix, retention, maxEventBytes, commandTimeoutMs, emptyChannelTtlMs, connectionName, waiting, onError } =
+    resolved;
   let closing: Promise<void> | undefined;
   // Bumped by every append this process completes: a read started after one never joins a
   // read sent before it (read-your-writes), see `coalesce`.
@@ -86,7 +88,11 @@ export function redisLog(options: RedisLogOptions): RedisLog {
   };
 
   const blocking = new BlockingWaits({
-    client, prefix, connectionName, check, onError,
+    client,
+    prefix,
+    connectionName,
+    check,
+    onError,
     handOver: (targets, signal, sink) => watcher.waitInto(targets, signal, sink),
     moved: (channel) => watcher.unsure(channel),
   });
@@ -111,12 +117,17 @@ export function redisLog(options: RedisLogOptions): RedisLog {
     return blocking.command(send);
   }
 
-  const subscriber = new Subscriber(client, `${connectionName}-sub`, {
-    onReady: () => watcher.onReady(),
-    onLost: () => watcher.onLost(),
-    onMessage: (name, message) => watcher.onMessage(name, message),
-    onError,
-  }, commandTimeoutMs);
+  const subscriber = new Subscriber(
+    client,
+    `${connectionName}-sub`,
+    {
+      onReady: () => watcher.onReady(),
+      onLost: () => watcher.onLost(),
+      onMessage: (name, message) => watcher.onMessage(name, message),
+      onError,
+    },
+    commandTimeoutMs,
+  );
   const watcher = new Watcher({ prefix, subscriber, check, onError, lingerMs: LINGER_MS });
 
   /**
@@ -148,54 +159,10 @@ export function redisLog(options: RedisLogOptions): RedisLog {
     const snapshot = watcher.snapshot(channel);
     const args = [newGeneration(), afterId, afterGeneration, limit, maxBytes, ...retention, emptyChannelTtlMs];
     const reply = (await command(() => run(READ, channel, args, 'a read'))) as unknown[];
-    const [generation, last, cut, added, length, more, resume] = reply.slice(0, 7).map(String) as [string, string, string, string, string, string, string];
+    const { result, generation, last } = readResultOf(reply, { channel, position, afterId, maxEventBytes, onError });
     watcher.observe(channel, { exists: true, generation, last }, snapshot);
     blocking.observe(channel, { exists: true, generation, last });
-    // Before the oldest retained event of the channel's current life.
-    const oldest = encodePosition(generation, cut);
-    if (position === undefined || position.generation !== generation) {
-      // History the reader's position belongs to is gone (or never was ours): all that is
-      // retained now is new to it.
-      return { kind: 'gap', resumeAfter: oldest, missed: null, reason: 'reset' };
-    }
-    if (resume !== '') {
-      // Ahead of the channel, or between two entries: the reader's entries were lost (a
-      // failover promoted a replica without them) or the position is forged. It resumes where
-      // it receives nothing twice (see READ in scripts.ts).
-      return { kind: 'gap', resumeAfter: encodePosition(generation, resume), missed: null, reason: 'reset' };
-    }
-    if (compareIds(afterId, cut) < 0) {
-      // Behind retention. From the start of the generation, every removed entry was missed.
-      const missed = afterId === '0-0' ? Number(added) - Number(length) : null;
-      return { kind: 'gap', resumeAfter: oldest, missed, reason: 'retention' };
-    }
-    const events: StoredEvent[] = [];
-    for (let i = 7; i + 1 < reply.length; i += 2) {
-      const id = String(reply[i]);
-      events.push({ position: encodePosition(generation, id), json: checkedJson(channel, id, String(reply[i + 1])) });
-    }
-    return { kind: 'events', events, more: more === '1' };
-  }
-
-  /**
-   * Entries come from Redis, where anyone may have written them (see "Publishing from other
-   * languages"): one that is not JSON, or too large for an answer, would break every poll that
-   * delivers it, and the client could never move past it. It is delivered as `null` instead,
-   * and reported. Parsed once per process per batch (reads are shared), not per waiter.
-   */
-  function checkedJson(channel: string, id: string, json: string): string {
-    let problem: string | undefined;
-    if (utf8Length(json) > maxEventBytes) problem = `is larger than maxEventBytes (${maxEventBytes})`;
-    else {
-      try {
-        JSON.parse(json);
-      } catch {
-        problem = 'is not a hangtime event (no field `d` holding JSON)';
-      }
-    }
-    if (problem === undefined) return json;
-    onError(new Error(`Entry ${id} of channel "${channel}" ${problem}: delivered as null`));
-    return 'null';
+    return result;
   }
 
   function wait(targets: readonly WaitTarget[], signal: SignalLike, sink: WaitSink): void {
@@ -218,7 +185,9 @@ export function redisLog(options: RedisLogOptions): RedisLog {
       const { json } = serializeEventData(data, maxEventBytes);
       const snapshot = watcher.snapshot(channel);
       const keys = redisKeys(prefix, channel);
-      const { generation, id, duplicate, previous } = await command(() => appender.append({ channel, keys, json, appendId, freshGeneration: newGeneration() }));
+      const { generation, id, duplicate, previous } = await command(() =>
+        appender.append({ channel, keys, json, appendId, freshGeneration: newGeneration() }),
+      );
       appendsDone++;
       // Wakes this process's waiters now, without waiting for the message. A duplicate's id is
       // an older entry's, not the head: it says nothing of where the channel stands.
@@ -226,7 +195,10 @@ export function redisLog(options: RedisLogOptions): RedisLog {
         watcher.observe(channel, { exists: true, generation, last: id }, snapshot);
         blocking.observe(channel, { exists: true, generation, last: id });
       }
-      return { position: encodePosition(generation, id), previous: duplicate || previous === '' ? null : encodePosition(generation, previous) };
+      return {
+        position: encodePosition(generation, id),
+        previous: duplicate || previous === '' ? null : encodePosition(generation, previous),
+      };
     },
 
     async read(channel, after, { limit, maxBytes }) {
@@ -246,7 +218,11 @@ export function redisLog(options: RedisLogOptions): RedisLog {
       return coalesce(`s\u0000${channel}\u0000${mode}\u0000${n}`, channel, async () => {
         const snapshot = watcher.snapshot(channel);
         const args = [newGeneration(), mode, n, emptyChannelTtlMs, ...retention];
-        const [generation, last, at] = ((await command(() => run(START_AT, channel, args, 'a start'))) as unknown[]).map(String) as [string, string, string];
+        const [generation, last, at] = ((await command(() => run(START_AT, channel, args, 'a start'))) as unknown[]).map(String) as [
+          string,
+          string,
+          string,
+        ];
         watcher.observe(channel, { exists: true, generation, last }, snapshot);
         blocking.observe(channel, { exists: true, generation, last });
         return encodePosition(generation, at);

@@ -17,7 +17,12 @@ export function isNoScript(error: unknown): boolean {
 }
 
 /** Run a script by EVALSHA, loading it with EVAL when the node answers NOSCRIPT. */
-export async function runScript(client: RedisClient, { source, sha }: Script, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
+export async function runScript(
+  client: RedisClient,
+  { source, sha }: Script,
+  keys: readonly string[],
+  args: ReadonlyArray<string | number>,
+): Promise<unknown> {
   try {
     return await client.evalsha(sha, keys.length, ...keys, ...args);
   } catch (error) {

@@ -84,8 +84,10 @@ export class Subscriber {
   async #open(): Promise<void> {
     let connection: Redis;
     try {
-      connection = await withTimeout(openConnection(this.#client, this.#connectionName), this.#timeoutMs, () =>
-        new Error(`No Redis node to subscribe on within ${this.#timeoutMs} ms`),
+      connection = await withTimeout(
+        openConnection(this.#client, this.#connectionName),
+        this.#timeoutMs,
+        () => new Error(`No Redis node to subscribe on within ${this.#timeoutMs} ms`),
       );
     } catch (error) {
       this.#handlers.onError(error);

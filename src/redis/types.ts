@@ -10,6 +10,4 @@ import type { Cluster, Redis } from 'ioredis';
 export type RedisClient = Redis | Cluster;
 
 /** What a check, a read or an append saw of a channel. */
-export type ChannelState =
-  | { readonly exists: false }
-  | { readonly exists: true; readonly generation: string; readonly last: string };
+export type ChannelState = { readonly exists: false } | { readonly exists: true; readonly generation: string; readonly last: string };

@@ -106,7 +106,13 @@ export class Watcher {
   /** True when the channel is known to have nothing after `after`: a read needs no Redis. */
   knownEmpty(channel: string, after: string): boolean {
     const watch = this.#watches.get(channel);
-    return watch?.live !== undefined && watch.state !== undefined && watch.doubtFrom === undefined && !isStale(watch) && !follows(watch.state, after);
+    return (
+      watch?.live !== undefined &&
+      watch.state !== undefined &&
+      watch.doubtFrom === undefined &&
+      !isStale(watch) &&
+      !follows(watch.state, after)
+    );
   }
 
   /** Taken before sending a command whose answer shows the channel's state. */

@@ -12,13 +12,17 @@ const EXPECTED: Record<LambdaFixture['name'], { origin: string; channels: string
   'rest-v1': { origin: 'https://70ixmpl4fl.execute-api.us-east-2.amazonaws.com', channels: ['chat', 'news'], custom: 'one, two' },
   // API Gateway's format 2.0 joins repeated headers with a bare comma.
   'http-api-v2': { origin: 'https://r3pmxmplak.execute-api.us-east-2.amazonaws.com', channels: ['chat', 'news'], custom: 'one,two' },
-  'function-url': { origin: 'https://a5xmpl3zhkd4qwlgdnr7ttu2rm0fwdsz.lambda-url.us-east-1.on.aws', channels: ['chat', 'news'], custom: 'one,two' },
+  'function-url': {
+    origin: 'https://a5xmpl3zhkd4qwlgdnr7ttu2rm0fwdsz.lambda-url.us-east-1.on.aws',
+    channels: ['chat', 'news'],
+    custom: 'one,two',
+  },
   // Without multi-value headers, an ALB keeps the last value of each header and parameter.
   'alb-single': { origin: 'http://lambda-alb-123578498.us-east-2.elb.amazonaws.com', channels: ['news'], custom: 'two' },
   'alb-multi': { origin: 'https://lambda-alb-123578498.us-east-2.elb.amazonaws.com', channels: ['chat', 'news'], custom: 'one, two' },
 };
 
-async function echo(which: LambdaFixture, event: LambdaHttpEvent): Promise<{ echo: Echo; result: LambdaHttpResult }> {
+async function echo(_which: LambdaFixture, event: LambdaHttpEvent): Promise<{ echo: Echo; result: LambdaHttpResult }> {
   const result = await awsLambda(echoHandler().handler)(event, lambdaContext(10_000));
   expect(result.statusCode).toBe(200);
   return { echo: JSON.parse(resultBody(result)) as Echo, result };
@@ -53,7 +57,13 @@ describe.each(LAMBDA_FIXTURES)('awsLambda with a saved $name event', (which) => 
     });
     await hangtime.log.append('chat', { text: 'hi' });
     await hangtime.log.append('news', { title: 'extra' });
-    const channels: Array<[string, string]> = which.format === 'alb' ? [['channels', 'chat,news']] : [['channels', 'chat'], ['channels', 'news']];
+    const channels: Array<[string, string]> =
+      which.format === 'alb'
+        ? [['channels', 'chat,news']]
+        : [
+            ['channels', 'chat'],
+            ['channels', 'news'],
+          ];
     const event = lambdaEvent(which, { query: [...channels, ['from', 'oldest'], ['wait', '0']] });
     const result = await awsLambda(hangtime)(event, lambdaContext(10_000));
     expect(result.statusCode).toBe(200);
@@ -118,7 +128,10 @@ describe.each(LAMBDA_FIXTURES)('awsLambda with a saved $name event', (which) => 
   });
 
   it('sends binary answers base64-encoded and text as text', async () => {
-    const binary = await awsLambda(() => new Response(BYTES, { headers: { 'content-type': 'image/png' } }))(lambdaEvent(which), lambdaContext(10_000));
+    const binary = await awsLambda(() => new Response(BYTES, { headers: { 'content-type': 'image/png' } }))(
+      lambdaEvent(which),
+      lambdaContext(10_000),
+    );
     expect(binary.isBase64Encoded).toBe(true);
     expect([...Buffer.from(binary.body, 'base64')]).toEqual([...BYTES]);
     // Declared as text but not UTF-8: sent as bytes, not mangled.
@@ -134,7 +147,12 @@ describe.each(LAMBDA_FIXTURES)('awsLambda with a saved $name event', (which) => 
 });
 
 describe('awsLambda deadlines: the sooner of the function clock and the front door', () => {
-  async function deadlineFor(name: LambdaFixture['name'], remainingMs: number | undefined, options = {}, change: (event: Record<string, unknown>) => void = () => {}) {
+  async function deadlineFor(
+    name: LambdaFixture['name'],
+    remainingMs: number | undefined,
+    options = {},
+    change: (event: Record<string, unknown>) => void = () => {},
+  ) {
     const { handler, contexts } = echoHandler();
     const event = fixture<LambdaHttpEvent>(name, change);
     const now = Date.now();
@@ -210,7 +228,9 @@ describe('awsLambda deadlines: the sooner of the function clock and the front do
       expect(context.deadline! - now).toBeGreaterThan(11_000);
     });
     await withEnvironment({ HANGTIME_MAX_WAIT_MS: '10s' }, () => {
-      expect(() => awsLambda(echoHandler().handler)).toThrow('Expected the environment variable HANGTIME_MAX_WAIT_MS to be a number, got "10s"');
+      expect(() => awsLambda(echoHandler().handler)).toThrow(
+        'Expected the environment variable HANGTIME_MAX_WAIT_MS to be a number, got "10s"',
+      );
     });
   });
 
@@ -242,7 +262,9 @@ describe('awsLambda refuses what it cannot serve, clearly', () => {
     expect(() => awsLambda(echoHandler().handler, { frontDoor: 'cloudfront' as never })).toThrow(
       'Expected `frontDoor` to be one of rest, http-api, function-url, alb, got "cloudfront"',
     );
-    expect(() => awsLambda(echoHandler().handler, { maxResponseBytes: -1 })).toThrow('Expected `maxResponseBytes` to be a positive integer, got -1');
+    expect(() => awsLambda(echoHandler().handler, { maxResponseBytes: -1 })).toThrow(
+      'Expected `maxResponseBytes` to be a positive integer, got -1',
+    );
     expect(() => awsLambda(null as never)).toThrow('Expected a hangtime instance (createHangtime()) or a Web handler');
   });
 
@@ -254,9 +276,12 @@ describe('awsLambda refuses what it cannot serve, clearly', () => {
 
   it('answers a Web handler that throws with a clean 500, reported to onError', async () => {
     const onError = vi.fn();
-    const result = await awsLambda(() => {
-      throw new Error('boom');
-    }, { onError })(fixture('http-api-v2'), lambdaContext(10_000));
+    const result = await awsLambda(
+      () => {
+        throw new Error('boom');
+      },
+      { onError },
+    )(fixture('http-api-v2'), lambdaContext(10_000));
     expect(result.statusCode).toBe(500);
     expect(JSON.parse(result.body)).toEqual({ error: { code: 'internal', message: 'Internal error' } });
     expect(onError).toHaveBeenCalledWith(expect.objectContaining({ message: 'boom' }));

@@ -30,7 +30,13 @@ const byName = (name: LambdaFixture['name']) => LAMBDA_FIXTURES.find((f) => f.na
 const pairs = (query: string) => [...new URLSearchParams(query)] as Array<[string, string]>;
 
 /** A Lambda front door: the function's own timeout runs on the context clock, the front door's on the emulator's. */
-function lambdaDoor(name: string, which: LambdaFixture['name'], atLimit: number, functionTimeoutMs: number, options: AwsLambdaOptions): Door {
+function lambdaDoor(
+  name: string,
+  which: LambdaFixture['name'],
+  atLimit: number,
+  functionTimeoutMs: number,
+  options: AwsLambdaOptions,
+): Door {
   return {
     name,
     atLimit,
@@ -134,13 +140,28 @@ interface Scenario {
 }
 
 const SCENARIOS: Scenario[] = [
-  { name: 'a healthy log, nothing new: the poll holds, then answers empty', delays: {}, withCursor: true, expect: { status: 200, events: 0, minElapsedMs: 1_000 } },
+  {
+    name: 'a healthy log, nothing new: the poll holds, then answers empty',
+    delays: {},
+    withCursor: true,
+    expect: { status: 200, events: 0, minElapsedMs: 1_000 },
+  },
   { name: 'an event during the hold', delays: {}, withCursor: true, appendAfterMs: 300, expect: { status: 200, events: 1 } },
-  { name: 'a slow log (every call 400 ms late)', delays: { read: 400, start: 400, waitFor: 400 }, withCursor: false, expect: { status: 200 } },
+  {
+    name: 'a slow log (every call 400 ms late)',
+    delays: { read: 400, start: 400, waitFor: 400 },
+    withCursor: false,
+    expect: { status: 200 },
+  },
   // The hold reads once the log says an event follows the cursor: the event comes at 300 ms.
   { name: 'a log whose reads hang', delays: { read: 'hang' }, withCursor: true, appendAfterMs: 300, expect: { status: 503 } },
   { name: 'a log whose start hangs', delays: { start: 'hang' }, withCursor: false, expect: { status: 503 } },
-  { name: 'a log whose waitFor hangs and ignores aborts', delays: { waitFor: 'hang' }, withCursor: true, expect: { status: 200, events: 0 } },
+  {
+    name: 'a log whose waitFor hangs and ignores aborts',
+    delays: { waitFor: 'hang' },
+    withCursor: true,
+    expect: { status: 200, events: 0 },
+  },
 ];
 
 async function cursorFor(log: EventLog, channel: string): Promise<string> {

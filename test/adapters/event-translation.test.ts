@@ -54,7 +54,12 @@ const LAMBDA_CASES: Case[] = [
     fixture: 'rest-v1-origin-in-headers',
     why: 'a REST event with Origin and Authorization in `headers` only',
     url: 'https://70ixmpl4fl.execute-api.us-east-2.amazonaws.com/poll?channels=chat&channels=news&wait=0&q=a%20b%26c',
-    headers: { origin: 'https://app.example.com', authorization: 'Bearer t0k3n', cookie: 'session=abc123; theme=dark', 'x-custom': 'one, two' },
+    headers: {
+      origin: 'https://app.example.com',
+      authorization: 'Bearer t0k3n',
+      cookie: 'session=abc123; theme=dark',
+      'x-custom': 'one, two',
+    },
   },
 ];
 

@@ -16,19 +16,31 @@ const functionUrl = LAMBDA_FIXTURES.find((which) => which.name === 'function-url
 
 /** Run one poll through an adapter with `maxWaitMs: 600` and a far platform limit: Server-Timing and elapsed ms. */
 const ADAPTERS: Array<[string, (hangtime: Hangtime) => Promise<{ timing: string | null | undefined }>]> = [
-  ['vercel()', async (hangtime) => {
-    const response = await vercel(hangtime, { maxDuration: 300, maxWaitMs: 600 })(new Request(URL_BASE));
-    return { timing: response.headers.get('server-timing') };
-  }],
-  ['netlify()', async (hangtime) => {
-    const response = await netlify(hangtime, { maxWaitMs: 600 })(new Request(URL_BASE));
-    return { timing: response.headers.get('server-timing') };
-  }],
-  ['awsLambda() behind a function URL', async (hangtime) => {
-    const result = await awsLambda(hangtime, { maxWaitMs: 600 })(lambdaEvent(functionUrl, { query: [['channels', 'chat']] }), lambdaContext(300_000));
-    const headers = result.headers as Record<string, string | number | boolean> | undefined;
-    return { timing: String(headers?.['server-timing'] ?? headers?.['Server-Timing']) };
-  }],
+  [
+    'vercel()',
+    async (hangtime) => {
+      const response = await vercel(hangtime, { maxDuration: 300, maxWaitMs: 600 })(new Request(URL_BASE));
+      return { timing: response.headers.get('server-timing') };
+    },
+  ],
+  [
+    'netlify()',
+    async (hangtime) => {
+      const response = await netlify(hangtime, { maxWaitMs: 600 })(new Request(URL_BASE));
+      return { timing: response.headers.get('server-timing') };
+    },
+  ],
+  [
+    'awsLambda() behind a function URL',
+    async (hangtime) => {
+      const result = await awsLambda(hangtime, { maxWaitMs: 600 })(
+        lambdaEvent(functionUrl, { query: [['channels', 'chat']] }),
+        lambdaContext(300_000),
+      );
+      const headers = result.headers as Record<string, string | number | boolean> | undefined;
+      return { timing: String(headers?.['server-timing'] ?? headers?.['Server-Timing']) };
+    },
+  ],
 ];
 
 describe('an adapter maxWaitMs', () => {

@@ -33,7 +33,9 @@ describe('netlify(): Functions v2', () => {
   });
 
   it('passes binary bodies through byte for byte', async () => {
-    const response = await netlify(async (request) => new Response(await request.arrayBuffer()))(webRequest('netlify', { method: 'POST', body: BYTES }));
+    const response = await netlify(async (request) => new Response(await request.arrayBuffer()))(
+      webRequest('netlify', { method: 'POST', body: BYTES }),
+    );
     expect([...new Uint8Array(await response.arrayBuffer())]).toEqual([...BYTES]);
   });
 
@@ -95,7 +97,15 @@ describe('netlifyV1(): Functions v1 (Lambda-compatible)', () => {
     ['a real clock later than the limit', lambdaContext(900_000), 60_000],
     // @netlify/aws-lambda-compat's withLambda stubs getRemainingTimeInMillis: () => 0.
     ['a clock stubbed to 0', { getRemainingTimeInMillis: () => 0 }, 60_000],
-    ['a clock that throws', { getRemainingTimeInMillis: () => { throw new Error('not supported'); } }, 60_000],
+    [
+      'a clock that throws',
+      {
+        getRemainingTimeInMillis: () => {
+          throw new Error('not supported');
+        },
+      },
+      60_000,
+    ],
     ['no context', undefined, 60_000],
   ])('with %s, holds end by the right deadline', async (_, context, expectedMs) => {
     const { handler, contexts } = echoHandler();
@@ -113,9 +123,12 @@ describe('netlifyV1(): Functions v1 (Lambda-compatible)', () => {
 
   it('reports a Web handler that throws and answers 500', async () => {
     const onError = vi.fn();
-    const result = await netlifyV1(() => {
-      throw new TypeError('bad');
-    }, { onError })(fixture('netlify-v1'));
+    const result = await netlifyV1(
+      () => {
+        throw new TypeError('bad');
+      },
+      { onError },
+    )(fixture('netlify-v1'));
     expect(result.statusCode).toBe(500);
     expect(onError).toHaveBeenCalledTimes(1);
   });

@@ -48,7 +48,12 @@ function chunked(chunks: number, size: number, { delayMs = 0, end = true } = {})
 }
 
 const post = (url: string, body: BodyInit, headers: Record<string, string> = {}) =>
-  fetch(`${url}/poll`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, duplex: 'half' } as RequestInit);
+  fetch(`${url}/poll`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+    duplex: 'half',
+  } as RequestInit);
 
 async function expect413(response: Response): Promise<void> {
   expect(response.status).toBe(413);
@@ -97,11 +102,15 @@ describe('hangtime/node: request bodies over maxBodyBytes', () => {
     await expect413(await post(url, body));
     // Node's own client: the answer comes while it is still writing, and is read whole.
     const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const request = httpRequest(`${url}/poll`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': 10_000_000 } }, (response) => {
-        let text = '';
-        response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-        response.on('end', () => resolve({ status: response.statusCode!, text }));
-      });
+      const request = httpRequest(
+        `${url}/poll`,
+        { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': 10_000_000 } },
+        (response) => {
+          let text = '';
+          response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+          response.on('end', () => resolve({ status: response.statusCode!, text }));
+        },
+      );
       request.on('error', reject);
       request.write('{"channel":"chat","data":"');
     });

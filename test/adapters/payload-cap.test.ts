@@ -58,7 +58,11 @@ describe.each(PLATFORMS)('a large backlog on $name', (platform) => {
     const sizes: number[] = [];
     let cursor: string | undefined;
     for (let polls = 0; polls < platform.backlog; polls++) {
-      const query: Array<[string, string]> = [['channels', 'big'], ['wait', '0'], cursor === undefined ? ['from', 'oldest'] : ['cursor', cursor]];
+      const query: Array<[string, string]> = [
+        ['channels', 'big'],
+        ['wait', '0'],
+        cursor === undefined ? ['from', 'oldest'] : ['cursor', cursor],
+      ];
       const { body, platformBytes } = await platform.poll(hangtime, query);
       sizes.push(platformBytes);
       delivered.push(...body.events.map((event) => (event.data as { i: number }).i));

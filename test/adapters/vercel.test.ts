@@ -37,15 +37,20 @@ describe('vercel(): Web signature', () => {
   });
 
   it('passes binary bodies through byte for byte, both ways', async () => {
-    const response = await vercel(async (request) => new Response(await request.arrayBuffer(), { headers: { 'content-type': 'image/png' } }), {
-      maxDuration: 10,
-    })(webRequest('vercel', { method: 'POST', body: BYTES }));
+    const response = await vercel(
+      async (request) => new Response(await request.arrayBuffer(), { headers: { 'content-type': 'image/png' } }),
+      {
+        maxDuration: 10,
+      },
+    )(webRequest('vercel', { method: 'POST', body: BYTES }));
     expect([...new Uint8Array(await response.arrayBuffer())]).toEqual([...BYTES]);
   });
 
   it('ends the hold at once when Vercel aborts request.signal (client gone, supportsCancellation)', async () => {
     const hangtime = createHangtime({ maxWaitMs: 20_000 });
-    const first = (await (await vercel(hangtime, { maxDuration: 60 })(new Request('https://x.vercel.app/api/poll?channels=chat&wait=0'))).json()) as PollBody;
+    const first = (await (
+      await vercel(hangtime, { maxDuration: 60 })(new Request('https://x.vercel.app/api/poll?channels=chat&wait=0'))
+    ).json()) as PollBody;
     const controller = new AbortController();
     const started = Date.now();
     const pending = vercel(hangtime, { maxDuration: 60 })(
@@ -59,7 +64,9 @@ describe('vercel(): Web signature', () => {
 
   it('requires the route maxDuration, and validates options', () => {
     const { handler } = echoHandler();
-    expect(() => vercel(handler, {} as never)).toThrow(/^Expected `maxDuration`: the route's maxDuration in seconds, the same constant it exports/);
+    expect(() => vercel(handler, {} as never)).toThrow(
+      /^Expected `maxDuration`: the route's maxDuration in seconds, the same constant it exports/,
+    );
     expect(() => vercel(handler, undefined as never)).toThrow(/^Expected `maxDuration`/);
     expect(() => vercel(handler, { maxDuration: 0 })).toThrow('Expected `maxDuration` to be a positive number, got 0');
     expect(() => vercel(handler, { maxDuration: 10, timeLimitMs: 5 } as never)).toThrow(/^Unknown option `timeLimitMs` for vercel\(\)/);

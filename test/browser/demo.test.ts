@@ -1,7 +1,7 @@
 // The demo in real Chromium: two tabs chat, a reload resumes from the stored cursor, the
 // server going down and up is survived (with a countdown and "retry now" meanwhile), a hidden
 // (or frozen) tab stops polling and catches up.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
   describeChromium,
@@ -64,12 +64,16 @@ describeChromium('the demo in Chromium', () => {
     // 53 messages before the tab opens: it shows the newest 50, in order, from its first answer.
     for (let i = 1; i <= 53; i++) await demo.current.hangtime.log.append('chat', { name: 'bot', text: `m${i}` });
     const page = await context.newPage();
-    const firstPoll = page.waitForResponse((response) => new URL(response.url()).pathname === '/api/poll' && response.request().method() === 'GET');
+    const firstPoll = page.waitForResponse(
+      (response) => new URL(response.url()).pathname === '/api/poll' && response.request().method() === 'GET',
+    );
     await page.goto(demo.url);
     const answer = await firstPoll;
     expect(new URL(answer.url()).searchParams.get('from')).toBe('last:50');
     const expected = Array.from({ length: 50 }, (_, i) => `m${i + 4}`);
-    expect(((await answer.json()) as { events: Array<{ data: { text: string } }> }).events.map((event) => event.data.text)).toEqual(expected);
+    expect(((await answer.json()) as { events: Array<{ data: { text: string } }> }).events.map((event) => event.data.text)).toEqual(
+      expected,
+    );
     await expect.poll(() => messages(page), SOON).toEqual(expected);
     await expect.poll(() => demo.current.hangtime.stats().waiting, SOON).toBe(1);
     await send(page, 'live');
@@ -92,7 +96,9 @@ describeChromium('the demo in Chromium', () => {
     await send(b, 'two');
     await send(b, 'three');
     await expect.poll(() => messages(b), SOON).toEqual(['one', 'two', 'three']);
-    const firstPoll = a.waitForResponse((response) => new URL(response.url()).pathname === '/api/poll' && response.request().method() === 'GET');
+    const firstPoll = a.waitForResponse(
+      (response) => new URL(response.url()).pathname === '/api/poll' && response.request().method() === 'GET',
+    );
     await a.goto(demo.url);
     const answer = await firstPoll;
     // It asked from the stored cursor, and got exactly what it had missed.
@@ -123,9 +129,9 @@ describeChromium('the demo in Chromium', () => {
     await demo.restart();
     // The new server's log has no history for the old cursor: told, not skipped, and not
     // claimed as missed messages, which nobody can count.
-    await expect.poll(() => notices(a), { ...SOON, timeout: 40_000 }).toEqual([
-      'The server restarted with an empty history (its log is in memory): whether any messages were missed is unknown.',
-    ]);
+    await expect
+      .poll(() => notices(a), { ...SOON, timeout: 40_000 })
+      .toEqual(['The server restarted with an empty history (its log is in memory): whether any messages were missed is unknown.']);
     await expect.poll(() => statusOf(a), SOON).toBe('live');
     expect(await a.locator('#retry').isVisible()).toBe(false);
     await expect.poll(() => statusOf(b), { ...SOON, timeout: 40_000 }).toBe('live');

@@ -29,10 +29,14 @@ function Chat() {
   return h(
     'section',
     null,
-    h('span', { id: 'status', 'data-state': status.state, 'data-retry-at': status.state === 'retrying' ? String(status.retryAt) : '' }, status.state),
+    h(
+      'span',
+      { id: 'status', 'data-state': status.state, 'data-retry-at': status.state === 'retrying' ? String(status.retryAt) : '' },
+      status.state,
+    ),
     h('span', { id: 'error' }, error?.code ?? ''),
     h('span', { id: 'gaps' }, String(gaps.length)),
-    h('button', { id: 'retry', onClick: retryNow }, 'retry now'),
+    h('button', { id: 'retry', type: 'button', onClick: retryNow }, 'retry now'),
     h(
       'ul',
       { id: 'events' },
@@ -48,7 +52,13 @@ function Stats() {
     from: 'last:3',
     initial: { count: 0, longest: '' },
     reduce: (state, events) =>
-      events.reduce((next, { data: message }) => ({ count: next.count + 1, longest: message.text.length > next.longest.length ? message.text : next.longest }), state),
+      events.reduce(
+        (next, { data: message }) => ({
+          count: next.count + 1,
+          longest: message.text.length > next.longest.length ? message.text : next.longest,
+        }),
+        state,
+      ),
   });
   return h('p', { id: 'stats' }, `${data.count} ${data.longest}`);
 }
@@ -58,7 +68,7 @@ function App() {
   return h(
     'main',
     null,
-    h('button', { id: 'toggle', onClick: () => setShown(!shown) }, shown ? 'unmount' : 'mount'),
+    h('button', { id: 'toggle', type: 'button', onClick: () => setShown(!shown) }, shown ? 'unmount' : 'mount'),
     shown ? h(Chat) : null,
     shown ? h(Stats) : null,
   );

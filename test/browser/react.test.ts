@@ -25,7 +25,10 @@ if (!react18Installed && process.env.CI === 'true') {
 
 const versions: Array<[string, Record<string, string>]> = [['19', {}]];
 if (react18Installed) versions.push(['18', { react: `${REACT18}/react`, 'react-dom': `${REACT18}/react-dom` }]);
-else process.stderr.write('Skipping the React 18 browser tests: test/browser/react18 is not installed (npm ci --prefix test/browser/react18)\n');
+else
+  process.stderr.write(
+    'Skipping the React 18 browser tests: test/browser/react18 is not installed (npm ci --prefix test/browser/react18)\n',
+  );
 
 /** The page script for one React version, in React's development build (StrictMode's checks). */
 async function pageScript(alias: Record<string, string>): Promise<string> {
@@ -42,7 +45,8 @@ async function pageScript(alias: Record<string, string>): Promise<string> {
   return result.outputFiles[0]!.text;
 }
 
-const PAGE = '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><div id="root"></div><script type="module" src="/page.js"></script>';
+const PAGE =
+  '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><div id="root"></div><script type="module" src="/page.js"></script>';
 
 /** The page and a hangtime endpoint over one memory log, restartable on its port with the same log. */
 async function startSite(script: string) {
@@ -57,7 +61,9 @@ async function startSite(script: string) {
         const { pathname } = new URL(request.url);
         if (pathname === '/api/poll') return current.handler(request, context);
         const type = pathname === '/page.js' ? 'text/javascript' : 'text/html';
-        return new Response(pathname === '/page.js' ? script : PAGE, { headers: { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store' } });
+        return new Response(pathname === '/page.js' ? script : PAGE, {
+          headers: { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store' },
+        });
       },
       { port },
     );
@@ -128,14 +134,18 @@ describe.skipIf(!chromiumAvailable).each(versions)('useHangtime with React %s in
     expect(await page.evaluate(() => window.renders)).toBeGreaterThan(2);
   });
 
-  it('a reload shows the persisted events and resumes after the persisted cursor: nothing twice, nothing lost', { timeout: TIMEOUT }, async () => {
+  it('a reload shows the persisted events and resumes after the persisted cursor: nothing twice, nothing lost', {
+    timeout: TIMEOUT,
+  }, async () => {
     const page = await open();
     await site.log.append('chat', { text: 'a' });
     await page.goto(site.url);
     await expect.poll(() => texts(page), SOON).toEqual(['a']);
     await site.log.append('chat', { text: 'b' });
     await expect.poll(() => texts(page), SOON).toEqual(['a', 'b']);
-    const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('react-chat') ?? 'null') as { cursor: string; events: unknown[] } | null);
+    const stored = await page.evaluate(
+      () => JSON.parse(localStorage.getItem('react-chat') ?? 'null') as { cursor: string; events: unknown[] } | null,
+    );
     expect(stored?.events).toHaveLength(2);
 
     await page.goto('about:blank');

@@ -57,7 +57,10 @@ describe('npm start', () => {
         body: JSON.stringify({ channel: 'chat', data: { name: 't', text: 'hi' } }),
       });
       expect(posted.status).toBe(201);
-      const polled = (await (await fetch(`${url}/api/poll?channels=chat&from=oldest`)).json()) as { events: Array<{ data: unknown }>; cursor: string };
+      const polled = (await (await fetch(`${url}/api/poll?channels=chat&from=oldest`)).json()) as {
+        events: Array<{ data: unknown }>;
+        cursor: string;
+      };
       expect(polled.events.map((event) => event.data)).toEqual([{ name: 't', text: 'hi' }]);
       // A held poll neither keeps the process from stopping nor is cut: it gets its normal
       // answer, with the cursor it was sent, and the client re-polls from there.

@@ -90,7 +90,7 @@ describe('types from a channel declaration', () => {
     untyped.close();
   });
 
-  it('hangtime restates the spec\'s StandardSchemaV1: each is assignable to the other', () => {
+  it("hangtime restates the spec's StandardSchemaV1: each is assignable to the other", () => {
     expectTypeOf<SpecSchema<string, number>>().toExtend<StandardSchemaV1<string, number>>();
     expectTypeOf<StandardSchemaV1<string, number>>().toExtend<SpecSchema<string, number>>();
     expectTypeOf<SpecSchema.Issue>().toExtend<StandardSchemaV1.Issue>();
@@ -112,7 +112,7 @@ describe('types from a channel declaration', () => {
     expectTypeOf<HangtimeState<AppChannels, number>['data']>().toEqualTypeOf<number>();
   });
 
-  it('hangtime.log.append takes each channel\'s schema input; undeclared channels anything', async () => {
+  it("hangtime.log.append takes each channel's schema input; undeclared channels anything", async () => {
     const hangtime = createHangtime({ channels });
     // zod's default: `sentAt` may be left out on input.
     await hangtime.log.append('chat:lobby', { name: 'ada', text: 'hi' });
@@ -122,7 +122,9 @@ describe('types from a channel declaration', () => {
     // @ts-expect-error `online` is a boolean
     await expect(hangtime.log.append('presence', { user: 'ada', online: 'yes' })).rejects.toThrow(/Invalid event/);
     await hangtime.log.append('news', { anything: 1 });
-    expectTypeOf(hangtime.log.append<'news'>).parameter(1).toEqualTypeOf<unknown>();
+    expectTypeOf(hangtime.log.append<'news'>)
+      .parameter(1)
+      .toEqualTypeOf<unknown>();
     // Without a declaration, the log as before.
     const plain = createHangtime();
     expectTypeOf(plain.log.append).parameter(1).toEqualTypeOf<unknown>();
@@ -146,7 +148,10 @@ describe('the same declaration at run time', () => {
       await hangtime.log.append('presence', { user: 'ada', online: true });
       await hangtime.log.append('cursor:doc-1', { x: 1, y: 2 });
       const got: Array<[string, unknown]> = [];
-      for await (const batch of poll<AppChannels>(`${server.url}/poll`, { channels: ['chat:lobby', 'presence', 'cursor:doc-1'], from: 'oldest' })) {
+      for await (const batch of poll<AppChannels>(`${server.url}/poll`, {
+        channels: ['chat:lobby', 'presence', 'cursor:doc-1'],
+        from: 'oldest',
+      })) {
         for (const event of batch.events) got.push([event.channel, event.data]);
         if (got.length === 3) break;
       }

@@ -6,7 +6,15 @@ import { type } from 'arktype';
 import * as v from 'valibot';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createHangtime, defineChannels, isInvalidEventError, InvalidEventError, memoryLog, type ChannelSchemas, type EventLog } from '../../src/index.js';
+import {
+  createHangtime,
+  defineChannels,
+  isInvalidEventError,
+  InvalidEventError,
+  memoryLog,
+  type ChannelSchemas,
+  type EventLog,
+} from '../../src/index.js';
 import { serve, type NodeServer } from '../../adapters/node/index.js';
 
 const servers: NodeServer[] = [];
@@ -28,7 +36,9 @@ const evenNumber: StandardSchemaV1<unknown, number> = {
     vendor: 'test',
     validate: async (value) => {
       await new Promise((resolve) => setTimeout(resolve, 1));
-      return typeof value === 'number' && value % 2 === 0 ? { value } : { issues: [{ message: 'not an even number', path: [{ key: 'n' }] }] };
+      return typeof value === 'number' && value % 2 === 0
+        ? { value }
+        : { issues: [{ message: 'not an even number', path: [{ key: 'n' }] }] };
     },
   },
 };
@@ -140,7 +150,8 @@ describe('POST with a declaration', () => {
     });
     const server = await serve(hangtime, { port: 0 });
     servers.push(server);
-    const post = (body: unknown) => fetch(`${server.url}/poll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (body: unknown) =>
+      fetch(`${server.url}/poll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     return { log, post };
   }
 
@@ -149,7 +160,10 @@ describe('POST with a declaration', () => {
     const response = await post({ channel: 'chat:lobby', data: { name: '', text: 'far too long a text' } });
     expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-    const body = (await response.json()) as { error: { code: string; message: string }; issues: Array<{ message: string; path?: Array<string | number> }> };
+    const body = (await response.json()) as {
+      error: { code: string; message: string };
+      issues: Array<{ message: string; path?: Array<string | number> }>;
+    };
     expect(body.error.code).toBe('invalid_event');
     expect(body.error.message).toMatch(/^Invalid event for channel "chat:lobby"/);
     expect(body.issues.map((issue) => issue.path)).toEqual([['name'], ['text']]);

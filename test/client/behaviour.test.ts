@@ -1,7 +1,15 @@
 // The rules of the poll loop, each against the real handler on a real server (a proxy in
 // front where a platform's answers are needed).
 import { describe, expect, it } from 'vitest';
-import { isHangtimeClientError, poll, subscribe, type CursorStorage, type HangtimeClientError, type HangtimeEvent, type Status } from '../../src/client/index.js';
+import {
+  isHangtimeClientError,
+  poll,
+  subscribe,
+  type CursorStorage,
+  type HangtimeClientError,
+  type HangtimeEvent,
+  type Status,
+} from '../../src/client/index.js';
 import { fakeClock, onCleanup, sleep, startProxy, startServer, until } from './support.js';
 
 type N = { n: number };
@@ -23,7 +31,12 @@ describe('stopping', () => {
       onError: (error) => errors.push(error),
       onStatus: (status) => statuses.push(status.state),
     });
-    await expect(subscription.done).rejects.toMatchObject({ name: 'HangtimeClientError', code: 'forbidden', status: 403, willRetry: false });
+    await expect(subscription.done).rejects.toMatchObject({
+      name: 'HangtimeClientError',
+      code: 'forbidden',
+      status: 403,
+      willRetry: false,
+    });
     expect(errors).toHaveLength(1);
     expect(isHangtimeClientError(errors[0])).toBe(true);
     expect(statuses).toEqual(['connecting', 'closed']);
@@ -91,7 +104,14 @@ describe('retrying', () => {
     });
     const clock = fakeClock();
     const errors: HangtimeClientError[] = [];
-    const subscription = subscribe(proxy.url, { channels: ['a'], backoffMs: 5, maxBackoffMs: 10, clock, onEvents: () => {}, onError: (e) => errors.push(e) });
+    const subscription = subscribe(proxy.url, {
+      channels: ['a'],
+      backoffMs: 5,
+      maxBackoffMs: 10,
+      clock,
+      onEvents: () => {},
+      onError: (e) => errors.push(e),
+    });
     onCleanup(() => subscription.close());
     await until(() => subscription.status.state === 'retrying', 10_000, 'the 429');
     // The backoff alone is under 10 ms; the wait after the 429 is the server's two seconds.
@@ -133,7 +153,13 @@ describe('retrying', () => {
     onCleanup(() => subscription.close());
     // The first poll (`wait=0`) is not held by design; each held one that comes back at once is
     // followed by a backoff that grows up to the cap: the client waits, it does not spin.
-    for (const [polls, bound] of [[2, 50], [3, 100], [4, 200], [5, 400], [6, 400]] as const) {
+    for (const [polls, bound] of [
+      [2, 50],
+      [3, 100],
+      [4, 200],
+      [5, 400],
+      [6, 400],
+    ] as const) {
       await until(() => clock.pending().length === 1, 10_000, `the backoff after poll ${polls}`);
       expect(proxy.requests).toHaveLength(polls);
       expect(clock.pending()[0]).toBeLessThan(bound);
@@ -164,7 +190,11 @@ describe('retrying', () => {
     // one batch of two.
     await Promise.all([server.log.append('a', { n: 1 }), server.log.append('a', { n: 2 })]);
     await until(() => received.length === 3, 10_000, 'three deliveries');
-    expect(received).toEqual([[1, 2], [1, 2], [1, 2]]);
+    expect(received).toEqual([
+      [1, 2],
+      [1, 2],
+      [1, 2],
+    ]);
     expect(errors.map((e) => [e.code, (e.cause as Error).message, e.willRetry])).toEqual([
       ['handler', 'handler bug', true],
       ['handler', 'handler bug', true],
@@ -207,7 +237,12 @@ describe('cursor', () => {
     const server = await startServer();
     const storage = memoryStorage();
     const seen: number[] = [];
-    const options = { channels: ['a'], storageKey: 'k', storage, onEvents: (batch: ReadonlyArray<HangtimeEvent<N>>) => void seen.push(...batch.map((e) => e.data.n)) };
+    const options = {
+      channels: ['a'],
+      storageKey: 'k',
+      storage,
+      onEvents: (batch: ReadonlyArray<HangtimeEvent<N>>) => void seen.push(...batch.map((e) => e.data.n)),
+    };
     const first = subscribe<N>(server.url, options);
     await until(() => first.status.state === 'live');
     await server.log.append('a', { n: 0 });
@@ -236,7 +271,11 @@ describe('cursor', () => {
         return request.headers.get('authorization') !== null;
       },
     });
-    const subscription = subscribe(server.url, { channels: ['a'], headers: () => ({ authorization: `Bearer ${token}` }), onEvents: () => {} });
+    const subscription = subscribe(server.url, {
+      channels: ['a'],
+      headers: () => ({ authorization: `Bearer ${token}` }),
+      onEvents: () => {},
+    });
     onCleanup(() => subscription.close());
     await until(() => seen.length >= 2);
     token = 'two';

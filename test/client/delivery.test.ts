@@ -60,7 +60,9 @@ describe('subscribe() against a real server', () => {
       const statuses = [502, 503, 504];
       // Every third request fails; `after` means the server answered (maybe with events) and
       // the gateway replaced the answer: the client must ask again from the same cursor.
-      const proxy = await startProxy(server.url, (_req, i) => (i % 3 === 2 ? { status: statuses[i % 9 === 2 ? 0 : i % 9 === 5 ? 1 : 2]!, when } : 'forward'));
+      const proxy = await startProxy(server.url, (_req, i) =>
+        i % 3 === 2 ? { status: statuses[i % 9 === 2 ? 0 : i % 9 === 5 ? 1 : 2]!, when } : 'forward',
+      );
       const app = record(proxy.url, { backoffMs: 5, maxBackoffMs: 40 });
       await until(() => app.subscription.status.state === 'live', 10_000, 'first answer');
       await publishSpread(server.log, ['a', 'b'], 120, 2_500);
@@ -142,13 +144,15 @@ describe('subscribe() against a real server', () => {
 
   describe('a gap says why (`reason`) where the server does, and works without it (older servers)', () => {
     /** A `fetch` that edits each gap of a 410 answer: the server of this branch, older or newer. */
-    const editGaps = (edit: (gap: Record<string, unknown>) => void) => async (input: string, init: RequestInit): Promise<Response> => {
-      const answer = await fetch(input, init);
-      if (answer.status !== 410) return answer;
-      const body = (await answer.json()) as { gaps: Array<Record<string, unknown>> };
-      body.gaps.forEach(edit);
-      return new Response(JSON.stringify(body), { status: 410, headers: answer.headers });
-    };
+    const editGaps =
+      (edit: (gap: Record<string, unknown>) => void) =>
+      async (input: string, init: RequestInit): Promise<Response> => {
+        const answer = await fetch(input, init);
+        if (answer.status !== 410) return answer;
+        const body = (await answer.json()) as { gaps: Array<Record<string, unknown>> };
+        body.gaps.forEach(edit);
+        return new Response(JSON.stringify(body), { status: 410, headers: answer.headers });
+      };
 
     type Edit = (gap: Record<string, unknown>) => void;
     const cases: Array<[string, Edit, Record<string, string>]> = [
@@ -167,7 +171,7 @@ describe('subscribe() against a real server', () => {
       await until(() => app.events.length === 2, 15_000, 'an event after the gap');
     });
 
-    it('without onGap, the error carries the gaps with their reason and the server\'s message', async () => {
+    it("without onGap, the error carries the gaps with their reason and the server's message", async () => {
       const { memoryLog } = await import('../../src/index.js');
       const server = await startServer({ log: memoryLog({ maxEventsPerChannel: 2 }) });
       await server.log.append('a', { n: 0 });

@@ -2,12 +2,13 @@
 // unknown option throws a TypeError that names it, and the loop never starts. An option the
 // checks let through is one the server accepts: the loop never stops for its own parameter.
 import { describe, expect, it } from 'vitest';
-import { HangtimeClientError, poll, subscribe, type Status, type Subscription } from '../../src/client/index.js';
+import { type HangtimeClientError, poll, subscribe, type Status, type Subscription } from '../../src/client/index.js';
 import { onCleanup, startProxy, startServer, until } from './support.js';
 
 const url = 'http://127.0.0.1:9/poll';
 const onEvents = () => {};
-const NAMES = 'channels, cursor, from, waitMs, headers, fetch, signal, retries, backoffMs, maxBackoffMs, storageKey, storage, pauseWhenHidden, clock, onGap, onError, onStatus, onEvents';
+const NAMES =
+  'channels, cursor, from, waitMs, headers, fetch, signal, retries, backoffMs, maxBackoffMs, storageKey, storage, pauseWhenHidden, clock, onGap, onError, onStatus, onEvents';
 
 describe('subscribe() and poll() check their options', () => {
   it.each([
@@ -53,8 +54,12 @@ describe('subscribe() and poll() check their options', () => {
 
   it('poll() takes no onEvents, and names its own options', () => {
     const names = NAMES.replace(', onEvents', '');
-    expect(() => poll(url, { channels: ['a'], onEvents } as never)).toThrow(new TypeError(`Unknown option \`onEvents\` for poll(); expected one of: ${names}`));
-    expect(() => poll(url, { channels: [] })).toThrow(new TypeError('Expected `channels` to be a non-empty array of channel names, got []'));
+    expect(() => poll(url, { channels: ['a'], onEvents } as never)).toThrow(
+      new TypeError(`Unknown option \`onEvents\` for poll(); expected one of: ${names}`),
+    );
+    expect(() => poll(url, { channels: [] })).toThrow(
+      new TypeError('Expected `channels` to be a non-empty array of channel names, got []'),
+    );
     expect(() => poll(url, { channels: ['a'], waitMs: -1 })).toThrow(new TypeError('Expected `waitMs` to be a number >= 0, got -1'));
   });
 
@@ -89,7 +94,13 @@ describe('a `waitMs` beyond what `wait` can say', () => {
     const proxy = await startProxy(server.url);
     const errors: HangtimeClientError[] = [];
     const statuses: Array<Status['state']> = [];
-    const subscription = subscribe(proxy.url, { channels: ['a'], waitMs, onEvents, onError: (error) => errors.push(error), onStatus: (status) => statuses.push(status.state) });
+    const subscription = subscribe(proxy.url, {
+      channels: ['a'],
+      waitMs,
+      onEvents,
+      onError: (error) => errors.push(error),
+      onStatus: (status) => statuses.push(status.state),
+    });
     onCleanup(() => subscription.close());
     await until(() => server.hangtime.stats().waiting === 1, 10_000, 'a held poll');
     // The protocol's longest `wait` (`\d{1,6}(\.\d{1,3})?` seconds), which the server caps.

@@ -56,7 +56,16 @@ describe('status', () => {
     await until(() => subscription.status.state === 'live', 10_000, 'live');
     // A retry in flight is `connecting`; every new retry time is reported.
     expect(statuses.map((status) => (status.state === 'retrying' ? status.attempt : status.state))).toEqual([
-      'connecting', 1, 'connecting', 2, 'connecting', 3, 'connecting', 4, 'connecting', 'live',
+      'connecting',
+      1,
+      'connecting',
+      2,
+      'connecting',
+      3,
+      'connecting',
+      4,
+      'connecting',
+      'live',
     ]);
   });
 

@@ -127,7 +127,12 @@ export async function startProxy(target: string, decide: FaultProxy['decide'] = 
 }
 
 /** Publish `count` numbered events, spread over `spreadMs`, round-robin over `channels`. */
-export async function publishSpread(log: { append(channel: string, data: unknown): Promise<string> }, channels: readonly string[], count: number, spreadMs: number): Promise<void> {
+export async function publishSpread(
+  log: { append(channel: string, data: unknown): Promise<string> },
+  channels: readonly string[],
+  count: number,
+  spreadMs: number,
+): Promise<void> {
   for (let i = 0; i < count; i++) {
     await log.append(channels[i % channels.length]!, { n: i });
     await sleep(Math.random() * ((2 * spreadMs) / count));

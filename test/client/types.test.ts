@@ -32,14 +32,29 @@ beforeAll(() => {
   mkdirSync(types, { recursive: true });
   const emitted = compile([
     ...['--declaration', '--emitDeclarationOnly', '--outDir', types, '--rootDir', join(root, 'src', 'client')],
-    ...['--target', 'ES2022', '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--lib', 'ES2023,DOM,DOM.Iterable', '--types', 'node'],
+    ...[
+      '--target',
+      'ES2022',
+      '--module',
+      'NodeNext',
+      '--moduleResolution',
+      'NodeNext',
+      '--lib',
+      'ES2023,DOM,DOM.Iterable',
+      '--types',
+      'node',
+    ],
     ...['--typeRoots', join(root, 'node_modules', '@types'), '--strict', '--skipLibCheck'],
     join(root, 'src', 'client', 'index.ts'),
   ]);
   expect(emitted).toBe('');
   writeFileSync(
     join(pkg, 'package.json'),
-    JSON.stringify({ name: 'hangtime', type: 'module', exports: { './client': { types: './dist/types/src/client/index.d.ts', import: './dist/client.js' } } }),
+    JSON.stringify({
+      name: 'hangtime',
+      type: 'module',
+      exports: { './client': { types: './dist/types/src/client/index.d.ts', import: './dist/client.js' } },
+    }),
   );
   mkdirSync(join(project, 'node_modules', '@types'));
   // @types/node for the Node project, as its own install would have it.
@@ -97,7 +112,15 @@ function check(name: string, compilerOptions: Record<string, unknown>, source: s
   writeFileSync(
     join(dir, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, ...compilerOptions },
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        ...compilerOptions,
+      },
       files: ['consumer.ts'],
     }),
   );

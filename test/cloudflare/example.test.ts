@@ -33,7 +33,10 @@ beforeAll(async () => {
     compatibilityFlags: config.compatibility_flags,
     bindings: config.vars,
     durableObjects: {
-      [binding!.name]: { className: binding!.class_name, useSQLite: config.migrations[0]!.new_sqlite_classes.includes(binding!.class_name) },
+      [binding!.name]: {
+        className: binding!.class_name,
+        useSQLite: config.migrations[0]!.new_sqlite_classes.includes(binding!.class_name),
+      },
     },
   });
   url = await mf.ready;
@@ -43,7 +46,11 @@ afterAll(() => mf?.dispose());
 it('examples/cloudflare: the page may publish to chat, and a poll reads it back', async () => {
   const endpoint = new URL('/api/poll', url);
   const post = (channel: string) =>
-    fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel, data: { text: 'hi' } }) });
+    fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ channel, data: { text: 'hi' } }),
+    });
   expect((await post('chat')).status).toBe(201);
   expect((await post('elsewhere')).status).toBe(403);
   const answer = await fetch(new URL('/api/poll?channels=chat&from=oldest&wait=0', url));

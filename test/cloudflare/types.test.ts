@@ -7,7 +7,8 @@ const root = join(import.meta.dirname, '..', '..');
 
 it('hangtime/cloudflare typechecks with @cloudflare/workers-types (env bindings, DurableObjectState, ExportedHandler)', () => {
   // Build output is not committed: build it like `npm run build` when this checkout has none.
-  if (!existsSync(join(root, 'dist', 'cloudflare.d.ts'))) execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'ignore' });
+  if (!existsSync(join(root, 'dist', 'cloudflare.d.ts')))
+    execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'ignore' });
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   let output = '';
   try {

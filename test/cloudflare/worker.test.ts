@@ -196,7 +196,11 @@ describe('the Durable Object restarted', () => {
       expect(first.events.map((event) => event.data)).toEqual(['one']);
       await persisted.dispose();
       persisted = await startTestWorker({ persist: dir });
-      await fetch(persisted.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel, data: 'two' }) });
+      await fetch(persisted.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ channel, data: 'two' }),
+      });
       const next = await fetch(new URL(`/?channels=${channel}&cursor=${first.cursor}&wait=0`, persisted.url));
       expect(next.status).toBe(200);
       expect(((await next.json()) as PollBody).events.map((event) => event.data)).toEqual(['two']);
@@ -234,13 +238,19 @@ describe('limits', () => {
       const channel = newChannel('bytes');
       const big = (i: number) => `${i}:${'x'.repeat(200_000)}`;
       for (let i = 0; i < 4; i++) {
-        const post = await fetch(limited.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel, data: big(i) }) });
+        const post = await fetch(limited.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ channel, data: big(i) }),
+        });
         expect(post.status).toBe(201);
       }
       const seen: string[] = [];
       let cursor = '';
       for (let attempt = 0; attempt < 10 && seen.length < 4; attempt++) {
-        const response = await fetch(new URL(`/?channels=${channel}&from=oldest&wait=0${cursor === '' ? '' : `&cursor=${cursor}`}`, limited.url));
+        const response = await fetch(
+          new URL(`/?channels=${channel}&from=oldest&wait=0${cursor === '' ? '' : `&cursor=${cursor}`}`, limited.url),
+        );
         const text = await response.text();
         expect(response.status).toBe(200);
         expect(new TextEncoder().encode(text).length).toBeLessThanOrEqual(600_000);
@@ -253,7 +263,11 @@ describe('limits', () => {
 
       const counted = newChannel('limit-param');
       for (let i = 0; i < 5; i++) {
-        await fetch(limited.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: counted, data: i }) });
+        await fetch(limited.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ channel: counted, data: i }),
+        });
       }
       const two = (await (await fetch(new URL(`/?channels=${counted}&from=oldest&wait=0&limit=2`, limited.url))).json()) as PollBody;
       expect(two.events.map((event) => event.data)).toEqual([0, 1]);

@@ -102,7 +102,11 @@ export function describeEventLog(name: string, make: MakeLogSubject, settings: C
       it('are unique, valid in cursors, and increase as strings', async () => {
         const { log } = await subject();
         const channel = newChannel('positions');
-        const positions = await appendAll(log, channel, Array.from({ length: 30 }, (_, i) => i));
+        const positions = await appendAll(
+          log,
+          channel,
+          Array.from({ length: 30 }, (_, i) => i),
+        );
         expect(new Set(positions).size).toBe(30);
         for (const [i, position] of positions.entries()) {
           expect(log.isPosition(position)).toBe(true);
@@ -370,7 +374,11 @@ export function describeEventLog(name: string, make: MakeLogSubject, settings: C
         const { log } = await subject();
         const channel = newChannel('foreign');
         const other = newChannel('foreign-other');
-        await appendAll(log, other, Array.from({ length: 5 }, (_, i) => i));
+        await appendAll(
+          log,
+          other,
+          Array.from({ length: 5 }, (_, i) => i),
+        );
         const foreign = await log.start(other, 'now');
         await appendAll(log, channel, ['a']);
         const result = await log.read(channel, foreign, ALL);

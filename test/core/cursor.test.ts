@@ -71,7 +71,7 @@ describe('cursors', () => {
     for (let i = 0; i < 2000; i++) {
       const length = 1 + Math.floor(Math.random() * 80);
       const bytes = crypto.getRandomValues(new Uint8Array(length));
-      const text = i % 2 === 0 ? String.fromCharCode(...bytes) : btoa(String.fromCharCode(...bytes)).replace(/=/g, '') + '.x1';
+      const text = i % 2 === 0 ? String.fromCharCode(...bytes) : `${btoa(String.fromCharCode(...bytes)).replace(/=/g, '')}.x1`;
       rejects(text);
     }
   });

@@ -31,7 +31,10 @@ describe('a poll over several channels', () => {
       for (let i = 0; i < 20; i++) await log.append('busy', 1_000 + round * 20 + i);
       await log.append('quiet', round);
       const answer = await hangtime.wait({ channels: ['busy', 'quiet'], cursor, waitMs: 0 });
-      expect(answer.events.filter((event) => event.channel === 'quiet').map((event) => event.data), `round ${round}`).toEqual([round]);
+      expect(
+        answer.events.filter((event) => event.channel === 'quiet').map((event) => event.data),
+        `round ${round}`,
+      ).toEqual([round]);
       busySeen = busySeen.concat(answer.events.filter((event) => event.channel === 'busy').map((event) => event.data as number));
       cursor = answer.cursor;
     }
@@ -62,7 +65,13 @@ describe('mergeFairly', () => {
   ]);
 
   it('takes turns within the limit and keeps each channel in order', () => {
-    const batch = mergeFairly(['a', 'b', 'c'], [stored('a', [1, 2, 3, 4, 5]), stored('b', []), stored('c', [6, 7])], positions, 5, 1_000_000);
+    const batch = mergeFairly(
+      ['a', 'b', 'c'],
+      [stored('a', [1, 2, 3, 4, 5]), stored('b', []), stored('c', [6, 7])],
+      positions,
+      5,
+      1_000_000,
+    );
     expect(batch.events.map(({ channel, event }) => `${channel}:${event.json}`)).toEqual(['a:1', 'a:2', 'a:3', 'c:6', 'c:7']);
     expect(batch.positions.get('a')).toBe('a-0002');
     expect(batch.positions.get('b')).toBe('b-start');
@@ -73,8 +82,19 @@ describe('mergeFairly', () => {
   it('stops a channel at its first event that does not fit, and lets the others go on', () => {
     // Envelope: 33 bytes + channel + position (6) = 40 bytes, plus the data.
     const big = 'x'.repeat(200);
-    const batch = mergeFairly(['a', 'b', 'c'], [stored('a', ['s', big, 't']), stored('b', ['u']), stored('c', ['v', 'w'])], positions, 100, 200);
-    expect(batch.events.map(({ channel, event }) => `${channel}:${JSON.parse(event.json) as string}`)).toEqual(['a:s', 'b:u', 'c:v', 'c:w']);
+    const batch = mergeFairly(
+      ['a', 'b', 'c'],
+      [stored('a', ['s', big, 't']), stored('b', ['u']), stored('c', ['v', 'w'])],
+      positions,
+      100,
+      200,
+    );
+    expect(batch.events.map(({ channel, event }) => `${channel}:${JSON.parse(event.json) as string}`)).toEqual([
+      'a:s',
+      'b:u',
+      'c:v',
+      'c:w',
+    ]);
     expect(batch.more).toBe(true);
   });
 

@@ -98,7 +98,9 @@ describe('the hold', () => {
     const log = memoryLog();
     const hangtime = createHangtime({ log, maxWaitMs: 20_000, minHoldMs: 0 });
     const controller = new AbortController();
-    const results = await Promise.all(Array.from({ length: 50 }, () => hangtime.wait({ channels: ['a'], signal: controller.signal, waitMs: 200 })));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => hangtime.wait({ channels: ['a'], signal: controller.signal, waitMs: 200 })),
+    );
     expect(new Set(results.map((r) => r.reason))).toEqual(new Set(['timeout']));
     expect([log.stats().waiters, hangtime.stats().waiting]).toEqual([0, 0]);
     // Node warns past 10 listeners on one signal: none may be left behind.
@@ -117,7 +119,11 @@ describe('the hold', () => {
         return true;
       },
     });
-    const request = (prefer: string | null) => ({ method: 'GET', url: '/poll?channels=a,b', headers: { get: (name: string) => (name === 'prefer' ? prefer : null) } });
+    const request = (prefer: string | null) => ({
+      method: 'GET',
+      url: '/poll?channels=a,b',
+      headers: { get: (name: string) => (name === 'prefer' ? prefer : null) },
+    });
     const started = Date.now();
     const quick = await hangtime.respond(request('wait=0'));
     expect(quick.status).toBe(200);
@@ -128,7 +134,10 @@ describe('the hold', () => {
     const timing = (await held).headers['server-timing']!;
     expect(timing).toMatch(/desc="timeout"/);
     expect(Number(/dur=([\d.]+)/.exec(timing)?.[1])).toBeGreaterThanOrEqual(800);
-    expect(seen).toEqual([['a', 'b'], ['a', 'b']]);
+    expect(seen).toEqual([
+      ['a', 'b'],
+      ['a', 'b'],
+    ]);
     // A bad query is rejected every time, not remembered as good.
     for (let i = 0; i < 2; i++) expect((await hangtime.respond({ ...request(null), url: '/poll?channels=a&wait=x' })).status).toBe(400);
   });
@@ -155,7 +164,11 @@ describe('the hold', () => {
     await until(() => (hangtime.log as ReturnType<typeof memoryLog>).stats().waiters === 1);
     await Promise.all([hangtime.log.append('a', 1), hangtime.log.append('b', 2), hangtime.log.append('a', 3)]);
     const result = await pending;
-    expect(result.events.map((e) => [e.channel, e.data])).toEqual([['a', 1], ['a', 3], ['b', 2]]);
+    expect(result.events.map((e) => [e.channel, e.data])).toEqual([
+      ['a', 1],
+      ['a', 3],
+      ['b', 2],
+    ]);
   });
 
   it('holds that end early leave no timer behind (nothing keeps the process alive)', async () => {
@@ -164,7 +177,9 @@ describe('the hold', () => {
     const before = timers();
     const controller = new AbortController();
     // Budgets from 2 s to 40 s: many grid slots, several holds per slot.
-    const holds = Array.from({ length: 200 }, (_, i) => hangtime.wait({ channels: ['a'], waitMs: 2_000 + i * 190, signal: controller.signal }));
+    const holds = Array.from({ length: 200 }, (_, i) =>
+      hangtime.wait({ channels: ['a'], waitMs: 2_000 + i * 190, signal: controller.signal }),
+    );
     await until(() => hangtime.stats().waiting === 200);
     expect(timers()).toBeGreaterThan(before);
     controller.abort();
@@ -175,10 +190,12 @@ describe('the hold', () => {
   it('holds over a second end on time, each on its own budget', async () => {
     const hangtime = createHangtime({ maxWaitMs: 60_000, random: () => 0 });
     const started = Date.now();
-    const results = await Promise.all([1_200, 1_500, 1_550].map(async (waitMs) => {
-      const result = await hangtime.wait({ channels: ['a'], waitMs });
-      return { waitMs, result, elapsed: Date.now() - started };
-    }));
+    const results = await Promise.all(
+      [1_200, 1_500, 1_550].map(async (waitMs) => {
+        const result = await hangtime.wait({ channels: ['a'], waitMs });
+        return { waitMs, result, elapsed: Date.now() - started };
+      }),
+    );
     for (const { waitMs, result, elapsed } of results) {
       expect(result.reason).toBe('timeout');
       // Never later than the budget (the 50 ms grid rounds down); generous on a loaded machine.

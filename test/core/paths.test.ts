@@ -6,7 +6,15 @@ import { serve, toNodeListener, type NodeServer } from '../../adapters/node/inde
 import { vercel } from '../../adapters/vercel/index.js';
 import { vercelNode } from '../../adapters/vercel/node.js';
 import { redisLog } from '../../src/redis/index.js';
-import { createHangtime, memoryLog, type EventLog, type HandlerContext, type Hangtime, type HangtimeRequest, type PlainResponse } from '../../src/index.js';
+import {
+  createHangtime,
+  memoryLog,
+  type EventLog,
+  type HandlerContext,
+  type Hangtime,
+  type HangtimeRequest,
+  type PlainResponse,
+} from '../../src/index.js';
 import type { Replier } from '../../src/hangtime.js';
 import { fixture } from '../adapters/support.js';
 import { REDIS_URL, adminClient, deletePrefix, describeRedis, testPrefix } from '../support/redis.js';
@@ -167,18 +175,28 @@ describe('options of hangtime/node', () => {
     expect(() => toNodeListener(hangtime, { timelimitMs: 5 } as never)).toThrow(
       new TypeError('Unknown option `timelimitMs` for toNodeListener(); expected one of: timeLimitMs, maxBodyBytes, onError'),
     );
-    expect(() => toNodeListener(hangtime, null as never)).toThrow(new TypeError('Expected toNodeListener() options to be an object, got null'));
-    expect(() => toNodeListener(hangtime, { onError: 'log' } as never)).toThrow(new TypeError('Expected `onError` to be a function, got "log"'));
-    expect(() => toNodeListener(hangtime, { maxBodyBytes: 1.5 })).toThrow(new TypeError('Expected `maxBodyBytes` to be a positive integer, got 1.5'));
+    expect(() => toNodeListener(hangtime, null as never)).toThrow(
+      new TypeError('Expected toNodeListener() options to be an object, got null'),
+    );
+    expect(() => toNodeListener(hangtime, { onError: 'log' } as never)).toThrow(
+      new TypeError('Expected `onError` to be a function, got "log"'),
+    );
+    expect(() => toNodeListener(hangtime, { maxBodyBytes: 1.5 })).toThrow(
+      new TypeError('Expected `maxBodyBytes` to be a positive integer, got 1.5'),
+    );
   });
 
   it('serve() catches them too, before it listens', async () => {
-    await expect(serve(createHangtime(), { prot: 0 } as never)).rejects.toThrow(/^Unknown option `prot` for serve\(\); expected one of: port, hostname, timeLimitMs/);
+    await expect(serve(createHangtime(), { prot: 0 } as never)).rejects.toThrow(
+      /^Unknown option `prot` for serve\(\); expected one of: port, hostname, timeLimitMs/,
+    );
   });
 
   it('CORS options are checked by the same helper, named under `cors.`', () => {
     expect(() => createHangtime({ cors: { origins: '*' } } as never)).toThrow(
-      new TypeError('Unknown option `cors.origins` for createHangtime(); expected one of: cors.origin, cors.credentials, cors.maxAgeSeconds'),
+      new TypeError(
+        'Unknown option `cors.origins` for createHangtime(); expected one of: cors.origin, cors.credentials, cors.maxAgeSeconds',
+      ),
     );
   });
 });

@@ -127,7 +127,10 @@ describe('GET: polls', () => {
     const after = await startServer({ maxWaitMs: 1_000 });
     await after.hangtime.log.append('chat', 'new');
     const response = await after.poll(`channels=chat&cursor=${old.cursor}`);
-    const body = (await expectError(response, 410, 'cursor_expired')) as unknown as { gaps: Array<{ missed: null; reason: string }>; cursor: string };
+    const body = (await expectError(response, 410, 'cursor_expired')) as unknown as {
+      gaps: Array<{ missed: null; reason: string }>;
+      cursor: string;
+    };
     expect(body.gaps[0]).toMatchObject({ missed: null, reason: 'reset' });
     const resumed = (await (await after.poll(`channels=chat&cursor=${body.cursor}`)).json()) as PollBody;
     expect(resumed.events.map((e) => e.data)).toEqual(['new']);
@@ -140,10 +143,10 @@ describe('GET: errors', () => {
     ['channels=', 'bad_channel'],
     ['channels=a,,b', 'bad_channel'],
     ['channels=has%20space', 'bad_channel'],
-    ['channels=' + 'x'.repeat(129), 'bad_channel'],
-    ['channels=' + Array.from({ length: 33 }, (_, i) => `c${i}`).join(','), 'too_many_channels'],
+    [`channels=${'x'.repeat(129)}`, 'bad_channel'],
+    [`channels=${Array.from({ length: 33 }, (_, i) => `c${i}`).join(',')}`, 'too_many_channels'],
     ['channels=a&cursor=nonsense', 'bad_cursor'],
-    ['channels=a&cursor=' + 'A'.repeat(100_00), 'bad_cursor'],
+    [`channels=a&cursor=${'A'.repeat(100_00)}`, 'bad_cursor'],
     ['channels=a&wait=-1', 'bad_parameter'],
     ['channels=a&wait=soon', 'bad_parameter'],
     ['channels=a&limit=0', 'bad_parameter'],
@@ -202,7 +205,10 @@ describe('GET: errors', () => {
     // An event to read: the hold reads only once the log says one follows the cursor.
     await base.append('a', 'waiting to be read');
     const errors: unknown[] = [];
-    const { poll } = await startServer({ log: hanging, maxWaitMs: 20_000, safetyMarginMs: 1_000, onError: (e) => errors.push(e) }, { timeLimitMs: 3_000 });
+    const { poll } = await startServer(
+      { log: hanging, maxWaitMs: 20_000, safetyMarginMs: 1_000, onError: (e) => errors.push(e) },
+      { timeLimitMs: 3_000 },
+    );
     const started = Date.now();
     const response = await poll('channels=a&from=oldest');
     // Reads give up half the margin before the deadline (2.5 s), leaving time to answer.
@@ -272,8 +278,7 @@ describe('POST: publishing', () => {
 
   it('401/403 from `authorizePublish`, and nothing is appended', async () => {
     const { url, hangtime } = await startServer({
-      authorizePublish: (request, channel) =>
-        request.headers.get('authorization') === null ? { status: 401 } : channel !== 'readonly',
+      authorizePublish: (request, channel) => (request.headers.get('authorization') === null ? { status: 401 } : channel !== 'readonly'),
     });
     await expectError(await fetch(`${url}/p`, json({ channel: 'chat', data: 1 })), 401, 'unauthorized');
     await expectError(await fetch(`${url}/p`, json({ channel: 'readonly', data: 1 }, { authorization: 'x' })), 403, 'forbidden');
@@ -332,7 +337,9 @@ describe('CORS', () => {
 
   it('sends no CORS headers and 405s OPTIONS when not configured', async () => {
     const { url, poll } = await startServer();
-    expect((await poll('channels=a&wait=0', { headers: { origin: 'https://app.example' } })).headers.get('access-control-allow-origin')).toBeNull();
+    expect(
+      (await poll('channels=a&wait=0', { headers: { origin: 'https://app.example' } })).headers.get('access-control-allow-origin'),
+    ).toBeNull();
     await expectError(await fetch(`${url}/poll`, { method: 'OPTIONS' }), 405, 'method_not_allowed');
   });
 

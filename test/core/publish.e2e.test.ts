@@ -43,8 +43,7 @@ async function eventsIn(log: EventLog, channel: string): Promise<unknown[]> {
 function publishSuite(makeLog: () => EventLog): void {
   async function start(onError: (error: unknown) => void = () => {}) {
     const server = await startServer({ log: makeLog(), maxWaitMs: 1_000, authorizePublish: () => true, onError });
-    const post = (body: string) =>
-      fetch(`${server.url}/poll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const post = (body: string) => fetch(`${server.url}/poll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     return { ...server, post };
   }
 
@@ -131,7 +130,11 @@ describeRedis('publishing with the Redis log', () => {
 
 describe('what the log says about an append', () => {
   const post = (url: string) =>
-    fetch(`${url}/poll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'chat', data: 1 }) });
+    fetch(`${url}/poll`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ channel: 'chat', data: 1 }),
+    });
 
   it('its TypeError (data it cannot serialise, by the EventLog contract) is 400 `bad_event`, not reported', async () => {
     const base = memoryLog();
@@ -148,7 +151,8 @@ describe('what the log says about an append', () => {
     const base = memoryLog();
     const unsure: EventLog = {
       ...base,
-      append: (channel) => Promise.reject(new AppendUncertainError('no replica confirmed', { channel, appendId: 'k1234', position: undefined })),
+      append: (channel) =>
+        Promise.reject(new AppendUncertainError('no replica confirmed', { channel, appendId: 'k1234', position: undefined })),
     };
     const errors: unknown[] = [];
     const { url } = await startServer({ log: unsure, authorizePublish: () => true, onError: (error) => errors.push(error) });
@@ -161,7 +165,7 @@ describe('what the log says about an append', () => {
     expect(errors).toHaveLength(1);
   });
 
-  it('any other failure is the log\'s: 503 `log_unavailable` with Retry-After, reported to onError', async () => {
+  it("any other failure is the log's: 503 `log_unavailable` with Retry-After, reported to onError", async () => {
     const base = memoryLog();
     const down: EventLog = { ...base, append: () => Promise.reject(new Error('connection reset')) };
     const errors: unknown[] = [];
@@ -212,6 +216,8 @@ describe('an authorize hook that returns neither a boolean nor a decision', () =
     }
     expect(await eventsIn(hangtime.log, 'chat')).toEqual([]);
     expect(errors).toHaveLength(1);
-    expect((errors[0] as Error).message).toMatch(/^Expected `authorizePublish` to return true, false or \{ status: 401 \| 403 \}, got undefined/);
+    expect((errors[0] as Error).message).toMatch(
+      /^Expected `authorizePublish` to return true, false or \{ status: 401 \| 403 \}, got undefined/,
+    );
   });
 });

@@ -18,7 +18,11 @@ afterEach(async () => {
 });
 
 const publish = (url: string, data: unknown) =>
-  fetch(`${url}/poll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'chat', data }) });
+  fetch(`${url}/poll`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ channel: 'chat', data }),
+  });
 
 async function expectShuttingDown(response: Response): Promise<void> {
   expect(response.status).toBe(503);
@@ -30,7 +34,12 @@ function shutdownSuite(makeLog: () => EventLog): void {
   it('hangtime.close() answers every held poll at once, with its cursor; what arrives later gets 503 `shutting_down`', async () => {
     const errors: unknown[] = [];
     const log = makeLog();
-    const { hangtime, url, poll } = await startServer({ log, maxWaitMs: 60_000, authorizePublish: () => true, onError: (e) => errors.push(e) });
+    const { hangtime, url, poll } = await startServer({
+      log,
+      maxWaitMs: 60_000,
+      authorizePublish: () => true,
+      onError: (e) => errors.push(e),
+    });
     await publish(url, 'before');
     const first = (await (await poll('channels=chat&wait=0')).json()) as PollBody;
     const held = Array.from({ length: 20 }, () => poll(`channels=chat&cursor=${first.cursor}`));
@@ -56,7 +65,9 @@ function shutdownSuite(makeLog: () => EventLog): void {
     await Promise.all([hangtime.close(), hangtime.close()]);
   });
 
-  it('serve().close() with 2,000 held polls: every one gets a 200 with its cursor, then the server stops', { timeout: 120_000 }, async () => {
+  it('serve().close() with 2,000 held polls: every one gets a 200 with its cursor, then the server stops', {
+    timeout: 120_000,
+  }, async () => {
     const log = makeLog();
     const hangtime = createHangtime({ log, maxWaitMs: 120_000, maxWaiters: 5_000 });
     const server = await serve(hangtime, { port: 0 });

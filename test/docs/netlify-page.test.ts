@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { serve, type NodeServer } from '../../adapters/node/index.js';
 import { createHangtime, memoryLog, type Hangtime } from '../../src/index.js';
 import { describeChromium, launch } from '../browser/browser.js';
@@ -68,11 +68,13 @@ describeChromium('examples/netlify public/index.html in Chromium', () => {
     // The server restarts with an empty memory log: the page's cursor is from a lost generation.
     hangtime = fresh();
     await hangtime.log.append('chat', { text: 'after the restart' });
-    await expect.poll(items, SOON).toEqual([
-      '{"text":"before the restart"}',
-      '(chat: an unknown number of events may be missing; the server lost its history)',
-      '{"text":"after the restart"}',
-    ]);
+    await expect
+      .poll(items, SOON)
+      .toEqual([
+        '{"text":"before the restart"}',
+        '(chat: an unknown number of events may be missing; the server lost its history)',
+        '{"text":"after the restart"}',
+      ]);
     await page.close();
   });
 });

@@ -36,7 +36,12 @@ function blocks(doc: string): Block[] {
   return found;
 }
 
-const docs = ['README.md', ...readdirSync(join(root, 'docs')).filter((file) => file.endsWith('.md')).map((file) => `docs/${file}`)];
+const docs = [
+  'README.md',
+  ...readdirSync(join(root, 'docs'))
+    .filter((file) => file.endsWith('.md'))
+    .map((file) => `docs/${file}`),
+];
 const all = docs.flatMap(blocks);
 const complete = all.filter((block) => block.info === '');
 const fileOf = (block: Block): string => `${block.doc.replace(/[/.]/g, '_')}_${block.line}.ts`;
@@ -47,7 +52,9 @@ const sources = Object.fromEntries(Object.entries(ENTRIES).map(([name, file]) =>
 describe('code blocks in README.md and docs/', () => {
   it('are complete or marked as fragments, nothing else', () => {
     expect(complete.length).toBeGreaterThan(5);
-    expect(all.filter((block) => block.info !== '' && block.info !== 'fragment').map((block) => `${block.doc}:${block.line} ${block.info}`)).toEqual([]);
+    expect(
+      all.filter((block) => block.info !== '' && block.info !== 'fragment').map((block) => `${block.doc}:${block.line} ${block.info}`),
+    ).toEqual([]);
   });
 
   it('typecheck as they are written, when complete', { timeout: 180_000 }, () => {
@@ -73,10 +80,14 @@ describe('code blocks in README.md and docs/', () => {
         files: complete.map(fileOf),
       }),
     );
-    const result = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(work, 'tsconfig.json')], {
-      cwd: root,
-      encoding: 'utf8',
-    });
+    const result = spawnSync(
+      process.execPath,
+      [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(work, 'tsconfig.json')],
+      {
+        cwd: root,
+        encoding: 'utf8',
+      },
+    );
     // `node_modules/.cache/…/docs_server_md_16.ts(3,7): error …` → `docs/server.md:19: error …`
     const errors = (result.stdout + result.stderr)
       .split('\n')

@@ -6,7 +6,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { freePort } from '../redis/servers.js';
 import { adminClient, deletePrefix, REDIS_URL, testPrefix } from '../support/redis.js';
-import { bundle, deliverThrough, withOutput, describeEmulator, NETLIFY, projectFolder, startEmulator, waitForFunction, type Emulator } from './support.js';
+import {
+  bundle,
+  deliverThrough,
+  withOutput,
+  describeEmulator,
+  NETLIFY,
+  projectFolder,
+  startEmulator,
+  waitForFunction,
+  type Emulator,
+} from './support.js';
 
 /**
  * netlify-cli's limit for synchronous functions, fixed offline (Netlify's own is 60 s). v1
@@ -46,7 +56,8 @@ describeEmulator('netlify-cli functions:serve --offline: Functions v1 and v2', (
     emulator = await startEmulator(NETLIFY, ['functions:serve', '--offline', '--port', `${port}`], {
       cwd: project.dir,
       env: { REDIS_URL, HANGTIME_TEST_PREFIX: prefix, HANGTIME_TIME_LIMIT_MS: `${LIMIT_MS}`, NETLIFY_TELEMETRY_DISABLED: '1' },
-      ready: /^(?=[\s\S]*Loaded function poll-v1)(?=[\s\S]*Loaded function poll-v2)(?=[\s\S]*Loaded function overrun-v1)(?=[\s\S]*Loaded function overrun-v2)/,
+      ready:
+        /^(?=[\s\S]*Loaded function poll-v1)(?=[\s\S]*Loaded function poll-v2)(?=[\s\S]*Loaded function overrun-v1)(?=[\s\S]*Loaded function overrun-v2)/,
       timeoutMs: 60_000,
     });
     // A first call per function (a poll without channels, answered 400 at once) to know it is served.
@@ -68,23 +79,36 @@ describeEmulator('netlify-cli functions:serve --offline: Functions v1 and v2', (
       async (fn, { expect }) => {
         const { events, errors, polls, idleHoldMs, expected } = await withOutput(
           emulator,
-          deliverThrough(`${origin}${fn.path}`, { channels: fn.channels, count: fn.count, spreadMs: 2_000, limitMs: LIMIT_MS, what: fn.name }),
+          deliverThrough(`${origin}${fn.path}`, {
+            channels: fn.channels,
+            count: fn.count,
+            spreadMs: 2_000,
+            limitMs: LIMIT_MS,
+            what: fn.name,
+          }),
         );
         const context = `${fn.name}; emulator output:\n${emulator?.output().slice(-3_000)}`;
         expect(events, context).toEqual(expected);
         expect(errors, context).toEqual([]);
-        expect(polls.filter((poll) => !poll.fromHangtime || poll.elapsedMs >= LIMIT_MS), context).toEqual([]);
+        expect(
+          polls.filter((poll) => !poll.fromHangtime || poll.elapsedMs >= LIMIT_MS),
+          context,
+        ).toEqual([]);
         // The empty hold lasted until near the 30 s limit (less the 2 s margin and up to 1/16 jitter).
         expect(idleHoldMs, context).toBeGreaterThan(LIMIT_MS / 2);
       },
     );
 
-    it.for(['overrun-v1', 'overrun-v2'])("%s: a function that overruns the 30 s limit gets netlify-cli's own 500", { timeout: 90_000 }, async (name, { expect }) => {
-      const started = Date.now();
-      const response = await fetch(`${origin}/.netlify/functions/${name}`, { signal: AbortSignal.timeout(60_000) });
-      const body = await response.text();
-      expect(Date.now() - started).toBeGreaterThanOrEqual(LIMIT_MS - 1_000);
-      expect(response.status, body).toBe(500);
-    });
+    it.for(['overrun-v1', 'overrun-v2'])(
+      "%s: a function that overruns the 30 s limit gets netlify-cli's own 500",
+      { timeout: 90_000 },
+      async (name, { expect }) => {
+        const started = Date.now();
+        const response = await fetch(`${origin}/.netlify/functions/${name}`, { signal: AbortSignal.timeout(60_000) });
+        const body = await response.text();
+        expect(Date.now() - started).toBeGreaterThanOrEqual(LIMIT_MS - 1_000);
+        expect(response.status, body).toBe(500);
+      },
+    );
   });
 });

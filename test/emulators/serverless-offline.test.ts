@@ -6,7 +6,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { freePort } from '../redis/servers.js';
 import { adminClient, deletePrefix, REDIS_URL, testPrefix } from '../support/redis.js';
-import { bundle, deliverThrough, withOutput, describeEmulator, projectFolder, SERVERLESS, startEmulator, TOOLS, type Emulator } from './support.js';
+import {
+  bundle,
+  deliverThrough,
+  withOutput,
+  describeEmulator,
+  projectFolder,
+  SERVERLESS,
+  startEmulator,
+  TOOLS,
+  type Emulator,
+} from './support.js';
 
 /**
  * The functions' timeout, in seconds: holds must end before it (the adapter reads it from the
@@ -108,7 +118,18 @@ describeEmulator('serverless-offline 13 (serverless 3): API Gateway REST, HTTP A
     origins.alb = `http://127.0.0.1:${alb}`;
     emulator = await startEmulator(
       SERVERLESS,
-      ['offline', '--noPrependStageInUrl', '--host', '127.0.0.1', '--httpPort', `${http}`, '--lambdaPort', `${lambda}`, '--albPort', `${alb}`],
+      [
+        'offline',
+        '--noPrependStageInUrl',
+        '--host',
+        '127.0.0.1',
+        '--httpPort',
+        `${http}`,
+        '--lambdaPort',
+        `${lambda}`,
+        '--albPort',
+        `${alb}`,
+      ],
       {
         cwd: project.dir,
         env: { SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
@@ -118,8 +139,11 @@ describeEmulator('serverless-offline 13 (serverless 3): API Gateway REST, HTTP A
     );
     // Two polls held at once per front door start two warm workers: the subscriber's poll and
     // the publisher's POST each find one, as on a warm Lambda.
-    const warmUp = (url: string) => fetch(`${url}?channels=warm-up&wait=2`, { signal: AbortSignal.timeout(60_000) }).then((r) => r.arrayBuffer());
-    await Promise.all(DOORS.flatMap((door) => [warmUp(`${origins[door.server]}${door.path}`), warmUp(`${origins[door.server]}${door.path}`)]));
+    const warmUp = (url: string) =>
+      fetch(`${url}?channels=warm-up&wait=2`, { signal: AbortSignal.timeout(60_000) }).then((r) => r.arrayBuffer());
+    await Promise.all(
+      DOORS.flatMap((door) => [warmUp(`${origins[door.server]}${door.path}`), warmUp(`${origins[door.server]}${door.path}`)]),
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -131,25 +155,42 @@ describeEmulator('serverless-offline 13 (serverless 3): API Gateway REST, HTTP A
   });
 
   describe.concurrent('hangtime/client through each front door', () => {
-    it.for(DOORS)('$name: every event once and in order, published through the emulator; every hold ends before the timeout', { timeout: 120_000 }, async (door, { expect }) => {
-      const { events, errors, polls, idleHoldMs, expected } = await withOutput(
-        emulator,
-        deliverThrough(`${origins[door.server]}${door.path}`, { channels: door.channels, count: 40, spreadMs: 5_000, limitMs: LIMIT_MS, what: door.name }),
-      );
-      const context = `${door.name}; emulator output:\n${emulator?.output().slice(-3_000)}`;
-      expect(events, context).toEqual(expected);
-      expect(errors, context).toEqual([]);
-      // Every answer is hangtime's own 200, within the function's limit: no emulator timeout.
-      expect(polls.filter((poll) => !poll.fromHangtime || poll.elapsedMs >= LIMIT_MS), context).toEqual([]);
-      // And the empty hold lasted until near the deadline: the adapter read the function's clock.
-      expect(idleHoldMs, context).toBeGreaterThan(LIMIT_MS / 3);
-    });
+    it.for(DOORS)(
+      '$name: every event once and in order, published through the emulator; every hold ends before the timeout',
+      { timeout: 120_000 },
+      async (door, { expect }) => {
+        const { events, errors, polls, idleHoldMs, expected } = await withOutput(
+          emulator,
+          deliverThrough(`${origins[door.server]}${door.path}`, {
+            channels: door.channels,
+            count: 40,
+            spreadMs: 5_000,
+            limitMs: LIMIT_MS,
+            what: door.name,
+          }),
+        );
+        const context = `${door.name}; emulator output:\n${emulator?.output().slice(-3_000)}`;
+        expect(events, context).toEqual(expected);
+        expect(errors, context).toEqual([]);
+        // Every answer is hangtime's own 200, within the function's limit: no emulator timeout.
+        expect(
+          polls.filter((poll) => !poll.fromHangtime || poll.elapsedMs >= LIMIT_MS),
+          context,
+        ).toEqual([]);
+        // And the empty hold lasted until near the deadline: the adapter read the function's clock.
+        expect(idleHoldMs, context).toBeGreaterThan(LIMIT_MS / 3);
+      },
+    );
 
-    it.for(OVERRUNS)('$name: a function that overruns its timeout gets the emulator\'s $status', { timeout: 60_000 }, async (overrun, { expect }) => {
-      const response = await fetch(`${origins[overrun.server]}${overrun.path}`, { signal: AbortSignal.timeout(30_000) });
-      const body = await response.text();
-      expect(response.status, body).toBe(overrun.status);
-      expect(body).not.toMatch(/"cursor"/);
-    });
+    it.for(OVERRUNS)(
+      "$name: a function that overruns its timeout gets the emulator's $status",
+      { timeout: 60_000 },
+      async (overrun, { expect }) => {
+        const response = await fetch(`${origins[overrun.server]}${overrun.path}`, { signal: AbortSignal.timeout(30_000) });
+        const body = await response.text();
+        expect(response.status, body).toBe(overrun.status);
+        expect(body).not.toMatch(/"cursor"/);
+      },
+    );
   });
 });

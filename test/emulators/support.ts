@@ -150,7 +150,9 @@ export async function withOutput<T>(emulator: Emulator | undefined, work: Promis
     return await work;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new Error(`${message}\n--- emulator output (last 3000 characters) ---\n${emulator?.output().slice(-3_000) ?? ''}`, { cause: error });
+    throw new Error(`${message}\n--- emulator output (last 3000 characters) ---\n${emulator?.output().slice(-3_000) ?? ''}`, {
+      cause: error,
+    });
   }
 }
 
@@ -214,7 +216,13 @@ export async function deliverThrough(
     const response = await fetch(input, init);
     const body = await response.text();
     const answer = response.status === 200 ? pollAnswer(body) : undefined;
-    polls.push({ startedAt, elapsedMs: Date.now() - startedAt, status: response.status, fromHangtime: answer !== undefined, events: answer?.events.length ?? 0 });
+    polls.push({
+      startedAt,
+      elapsedMs: Date.now() - startedAt,
+      status: response.status,
+      fromHangtime: answer !== undefined,
+      events: answer?.events.length ?? 0,
+    });
     return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
   };
   const subscription = subscribe<N>(url, {

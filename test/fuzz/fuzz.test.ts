@@ -35,32 +35,42 @@ function verify(report: FuzzReport): void {
   const replay = `\nReplay: FUZZ_SEED=${seed} FUZZ_REQUESTS=${REQUESTS} npx vitest run test/fuzz/fuzz.test.ts\n`;
   const kinds = [...report.violations].map(([kind, { count, examples }]) => `${count}× ${kind}\n  ${examples.join('\n  ')}`);
   expect(kinds.length, `${report.summary}${replay}${kinds.join('\n')}`).toBe(0);
-  expect(report.heap.end - report.heap.baseline, `${report.summary}${replay}the heap grew beyond the events retained`).toBeLessThanOrEqual(report.heap.allowed);
+  expect(report.heap.end - report.heap.baseline, `${report.summary}${replay}the heap grew beyond the events retained`).toBeLessThanOrEqual(
+    report.heap.allowed,
+  );
   // The run went where it should: every mutation tried, the documented 503 provoked.
   if (REQUESTS >= 5_000) expect([...ALL_MUTATIONS].filter((name) => !report.mutationsSeen.has(name))).toEqual([]);
   expect(report.tooManyWaiters).toBeGreaterThan(0);
 }
 
 describe('fuzzing the memory log server', () => {
-  it(`${REQUESTS} random and mutated requests: no 5xx but the documented 503, every error a JSON code, a valid poll works after`, async () => {
-    const target = await startTarget(memoryLog({ maxEventsPerChannel: 50, maxEventBytes: LIMITS.maxEventBytes }));
-    targets.push(target);
-    verify(await runFuzz('memory log', target, seededRandom(seed), { seed, requests: REQUESTS, concurrency: CONCURRENCY }));
-  }, TIMEOUT_MS);
+  it(
+    `${REQUESTS} random and mutated requests: no 5xx but the documented 503, every error a JSON code, a valid poll works after`,
+    async () => {
+      const target = await startTarget(memoryLog({ maxEventsPerChannel: 50, maxEventBytes: LIMITS.maxEventBytes }));
+      targets.push(target);
+      verify(await runFuzz('memory log', target, seededRandom(seed), { seed, requests: REQUESTS, concurrency: CONCURRENCY }));
+    },
+    TIMEOUT_MS,
+  );
 });
 
 describeRedis('fuzzing the Redis log server', () => {
-  it(`${REQUESTS} random and mutated requests: no 5xx but the documented 503, every error a JSON code, a valid poll works after`, async () => {
-    const prefix = testPrefix();
-    cleanups.push(async () => {
-      const admin = adminClient();
-      await deletePrefix(admin, prefix);
-      admin.disconnect();
-    });
-    const target = await startTarget(redisLog({ url: REDIS_URL, prefix, maxEventsPerChannel: 50, maxEventBytes: LIMITS.maxEventBytes }));
-    targets.push(target);
-    verify(await runFuzz('Redis log', target, seededRandom(seed).fork(1), { seed, requests: REQUESTS, concurrency: CONCURRENCY }));
-  }, TIMEOUT_MS);
+  it(
+    `${REQUESTS} random and mutated requests: no 5xx but the documented 503, every error a JSON code, a valid poll works after`,
+    async () => {
+      const prefix = testPrefix();
+      cleanups.push(async () => {
+        const admin = adminClient();
+        await deletePrefix(admin, prefix);
+        admin.disconnect();
+      });
+      const target = await startTarget(redisLog({ url: REDIS_URL, prefix, maxEventsPerChannel: 50, maxEventBytes: LIMITS.maxEventBytes }));
+      targets.push(target);
+      verify(await runFuzz('Redis log', target, seededRandom(seed).fork(1), { seed, requests: REQUESTS, concurrency: CONCURRENCY }));
+    },
+    TIMEOUT_MS,
+  );
 });
 
 /** The two defects the fuzzer found, each on its own, on both logs. */
@@ -78,7 +88,7 @@ function cleanRedisLog() {
 describe.each([
   ['memory log', () => memoryLog({ maxEventBytes: LIMITS.maxEventBytes })],
   ['Redis log', cleanRedisLog],
-] as const)('the fuzzer\'s findings, on the %s', (name, makeLog) => {
+] as const)("the fuzzer's findings, on the %s", (name, makeLog) => {
   const run = name === 'Redis log' ? describeRedis : describe;
   run(`(${name})`, () => {
     it('a publish body nested 5,000 levels deep (10 KB) is accepted or answers 4xx, never 503', async () => {
@@ -87,7 +97,13 @@ describe.each([
       const transport = new Transport(target.port);
       try {
         for (const data of [`${'['.repeat(5_000)}${']'.repeat(5_000)}`, `${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`]) {
-          const response = await transport.send({ label: 'deep', method: 'POST', target: '/poll', headers: [['Content-Type', 'application/json']], body: Buffer.from(`{"channel":"chat","data":${data}}`) });
+          const response = await transport.send({
+            label: 'deep',
+            method: 'POST',
+            target: '/poll',
+            headers: [['Content-Type', 'application/json']],
+            body: Buffer.from(`{"channel":"chat","data":${data}}`),
+          });
           const body = response.body.toString('utf8');
           // Stored (201), or refused as the client's fault (4xx): the event log is not unavailable.
           expect(response.status, body).toBeLessThan(500);
@@ -98,13 +114,20 @@ describe.each([
       }
     });
 
-    it('a chunked publish body over the adapter\'s maxBodyBytes answers 413 (not a dropped connection)', async () => {
+    it("a chunked publish body over the adapter's maxBodyBytes answers 413 (not a dropped connection)", async () => {
       const target = await startTarget(makeLog());
       targets.push(target);
       const transport = new Transport(target.port);
       try {
         const body = Buffer.from(`{"channel":"chat","data":"${'y'.repeat(LIMITS.maxBodyBytes + 1_000)}"}`);
-        const response = await transport.send({ label: 'chunked', method: 'POST', target: '/poll', headers: [['Content-Type', 'application/json']], body, chunked: true });
+        const response = await transport.send({
+          label: 'chunked',
+          method: 'POST',
+          target: '/poll',
+          headers: [['Content-Type', 'application/json']],
+          body,
+          chunked: true,
+        });
         expect(response.answered, `no answer: ${response.error}`).toBe(true);
         expect(response.status).toBe(413);
         expect(JSON.parse(response.body.toString('utf8'))).toMatchObject({ error: { code: 'payload_too_large' } });

@@ -62,7 +62,8 @@ export function check(request: FuzzRequest, response: FuzzResponse): { violation
   const codes = CODES[status];
   if (codes === undefined) return { violation: `${status}: not a status the protocol answers with` };
   if (head) return { kind: 'hangtime' }; // no body to read
-  if (!/^application\/json/.test(headers['content-type'] ?? '')) return { violation: `${status} with Content-Type ${headers['content-type']}` };
+  if (!/^application\/json/.test(headers['content-type'] ?? ''))
+    return { violation: `${status} with Content-Type ${headers['content-type']}` };
   let body: { error?: { code?: unknown; message?: unknown }; gaps?: unknown; cursor?: unknown };
   try {
     body = JSON.parse(response.body.toString('utf8')) as typeof body;
@@ -70,7 +71,8 @@ export function check(request: FuzzRequest, response: FuzzResponse): { violation
     return { violation: `${status} with a body that is not JSON: ${preview(response.body)}` };
   }
   const code = body.error?.code;
-  if (typeof code !== 'string' || typeof body.error?.message !== 'string') return { violation: `${status} without {"error":{"code","message"}}: ${preview(response.body)}` };
+  if (typeof code !== 'string' || typeof body.error?.message !== 'string')
+    return { violation: `${status} without {"error":{"code","message"}}: ${preview(response.body)}` };
   if (!codes.includes(code)) {
     const documented = code === 'log_unavailable' ? ' (the log is healthy: this request made it fail)' : '';
     return { violation: `${status} ${code}: not a code of status ${status}${documented}` };
@@ -79,9 +81,14 @@ export function check(request: FuzzRequest, response: FuzzResponse): { violation
   if (status === 405 && headers.allow === undefined) return { violation: '405 without Allow' };
   if (status === 410) {
     const gaps = body.gaps;
-    if (!Array.isArray(gaps) || gaps.length === 0 || typeof body.cursor !== 'string') return { violation: `410 without gaps and a cursor: ${preview(response.body)}` };
+    if (!Array.isArray(gaps) || gaps.length === 0 || typeof body.cursor !== 'string')
+      return { violation: `410 without gaps and a cursor: ${preview(response.body)}` };
     for (const gap of gaps as Array<Record<string, unknown>>) {
-      if (typeof gap.channel !== 'string' || typeof gap.resumeAfter !== 'string' || !(gap.missed === null || (typeof gap.missed === 'number' && gap.missed >= 0))) {
+      if (
+        typeof gap.channel !== 'string' ||
+        typeof gap.resumeAfter !== 'string' ||
+        !(gap.missed === null || (typeof gap.missed === 'number' && gap.missed >= 0))
+      ) {
         return { violation: `410 with a malformed gap: ${JSON.stringify(gap)}` };
       }
     }
@@ -94,7 +101,7 @@ export function check(request: FuzzRequest, response: FuzzResponse): { violation
 function methodOf(request: FuzzRequest): string {
   if (request.raw === undefined) return request.method.toUpperCase();
   const space = request.raw.indexOf(0x20);
-  return request.raw.subarray(0, space < 0 ? 0 : space).toString('latin1');
+  return request.raw.subarray(0, Math.max(space, 0)).toString('latin1');
 }
 
 function successful(request: FuzzRequest, response: FuzzResponse, head: boolean): { violation: string } | Verdict {
@@ -109,11 +116,13 @@ function successful(request: FuzzRequest, response: FuzzResponse, head: boolean)
     return { violation: `${status} with a body that is not JSON: ${preview(response.body)}` };
   }
   if (status === 200 && method === 'GET') {
-    if (!Array.isArray(body.events) || typeof body.cursor !== 'string' || typeof body.more !== 'boolean') return { violation: `200 that is not a poll answer: ${preview(response.body)}` };
+    if (!Array.isArray(body.events) || typeof body.cursor !== 'string' || typeof body.more !== 'boolean')
+      return { violation: `200 that is not a poll answer: ${preview(response.body)}` };
     return { kind: 'hangtime' };
   }
   if (status === 201 && method === 'POST') {
-    if (typeof body.channel !== 'string' || typeof body.position !== 'string') return { violation: `201 that is not a publish answer: ${preview(response.body)}` };
+    if (typeof body.channel !== 'string' || typeof body.position !== 'string')
+      return { violation: `201 that is not a publish answer: ${preview(response.body)}` };
     return { kind: 'hangtime' };
   }
   return { violation: `${status} to ${request.method}` };
@@ -128,7 +137,9 @@ export function preview(bytes: Buffer, length = 160): string {
 /** A request, short and printable, for a failure message. */
 export function describeRequest(request: FuzzRequest): string {
   const target = request.target.length > 160 ? `${request.target.slice(0, 160)}… (${request.target.length} chars)` : request.target;
-  const headers = request.headers.map(([name, value]) => `${name}: ${value.length > 60 ? `${value.slice(0, 60)}… (${value.length})` : value}`).join(' | ');
+  const headers = request.headers
+    .map(([name, value]) => `${name}: ${value.length > 60 ? `${value.slice(0, 60)}… (${value.length})` : value}`)
+    .join(' | ');
   const body = request.body === undefined ? '' : ` body ${preview(request.body, 100)}`;
   const raw = request.raw === undefined ? '' : ` raw ${preview(request.raw, 200)}`;
   return `[${request.label}] ${request.method} ${JSON.stringify(target)}${headers ? ` {${headers}}` : ''}${request.chunked ? ' (chunked)' : ''}${body}${raw}`;

@@ -70,7 +70,8 @@ export function seedFrom(variable: string): number {
   const text = process.env[variable];
   if (text !== undefined && text !== '') {
     const seed = Number(text);
-    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new TypeError(`Expected ${variable} to be an integer from 0 to 2^32 - 1, got ${text}`);
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+      throw new TypeError(`Expected ${variable} to be an integer from 0 to 2^32 - 1, got ${text}`);
     return seed;
   }
   return Math.floor(Math.random() * 0x100000000);

@@ -3,7 +3,7 @@ import { runInNewContext } from 'node:vm';
 import { createHangtime, memoryLog, type EventLog, type Hangtime } from '../../src/index.js';
 import { serve, type NodeServer } from '../../adapters/node/index.js';
 import { check, describeRequest, preview } from './invariants.js';
-import { type Random } from './prng.js';
+import type { Random } from './prng.js';
 import { FuzzState, MUTATION_NAMES, foreignPoll, generate, type Limits } from './requests.js';
 import { Transport, type FuzzRequest, type FuzzResponse } from './transport.js';
 
@@ -37,7 +37,8 @@ export async function startTarget(log: EventLog): Promise<FuzzTarget> {
     maxChannels: LIMITS.maxChannels,
     maxWaiters: MAX_WAITERS,
     cors: { origin: ['https://example.com'], credentials: true },
-    authorize: (_request, channels) => (channels.includes('private') ? { status: 401, headers: { 'www-authenticate': 'Bearer' } } : !channels.includes('forbidden')),
+    authorize: (_request, channels) =>
+      channels.includes('private') ? { status: 401, headers: { 'www-authenticate': 'Bearer' } } : !channels.includes('forbidden'),
     authorizePublish: (_request, channel) => channel !== 'forbidden',
   });
   const server = await serve(hangtime, { port: 0, maxBodyBytes: LIMITS.maxBodyBytes });
@@ -74,7 +75,12 @@ async function heapUsed(): Promise<number> {
 }
 
 /** `options.seed` is the one that replays the run (FUZZ_SEED); `random` may be derived from it. */
-export async function runFuzz(name: string, target: FuzzTarget, random: Random, options: { seed: number; requests: number; concurrency: number }): Promise<FuzzReport> {
+export async function runFuzz(
+  name: string,
+  target: FuzzTarget,
+  random: Random,
+  options: { seed: number; requests: number; concurrency: number },
+): Promise<FuzzReport> {
   const transport = new Transport(target.port, options.concurrency);
   const burstTransport = new Transport(target.port, MAX_WAITERS * 2);
   const started = Date.now();
@@ -82,7 +88,10 @@ export async function runFuzz(name: string, target: FuzzTarget, random: Random, 
   let violationCount = 0;
   /** Record a violation under its kind (its text without the numbers that vary). */
   const violate = (text: string, example: string) => {
-    const kind = text.replace(/\d+ ms/g, 'N ms').replace(/#\d+/g, '#N').slice(0, 120);
+    const kind = text
+      .replace(/\d+ ms/g, 'N ms')
+      .replace(/#\d+/g, '#N')
+      .slice(0, 120);
     let entry = violations.get(kind);
     if (entry === undefined) violations.set(kind, (entry = { count: 0, examples: [] }));
     entry.count++;
@@ -109,10 +118,14 @@ export async function runFuzz(name: string, target: FuzzTarget, random: Random, 
   const state = new FuzzState(CHANNELS, foreign);
 
   const record = (request: FuzzRequest, response: FuzzResponse, valid: 'poll' | 'publish' | undefined, where: string) => {
-    for (const part of request.label.split('>').slice(1)) mutationsSeen.add(part.replace(/^method:.*/, 'method').replace(/^length-lie-.*/, 'length-lie'));
+    for (const part of request.label.split('>').slice(1))
+      mutationsSeen.add(part.replace(/^method:.*/, 'method').replace(/^length-lie-.*/, 'length-lie'));
     const verdict = check(request, response);
     const fail = (why: string) =>
-      violate(why, `${where}: ${why}\n    request: ${describeRequest(request)}\n    answer: ${response.answered ? `${response.status} ${JSON.stringify(response.headers)} ${preview(response.body)}` : response.error} (${response.transport}, ${response.ms} ms)`);
+      violate(
+        why,
+        `${where}: ${why}\n    request: ${describeRequest(request)}\n    answer: ${response.answered ? `${response.status} ${JSON.stringify(response.headers)} ${preview(response.body)}` : response.error} (${response.transport}, ${response.ms} ms)`,
+      );
     if ('violation' in verdict) {
       count('violation');
       return fail(verdict.violation);
@@ -170,7 +183,12 @@ export async function runFuzz(name: string, target: FuzzTarget, random: Random, 
   /** More held polls at once than the server takes: the documented 503 with Retry-After. */
   const burst = async () => {
     const polls = Array.from({ length: MAX_WAITERS + 8 }, async (_, i) => {
-      const request: FuzzRequest = { label: 'held-burst', method: 'GET', target: `/poll?channels=${CHANNELS[i % 3]}&wait=0.3`, headers: [] };
+      const request: FuzzRequest = {
+        label: 'held-burst',
+        method: 'GET',
+        target: `/poll?channels=${CHANNELS[i % 3]}&wait=0.3`,
+        headers: [],
+      };
       record(request, await burstTransport.send(request), 'poll', 'held burst');
     });
     await Promise.all(polls);
@@ -180,21 +198,48 @@ export async function runFuzz(name: string, target: FuzzTarget, random: Random, 
   const roundTrip = async (where: string) => {
     const ask = async (request: FuzzRequest) => {
       const response = await transport.send(request);
-      const body = response.answered ? (JSON.parse(response.body.toString('utf8') || 'null') as { cursor?: string; events?: Array<{ data: unknown }> } | null) : null;
+      const body = response.answered
+        ? (JSON.parse(response.body.toString('utf8') || 'null') as { cursor?: string; events?: Array<{ data: unknown }> } | null)
+        : null;
       return { response, body };
     };
     const n = Math.floor(random.next() * 1e9);
     const first = await ask({ label: 'round-trip', method: 'GET', target: '/poll?channels=probe&wait=0', headers: [] });
-    const published = await ask({ label: 'round-trip', method: 'POST', target: '/poll', headers: [['Content-Type', 'application/json']], body: Buffer.from(JSON.stringify({ channel: 'probe', data: { n } })) });
-    const next = await ask({ label: 'round-trip', method: 'GET', target: `/poll?channels=probe&wait=0&cursor=${first.body?.cursor ?? ''}`, headers: [] });
+    const published = await ask({
+      label: 'round-trip',
+      method: 'POST',
+      target: '/poll',
+      headers: [['Content-Type', 'application/json']],
+      body: Buffer.from(JSON.stringify({ channel: 'probe', data: { n } })),
+    });
+    const next = await ask({
+      label: 'round-trip',
+      method: 'GET',
+      target: `/poll?channels=probe&wait=0&cursor=${first.body?.cursor ?? ''}`,
+      headers: [],
+    });
     const delivered = next.body?.events?.some((event) => (event.data as { n?: number } | null)?.n === n) ?? false;
     if (first.response.status !== 200 || published.response.status !== 201 || next.response.status !== 200 || !delivered) {
-      violate('a valid poll and publish no longer work', `${where}: ${first.response.status}, ${published.response.status}, ${next.response.status} ${preview(next.response.body)}`);
+      violate(
+        'a valid poll and publish no longer work',
+        `${where}: ${first.response.status}, ${published.response.status}, ${next.response.status} ${preview(next.response.body)}`,
+      );
       return;
     }
-    const held = ask({ label: 'round-trip', method: 'GET', target: `/poll?channels=probe&wait=0.3&cursor=${next.body?.cursor ?? ''}`, headers: [] });
+    const held = ask({
+      label: 'round-trip',
+      method: 'GET',
+      target: `/poll?channels=probe&wait=0.3&cursor=${next.body?.cursor ?? ''}`,
+      headers: [],
+    });
     await new Promise((resolve) => setTimeout(resolve, 50));
-    await ask({ label: 'round-trip', method: 'POST', target: '/poll', headers: [['Content-Type', 'application/json']], body: Buffer.from(JSON.stringify({ channel: 'probe', data: { n: n + 1 } })) });
+    await ask({
+      label: 'round-trip',
+      method: 'POST',
+      target: '/poll',
+      headers: [['Content-Type', 'application/json']],
+      body: Buffer.from(JSON.stringify({ channel: 'probe', data: { n: n + 1 } })),
+    });
     const woken = await held;
     if (woken.response.status !== 200 || !(woken.body?.events ?? []).some((event) => (event.data as { n?: number } | null)?.n === n + 1)) {
       violate('a held poll was not woken by a publish', `${where}: ${woken.response.status} ${preview(woken.response.body)}`);
@@ -223,7 +268,10 @@ export async function runFuzz(name: string, target: FuzzTarget, random: Random, 
     // per channel, and 8 MiB for the bounded caches and the allocator's own slack.
     const allowed = 2 * retained + 1_024 * accepted.size + 8 * 1024 * 1024;
     const seconds = (Date.now() - started) / 1000;
-    const byCount = [...counts].sort((a, b) => b[1] - a[1]).map(([key, n]) => `${key}×${n}`).join(' ');
+    const byCount = [...counts]
+      .sort((a, b) => b[1] - a[1])
+      .map(([key, n]) => `${key}×${n}`)
+      .join(' ');
     const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
     const summary = [
       `fuzz ${name}: FUZZ_SEED=${options.seed}, ${done} requests in ${seconds.toFixed(1)} s (${Math.round(done / seconds)}/s), ${options.concurrency} workers`,

@@ -62,7 +62,10 @@ export class Transport {
     // Both transports give up after TIMEOUT_MS; this is the net under them, so that no client
     // quirk can hang a run (Node's client handles CONNECT apart, for one).
     const giveUp = new Promise<FuzzResponse>((resolve) => {
-      timer = setTimeout(() => resolve(unanswered(started, 'http', `the test's client gave up after ${TIMEOUT_MS + 2_000} ms`)), TIMEOUT_MS + 2_000);
+      timer = setTimeout(
+        () => resolve(unanswered(started, 'http', `the test's client gave up after ${TIMEOUT_MS + 2_000} ms`)),
+        TIMEOUT_MS + 2_000,
+      );
     });
     try {
       return await Promise.race([this.#send(request), giveUp]);
@@ -73,7 +76,8 @@ export class Transport {
 
   async #send(request: FuzzRequest): Promise<FuzzResponse> {
     // Node's client turns a CONNECT into a tunnel: send it as bytes.
-    if (request.raw !== undefined || request.chunked || request.incomplete || request.noHost || request.method.toUpperCase() === 'CONNECT') return this.#raw(request);
+    if (request.raw !== undefined || request.chunked || request.incomplete || request.noHost || request.method.toUpperCase() === 'CONNECT')
+      return this.#raw(request);
     try {
       return await this.#http(request);
     } catch (error) {
@@ -109,23 +113,26 @@ export class Transport {
       if (request.body !== undefined && !hasLength) headers.push('Content-Length', String(request.body.length));
       let req: ReturnType<typeof httpRequest>;
       try {
-        req = httpRequest({ host: '127.0.0.1', port: this.port, method: request.method, path: request.target, headers, agent: this.#agent }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (data: Buffer) => chunks.push(data));
-          res.on('error', (error) => resolve(unanswered(started, 'http', String(error))));
-          // A connection cut mid-answer: no `end` (a second resolve after `end` does nothing).
-          res.on('close', () => resolve(unanswered(started, 'http', 'connection closed during the answer')));
-          res.on('end', () =>
-            resolve({
-              answered: true,
-              status: res.statusCode ?? 0,
-              headers: joinHeaders(res.rawHeaders),
-              body: Buffer.concat(chunks),
-              ms: Date.now() - started,
-              transport: 'http',
-            }),
-          );
-        });
+        req = httpRequest(
+          { host: '127.0.0.1', port: this.port, method: request.method, path: request.target, headers, agent: this.#agent },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (data: Buffer) => chunks.push(data));
+            res.on('error', (error) => resolve(unanswered(started, 'http', String(error))));
+            // A connection cut mid-answer: no `end` (a second resolve after `end` does nothing).
+            res.on('close', () => resolve(unanswered(started, 'http', 'connection closed during the answer')));
+            res.on('end', () =>
+              resolve({
+                answered: true,
+                status: res.statusCode ?? 0,
+                headers: joinHeaders(res.rawHeaders),
+                body: Buffer.concat(chunks),
+                ms: Date.now() - started,
+                transport: 'http',
+              }),
+            );
+          },
+        );
       } catch (error) {
         reject(Object.assign(new Error(String(error)), { refused: true }));
         return;
@@ -153,14 +160,19 @@ export class Transport {
         socket.destroy();
         resolve(unfinished ? { ...response, incomplete: true } : response);
       };
-      const timer = setTimeout(() => finish(parseAnswer(received, started, `no answer within ${TIMEOUT_MS} ms`) ?? unanswered(started, 'raw', 'timeout')), TIMEOUT_MS);
+      const timer = setTimeout(
+        () => finish(parseAnswer(received, started, `no answer within ${TIMEOUT_MS} ms`) ?? unanswered(started, 'raw', 'timeout')),
+        TIMEOUT_MS,
+      );
       socket.on('data', (data: Buffer) => {
         received = Buffer.concat([received, data]);
         const response = parseAnswer(received, started);
         if (response !== undefined) finish(response);
       });
       socket.on('error', (error) => finish(parseAnswer(received, started, String(error)) ?? unanswered(started, 'raw', String(error))));
-      socket.on('close', () => finish(parseAnswer(received, started, 'closed') ?? unanswered(started, 'raw', 'connection closed without an answer')));
+      socket.on('close', () =>
+        finish(parseAnswer(received, started, 'closed') ?? unanswered(started, 'raw', 'connection closed without an answer')),
+      );
       socket.write(bytes);
       // An unfinished request is never finished by its client: half-close, so that the server
       // sees the end of it.
@@ -205,10 +217,19 @@ function parseAnswer(bytes: Buffer, started: number, ended?: string): FuzzRespon
     }
     const headers = joinHeaders(raw);
     const rest = bytes.subarray(end + 4);
-    const answer = (body: Buffer, error?: string): FuzzResponse => ({ answered: status > 0, status, headers, body, ms: Date.now() - started, transport: 'raw', ...(error === undefined ? {} : { error }) });
+    const answer = (body: Buffer, error?: string): FuzzResponse => ({
+      answered: status > 0,
+      status,
+      headers,
+      body,
+      ms: Date.now() - started,
+      transport: 'raw',
+      ...(error === undefined ? {} : { error }),
+    });
     let body: Buffer | undefined;
     if (/chunked/i.test(headers['transfer-encoding'] ?? '')) body = dechunk(rest);
-    else if (headers['content-length'] !== undefined) body = rest.length >= Number(headers['content-length']) ? rest.subarray(0, Number(headers['content-length'])) : undefined;
+    else if (headers['content-length'] !== undefined)
+      body = rest.length >= Number(headers['content-length']) ? rest.subarray(0, Number(headers['content-length'])) : undefined;
     if (body !== undefined) return answer(body);
     return ended === undefined ? undefined : answer(rest, ended);
   }

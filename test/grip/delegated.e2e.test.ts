@@ -26,7 +26,9 @@ describePushpin('GRIP: polls held by Pushpin', () => {
     const signature = await realSignature(a);
     const start = await get(setup.originUrl, `channels=${a}&wait=0`);
 
-    const delegated = await get(setup.originUrl, `channels=${a}&cursor=${start.body.cursor}&wait=10`, { headers: { 'grip-sig': signature } });
+    const delegated = await get(setup.originUrl, `channels=${a}&cursor=${start.body.cursor}&wait=10`, {
+      headers: { 'grip-sig': signature },
+    });
     expect(delegated.status).toBe(200);
     expect(delegated.headers.get('grip-hold')).toBe('response');
     const [channelEntry] = delegated.headers.get('grip-channel')!.split(', ');
@@ -50,7 +52,7 @@ describePushpin('GRIP: polls held by Pushpin', () => {
     expect(Number(both.headers.get('grip-timeout'))).toBeGreaterThanOrEqual(51);
 
     // Direct (no signature) and forged (wrong key): held in the function, no instructions.
-    for (const headers of [{}, { 'grip-sig': signature.slice(0, -4) + 'AAAA' }] as Array<Record<string, string>>) {
+    for (const headers of [{}, { 'grip-sig': `${signature.slice(0, -4)}AAAA` }] as Array<Record<string, string>>) {
       const held = await get(setup.originUrl, `channels=${a}&cursor=${start.body.cursor}&wait=1`, { headers });
       expect(held.headers.get('grip-hold')).toBeNull();
       expect(held.ms).toBeGreaterThanOrEqual(800);

@@ -99,7 +99,11 @@ describePushpin('GRIP: races and failures', () => {
     for (let n = 0; n < events; n++) {
       if (n > 0) {
         // Every client held again before the next append.
-        await until(() => setup.requests.filter((request) => request.gripHold === 'response').length >= clients * n, 15_000, `holds before append ${n}`);
+        await until(
+          () => setup.requests.filter((request) => request.gripHold === 'response').length >= clients * n,
+          15_000,
+          `holds before append ${n}`,
+        );
       }
       await sleep(200);
       expect(hangtime.stats().waiting).toBe(0);
@@ -148,7 +152,11 @@ describePushpin('GRIP: races and failures', () => {
     const channel = uniqueChannel('down');
     const [closedPort] = await freePorts(1);
     const errors: unknown[] = [];
-    const hangtime = useHangtime(setup, {}, { url: `http://127.0.0.1:${closedPort}/?verify-key=${setup.pushpin.sigKey}`, onError: (error) => errors.push(error) });
+    const hangtime = useHangtime(
+      setup,
+      {},
+      { url: `http://127.0.0.1:${closedPort}/?verify-key=${setup.pushpin.sigKey}`, onError: (error) => errors.push(error) },
+    );
     const cursor = await holdOnce(channel);
     const waiting = get(setup.pushpin.url, `channels=${channel}&cursor=${cursor}&wait=5`);
     await until(() => setup.requests.some((request) => request.gripHold === 'response'), 5_000, 'the hold');
@@ -172,7 +180,11 @@ describePushpin('GRIP: races and failures', () => {
     const hangtime = useHangtime(
       setup,
       {},
-      { url: `http://127.0.0.1:${(hanging.address() as { port: number }).port}/?verify-key=${setup.pushpin.sigKey}`, publishTimeoutMs: 300, onError: (error) => errors.push(error as Error) },
+      {
+        url: `http://127.0.0.1:${(hanging.address() as { port: number }).port}/?verify-key=${setup.pushpin.sigKey}`,
+        publishTimeoutMs: 300,
+        onError: (error) => errors.push(error as Error),
+      },
     );
     const cursor = await holdOnce(channel);
     const waiting = get(setup.pushpin.url, `channels=${channel}&cursor=${cursor}&wait=5`);

@@ -25,7 +25,11 @@ describePushpin('GRIP with a Redis log', () => {
         publishes++;
         return fetch(input, init);
       };
-      const origin = useHangtime(setup, { log: redisLog({ url: REDIS_URL, prefix, connectionName: `${name}-origin` }) }, { fetch: counting });
+      const origin = useHangtime(
+        setup,
+        { log: redisLog({ url: REDIS_URL, prefix, connectionName: `${name}-origin` }) },
+        { fetch: counting },
+      );
       const other = createHangtime({
         log: redisLog({ url: REDIS_URL, prefix, connectionName: `${name}-other` }),
         grip: gripProxy({ url: setup.gripUrl, fetch: counting }),
@@ -36,7 +40,8 @@ describePushpin('GRIP with a Redis log', () => {
       });
       const channel = uniqueChannel('shared');
       await other.log.append(channel, 'seed');
-      const connections = async (): Promise<number> => ((await admin.client('LIST')) as string).split('\n').filter((line) => line.includes(`name=${name}-origin`)).length;
+      const connections = async (): Promise<number> =>
+        ((await admin.client('LIST')) as string).split('\n').filter((line) => line.includes(`name=${name}-origin`)).length;
 
       const clients = 20;
       const start = (await get(setup.pushpin.url, `channels=${channel}&wait=0`)).body.cursor;

@@ -34,7 +34,9 @@ describe('the package from a CommonJS project (require(esm), Node >= 20.19)', ()
     mkdirSync(join(project, 'node_modules'));
     symlinkSync(root, join(project, 'node_modules', pkg.name), 'dir');
     const exported = Object.keys(pkg.exports).filter((subpath) => subpath !== './package.json');
-    expect(exported.map((subpath) => (subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`)).sort()).toEqual(Object.keys(EXPECTED).sort());
+    expect(exported.map((subpath) => (subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`)).sort()).toEqual(
+      Object.keys(EXPECTED).sort(),
+    );
     const script = `
       const expected = ${JSON.stringify(EXPECTED)};
       const seen = {};

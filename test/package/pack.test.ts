@@ -11,7 +11,11 @@ import { ENTRIES } from '../../scripts/entries.mjs';
 const root = join(import.meta.dirname, '..', '..');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; version: string; exports: Record<string, unknown> };
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  name: string;
+  version: string;
+  exports: Record<string, unknown>;
+};
 
 /** Every entry and one function it must export. */
 const EXPECTED: Record<string, string> = {
@@ -42,7 +46,10 @@ beforeAll(() => {
   execFileSync('mkdir', ['-p', project]);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'fresh-project', private: true }));
   // hangtime has no dependencies, so this needs no registry.
-  execFileSync(npm, ['install', join(work, packed!.filename), '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: project, stdio: 'ignore' });
+  execFileSync(npm, ['install', join(work, packed!.filename), '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], {
+    cwd: project,
+    stdio: 'ignore',
+  });
 }, 180_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -80,7 +87,9 @@ describe('the packed tarball', () => {
     expect(stderr).toBe('');
     const seen = JSON.parse(stdout) as Record<string, string>;
     expect(seen['hangtime/redis']).toMatch(MISSING_IOREDIS);
-    expect({ ...seen, 'hangtime/redis': 'function' }).toEqual(Object.fromEntries(Object.keys(EXPECTED).map((specifier) => [specifier, 'function'])));
+    expect({ ...seen, 'hangtime/redis': 'function' }).toEqual(
+      Object.fromEntries(Object.keys(EXPECTED).map((specifier) => [specifier, 'function'])),
+    );
   });
 
   it('without ioredis, require("hangtime/redis") from CommonJS says the same', () => {
@@ -96,8 +105,15 @@ describe('the packed tarball', () => {
 
     it('imports and requires every entry', () => {
       const names = JSON.stringify(EXPECTED);
-      const esm = run(['--input-type=module', '-e', `const s = {}; for (const [k, n] of Object.entries(${names})) s[k] = typeof (await import(k))[n]; process.stdout.write(JSON.stringify(s));`]);
-      const cjs = run(['-e', `const s = {}; for (const [k, n] of Object.entries(${names})) s[k] = typeof require(k)[n]; process.stdout.write(JSON.stringify(s));`]);
+      const esm = run([
+        '--input-type=module',
+        '-e',
+        `const s = {}; for (const [k, n] of Object.entries(${names})) s[k] = typeof (await import(k))[n]; process.stdout.write(JSON.stringify(s));`,
+      ]);
+      const cjs = run([
+        '-e',
+        `const s = {}; for (const [k, n] of Object.entries(${names})) s[k] = typeof require(k)[n]; process.stdout.write(JSON.stringify(s));`,
+      ]);
       const all = Object.fromEntries(Object.keys(EXPECTED).map((specifier) => [specifier, 'function']));
       expect(JSON.parse(esm.stdout || '{}'), esm.stderr).toEqual(all);
       expect(JSON.parse(cjs.stdout || '{}'), cjs.stderr).toEqual(all);

@@ -13,6 +13,7 @@ describe('useHangtime on the server', () => {
       fetched++;
       return new Response('{}');
     };
+    // biome-ignore lint/correctness/noComponentHookFactories: a component defined per test, rendered once to a string
     function Chat() {
       const { events, status, data } = useHangtime<{ text: string }, number>('http://127.0.0.1:9/poll', {
         channels: ['chat'],
@@ -27,8 +28,15 @@ describe('useHangtime on the server', () => {
   });
 
   it('hydration starts from what the server rendered, not from storage', () => {
-    const storage = { getItem: () => JSON.stringify({ cursor: 'c.1', events: [{ channel: 'chat', position: 'p', data: { text: 'stored' } }] }), setItem: () => {} };
-    const store = new HangtimeStore<{ text: string }, undefined>('http://127.0.0.1:9/poll', { channels: ['chat'], storageKey: 'k', storage });
+    const storage = {
+      getItem: () => JSON.stringify({ cursor: 'c.1', events: [{ channel: 'chat', position: 'p', data: { text: 'stored' } }] }),
+      setItem: () => {},
+    };
+    const store = new HangtimeStore<{ text: string }, undefined>('http://127.0.0.1:9/poll', {
+      channels: ['chat'],
+      storageKey: 'k',
+      storage,
+    });
     expect(store.getSnapshot().events.map((event) => event.data.text)).toEqual(['stored']);
     expect(store.getServerSnapshot().events).toEqual([]);
     expect(store.getServerSnapshot().status).toEqual({ state: 'connecting' });

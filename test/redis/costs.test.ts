@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createHangtime } from '../../src/hangtime.js';
-import { redisLog, type RedisLog } from '../../src/redis/index.js';
+import { redisLog } from '../../src/redis/index.js';
 import { sleep, testPrefix, until } from '../support/redis.js';
 import { describeWithServers, startRedisServer, type RedisServer } from './servers.js';
 

@@ -12,7 +12,9 @@ const MARKER = '# Runs as is (tested in test/redis/docs.test.ts).';
 const TS_MARKER = `//${MARKER.slice(1)}`;
 const doc = readFileSync(new URL('../../docs/redis.md', import.meta.url), 'utf8');
 const blocks = (language: string, marker: string): string[] =>
-  [...doc.matchAll(new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``, 'g'))].map((match) => match[1]!).filter((code) => code.startsWith(marker));
+  [...doc.matchAll(new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``, 'g'))]
+    .map((match) => match[1]!)
+    .filter((code) => code.startsWith(marker));
 
 const snippetFile = fileURLToPath(new URL(`./.docs-snippet-${process.pid}.ts`, import.meta.url));
 let prefix = '';

@@ -87,7 +87,9 @@ describeWithServers("durability: 'replicated'", () => {
     );
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_400);
     if (!isAppendUncertainError(error)) throw new Error(`expected an AppendUncertainError, got ${String(error)}`);
-    expect(error.message).toMatch(/stored by the channel's Redis master at .*no replica confirmed it within 1500 ms.*Retrying with the same id/);
+    expect(error.message).toMatch(
+      /stored by the channel's Redis master at .*no replica confirmed it within 1500 ms.*Retrying with the same id/,
+    );
     expect(error.channel).toBe('cut');
     expect(error.position).toBeDefined();
     // Still cut: the retry is recognised (nothing stored again) and still unconfirmed.
@@ -95,7 +97,10 @@ describeWithServers("durability: 'replicated'", () => {
     expect(isAppendUncertainError(again) && again.position).toBe(error.position);
     // The link heals (the replica reconnects and catches up): the same retry now succeeds.
     resume();
-    await until(async () => proxy.replicationLinks() === 1 && /slave0:.*state=online/.test(await admin.info('replication')), 'the replica to reconnect');
+    await until(
+      async () => proxy.replicationLinks() === 1 && /slave0:.*state=online/.test(await admin.info('replication')),
+      'the replica to reconnect',
+    );
     expect(await log.append('cut', 'during', { id: error.appendId })).toBe(error.position);
     const stored = await admin.xrange(redisKeys(prefix, 'cut').events, '-', '+');
     expect(stored.map(([, fields]) => fields[1])).toEqual(['"before"', '"during"']);

@@ -82,7 +82,9 @@ describeWithServers('Redis Cluster failovers (3 masters, 3 replicas)', () => {
     await cluster?.stop();
   });
 
-  it('loses nothing acknowledged, skips nothing silently, delivers nothing twice, does not spin, and recovers', { timeout: 120_000 }, async () => {
+  it('loses nothing acknowledged, skips nothing silently, delivers nothing twice, does not spin, and recovers', {
+    timeout: 120_000,
+  }, async () => {
     const prefix = testPrefix();
     const [m0, m1, m2] = cluster.masters as [ClusterNode, ClusterNode, ClusterNode];
     const [r0, r1, r2] = cluster.replicas as [ClusterNode, ClusterNode, ClusterNode];
@@ -92,7 +94,14 @@ describeWithServers('Redis Cluster failovers (3 masters, 3 replicas)', () => {
     const lossChannels = new Set([durableChannels[0]!, leaderChannels[0]!]);
 
     const open = (options: { durability?: 'replicated' | 'leader' } = {}): RedisLog => {
-      const log = redisLog({ client: connect(), prefix, replicationTimeoutMs: 300, commandTimeoutMs: 3_000, onError: () => {}, ...options });
+      const log = redisLog({
+        client: connect(),
+        prefix,
+        replicationTimeoutMs: 300,
+        commandTimeoutMs: 3_000,
+        onError: () => {},
+        ...options,
+      });
       logs.push(log);
       return log;
     };
@@ -147,8 +156,10 @@ describeWithServers('Redis Cluster failovers (3 masters, 3 replicas)', () => {
           continue;
         }
         subscriber.polls++;
-        for (const gap of result.gaps) subscriber.items.get(gap.channel)!.push({ kind: 'gap', resumeAfter: gap.resumeAfter, reason: gap.reason });
-        for (const event of result.events) subscriber.items.get(event.channel)!.push({ kind: 'event', value: event.data, position: event.position });
+        for (const gap of result.gaps)
+          subscriber.items.get(gap.channel)!.push({ kind: 'gap', resumeAfter: gap.resumeAfter, reason: gap.reason });
+        for (const event of result.events)
+          subscriber.items.get(event.channel)!.push({ kind: 'event', value: event.data, position: event.position });
         cursor = result.cursor;
       }
     };
@@ -197,7 +208,10 @@ describeWithServers('Redis Cluster failovers (3 masters, 3 replicas)', () => {
       const reader = connect();
       for (const channel of channels) {
         const entries = await reader.xrange(redisKeys(prefix, channel).events, '-', '+');
-        final.set(channel, entries.map(([id, fields]) => ({ id, value: JSON.parse(fields[1]!) as number })));
+        final.set(
+          channel,
+          entries.map(([id, fields]) => ({ id, value: JSON.parse(fields[1]!) as number })),
+        );
       }
       target = new Map([...final].map(([channel, entries]) => [channel, entries.at(-1)?.value ?? 0]));
       targetAt = Date.now();
@@ -216,7 +230,8 @@ describeWithServers('Redis Cluster failovers (3 masters, 3 replicas)', () => {
     const quietPolls = await Promise.all(
       subscribers.map(async (subscriber, k) => {
         let polls = 0;
-        let cursor: string | undefined = (await servers[k % 3]!.wait({ channels: subscriber.channels, cursor: undefined, waitMs: 0 })).cursor;
+        let cursor: string | undefined = (await servers[k % 3]!.wait({ channels: subscriber.channels, cursor: undefined, waitMs: 0 }))
+          .cursor;
         for (const started = Date.now(); Date.now() - started < 3_000; polls++) {
           const result: WaitResult<number> = await servers[k % 3]!.wait({ channels: subscriber.channels, cursor, waitMs: 1_000 });
           expect(result.events).toEqual([]);
@@ -232,13 +247,18 @@ describeWithServers('Redis Cluster failovers (3 masters, 3 replicas)', () => {
     for (const [channel, entries] of final) {
       const index = new Map(entries.map((entry, i) => [entry.value, i]));
       if (channel.startsWith('d')) {
-        for (const value of acknowledged.get(channel)!) expect(index.has(value), `acknowledged ${channel}:${value} is in the log`).toBe(true);
+        for (const value of acknowledged.get(channel)!)
+          expect(index.has(value), `acknowledged ${channel}:${value} is in the log`).toBe(true);
       }
       for (const [k, subscriber] of subscribers.entries()) {
         if (!subscriber.channels.includes(channel)) continue;
         const items = subscriber.items.get(channel)!;
         const where = `subscriber ${k}, channel ${channel}`;
-        if (!lossChannels.has(channel)) expect(items.filter((item) => item.kind === 'gap'), `${where}: no gap`).toEqual([]);
+        if (!lossChannels.has(channel))
+          expect(
+            items.filter((item) => item.kind === 'gap'),
+            `${where}: no gap`,
+          ).toEqual([]);
         let previous = 0;
         let nextIndex = 0; // the final-log entry that must come next, unless a gap said otherwise
         let gapSince = false;
@@ -273,9 +293,10 @@ describeWithServers('Redis Cluster failovers (3 masters, 3 replicas)', () => {
     // The window really lost events that subscribers had received, and they were told.
     expect(lostDelivered).toBeGreaterThan(0);
     // No spin: reads per poll stay small during and after the failover.
-    expect(afterPromotion.reads, `${afterPromotion.reads} reads on the promoted master for ${afterPromotion.polls} polls`).toBeLessThanOrEqual(
-      2 * afterPromotion.polls + servers.length * lossChannels.size * 4,
-    );
+    expect(
+      afterPromotion.reads,
+      `${afterPromotion.reads} reads on the promoted master for ${afterPromotion.polls} polls`,
+    ).toBeLessThanOrEqual(2 * afterPromotion.polls + servers.length * lossChannels.size * 4);
     expect(readsDuring / Math.max(1, pollsDuring), `${readsDuring} reads for ${pollsDuring} polls during the failover`).toBeLessThan(8);
     const quiet = quietPolls.reduce((a, b) => a + b, 0);
     // At most a check per channel, process and second (what a process knows is re-checked after

@@ -40,7 +40,8 @@ interface Run {
  */
 async function pollThrough(url: string, total: number, disturb: () => Promise<void>): Promise<Run> {
   // Blocking: a log per reader, as on a platform of one poll per instance; shared: one for all.
-  const waiters = waiting === 'blocking' ? [0, 1, 2, 3].map((n) => openLog(url, `ht-fault-waiter-${n}`)) : [openLog(url, 'ht-fault-waiter')];
+  const waiters =
+    waiting === 'blocking' ? [0, 1, 2, 3].map((n) => openLog(url, `ht-fault-waiter-${n}`)) : [openLog(url, 'ht-fault-waiter')];
   const writer = openLog(url, 'ht-fault-writer');
   const servers = waiters.map((log) => createHangtime({ log, logTimeoutMs: 1_000, minHoldMs: 0 }));
   const acknowledged = new Set<number>();
@@ -99,7 +100,10 @@ async function streamContents(url: string): Promise<Map<string, number[]>> {
     const contents = new Map<string, number[]>();
     for (const channel of CHANNELS) {
       const entries = await client.xrange(redisKeys(prefix, channel).events, '-', '+');
-      contents.set(channel, entries.map(([, fields]) => JSON.parse(fields[1]!) as number));
+      contents.set(
+        channel,
+        entries.map(([, fields]) => JSON.parse(fields[1]!) as number),
+      );
     }
     return contents;
   } finally {
@@ -183,28 +187,31 @@ for (const mode of ['shared', 'blocking'] as const) {
       if (response.status === 200) expect(await response.json()).toMatchObject({ events: [] });
     });
 
-    it.runIf(mode === 'shared')('wakes a poll that was waiting when its pub/sub connection died, for an append made meanwhile', async () => {
-      server = await startRedisServer();
-      admin = new Redis(server.url);
-      const log = openLog(server.url, 'ht-resume');
-      const writer = openLog(server.url, 'ht-resume-writer');
-      const hangtime = createHangtime({ log, minHoldMs: 0 });
-      const { cursor } = await hangtime.wait({ channels: ['resume'], waitMs: 0 });
-      const waiting = hangtime.wait({ channels: ['resume'], cursor, waitMs: 15_000 });
-      const subscriberId = async () => /id=(\d+) [^\n]* name=ht-resume-sub /.exec(String(await admin!.client('LIST')))?.[1];
-      let id: string | undefined;
-      while ((id = await subscriberId()) === undefined) await sleep(10);
-      await sleep(100);
+    it.runIf(mode === 'shared')(
+      'wakes a poll that was waiting when its pub/sub connection died, for an append made meanwhile',
+      async () => {
+        server = await startRedisServer();
+        admin = new Redis(server.url);
+        const log = openLog(server.url, 'ht-resume');
+        const writer = openLog(server.url, 'ht-resume-writer');
+        const hangtime = createHangtime({ log, minHoldMs: 0 });
+        const { cursor } = await hangtime.wait({ channels: ['resume'], waitMs: 0 });
+        const waiting = hangtime.wait({ channels: ['resume'], cursor, waitMs: 15_000 });
+        const subscriberId = async () => /id=(\d+) [^\n]* name=ht-resume-sub /.exec(String(await admin!.client('LIST')))?.[1];
+        let id: string | undefined;
+        while ((id = await subscriberId()) === undefined) await sleep(10);
+        await sleep(100);
 
-      // Kill the pub/sub connection and append at once: the wake message goes nowhere.
-      await admin.call('CLIENT', 'KILL', 'ID', id);
-      const position = await writer.append('resume', 'while you were away');
-      const result = await waiting;
-      expect(result.reason).toBe('events');
-      expect(result.events).toEqual([{ channel: 'resume', position, data: 'while you were away' }]);
-      // Woken by the re-check after reconnecting, not by the end of its 15 s budget.
-      expect(result.heldMs).toBeLessThan(10_000);
-      expect(await subscriberId()).not.toBe(id);
-    });
+        // Kill the pub/sub connection and append at once: the wake message goes nowhere.
+        await admin.call('CLIENT', 'KILL', 'ID', id);
+        const position = await writer.append('resume', 'while you were away');
+        const result = await waiting;
+        expect(result.reason).toBe('events');
+        expect(result.events).toEqual([{ channel: 'resume', position, data: 'while you were away' }]);
+        // Woken by the re-check after reconnecting, not by the end of its 15 s budget.
+        expect(result.heldMs).toBeLessThan(10_000);
+        expect(await subscriberId()).not.toBe(id);
+      },
+    );
   });
 }

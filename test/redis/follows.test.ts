@@ -36,7 +36,7 @@ describe('follows: whether a reader at a position has something to read', () => 
     expect(follows(missing, encodePosition('abcdefgh', '1-0'))).toBe(true);
   });
 
-  it('is true for START (an old cursor\'s position of no generation) whatever the state: a read says it is a gap', () => {
+  it("is true for START (an old cursor's position of no generation) whatever the state: a read says it is a gap", () => {
     for (const state of [head, { exists: true, generation: 'abcdefgh', last: '0-0' }, { exists: false }] as ChannelState[]) {
       expect(follows(state, START)).toBe(true);
     }

@@ -91,7 +91,18 @@ describeWithServers('an append whose reply is lost is stored once', () => {
     const proxyPort = await freePort();
     const busPort = await freePort();
     server = await startRedisServer({
-      extraArgs: ['--cluster-enabled', 'yes', '--cluster-port', String(busPort), '--cluster-announce-ip', '127.0.0.1', '--cluster-announce-port', String(proxyPort), '--cluster-announce-bus-port', String(busPort)],
+      extraArgs: [
+        '--cluster-enabled',
+        'yes',
+        '--cluster-port',
+        String(busPort),
+        '--cluster-announce-ip',
+        '127.0.0.1',
+        '--cluster-announce-port',
+        String(proxyPort),
+        '--cluster-announce-bus-port',
+        String(busPort),
+      ],
     });
     proxy = await startProxy(server.port, proxyPort);
     const admin = new Redis(server.url);

@@ -40,7 +40,11 @@ async function redisServer(args) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'hangtime-measure-'));
   dirs.push(dir);
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...args], { stdio: 'ignore' });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...args],
+    { stdio: 'ignore' },
+  );
   children.push(child);
   const client = new Redis({ port, retryStrategy: (n) => (n > 100 ? null : 20) });
   client.on('error', () => {});

@@ -47,11 +47,17 @@ describeRedis('redisLog', () => {
       [{ url: REDIS_URL, connectionName: 'has space' }, /Expected `connectionName`/],
       [{ url: REDIS_URL, durability: 'eventual' }, /Expected `durability` to be 'replicated' or 'leader', got "eventual"/],
       [{ url: REDIS_URL, replicationTimeoutMs: 0 }, /Expected `replicationTimeoutMs` to be a positive integer, got 0/],
-      [{ url: REDIS_URL, replicationTimeoutMs: 5_000 }, /Expected `replicationTimeoutMs` to be below `commandTimeoutMs` \(5000\), got 5000/],
+      [
+        { url: REDIS_URL, replicationTimeoutMs: 5_000 },
+        /Expected `replicationTimeoutMs` to be below `commandTimeoutMs` \(5000\), got 5000/,
+      ],
       [{ url: REDIS_URL, idempotencyWindowMs: 1.5 }, /Expected `idempotencyWindowMs` to be a positive integer, got 1.5/],
       [{ url: REDIS_URL, onError: 'console' }, /Expected `onError` to be a function/],
       [{ url: REDIS_URL, keyPrefix: 'x' }, /Unknown option `keyPrefix` for redisLog\(\)/],
-      [{ url: REDIS_URL, maxEventPerChannel: 10 }, /^Unknown option `maxEventPerChannel` for redisLog\(\); expected one of: client, url, prefix, maxEventsPerChannel, /],
+      [
+        { url: REDIS_URL, maxEventPerChannel: 10 },
+        /^Unknown option `maxEventPerChannel` for redisLog\(\); expected one of: client, url, prefix, maxEventsPerChannel, /,
+      ],
       [{ url: REDIS_URL, commandTimeoutMs: 0 }, /Expected `commandTimeoutMs` to be a positive number, got 0/],
       [{ url: REDIS_URL, maxEventBytes: 0.5 }, /Expected `maxEventBytes` to be a positive integer, got 0.5/],
       [{ url: REDIS_URL, emptyChannelTtlMs: -1 }, /Expected `emptyChannelTtlMs` to be a positive integer, got -1/],
@@ -83,7 +89,7 @@ describeRedis('redisLog', () => {
     await expect(log.append('lazy', 2)).rejects.toThrow(/closed/);
   });
 
-  it("never closes a client the caller passed in (but closes its own pub/sub connection)", async () => {
+  it('never closes a client the caller passed in (but closes its own pub/sub connection)', async () => {
     const client = adminClient();
     const name = `ht-own-${prefix.slice(-8)}`;
     const log = redisLog({ client, prefix, connectionName: name });
@@ -255,7 +261,12 @@ describeRedis('redisLog', () => {
     const fresh = await log.append('reborn', 'new');
     expect(decodePosition(fresh)!.generation).not.toBe(decodePosition(old)!.generation);
     const result = await log.read('reborn', old, ALL);
-    expect(result).toEqual({ kind: 'gap', reason: 'reset', missed: null, resumeAfter: encodePosition(decodePosition(fresh)!.generation, '0-0') });
+    expect(result).toEqual({
+      kind: 'gap',
+      reason: 'reset',
+      missed: null,
+      resumeAfter: encodePosition(decodePosition(fresh)!.generation, '0-0'),
+    });
     if (result.kind === 'gap') expect(log.isPosition(result.resumeAfter)).toBe(true);
   });
 

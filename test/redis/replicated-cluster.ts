@@ -54,12 +54,20 @@ export async function startReplicatedCluster(options: ReplicatedClusterOptions =
     const server = await startRedisServer({
       port,
       extraArgs: [
-        '--cluster-enabled', 'yes', '--cluster-port', String(busPort), '--cluster-config-file', `nodes-${port}.conf`,
-        '--cluster-node-timeout', String(nodeTimeoutMs),
+        '--cluster-enabled',
+        'yes',
+        '--cluster-port',
+        String(busPort),
+        '--cluster-config-file',
+        `nodes-${port}.conf`,
+        '--cluster-node-timeout',
+        String(nodeTimeoutMs),
         // A replica stalled for a while may still take over: the test decides what it lost.
-        '--cluster-replica-validity-factor', '0',
+        '--cluster-replica-validity-factor',
+        '0',
         // Replicas sync at once (the default waits 5 s for more replicas to share a transfer).
-        '--repl-diskless-sync-delay', '0',
+        '--repl-diskless-sync-delay',
+        '0',
         ...(proxy === undefined ? [] : ['--cluster-announce-port', String(proxy.port), '--cluster-announce-bus-port', String(busPort)]),
       ],
     });
@@ -72,10 +80,12 @@ export async function startReplicatedCluster(options: ReplicatedClusterOptions =
   };
   const stop = async () => {
     for (const node of nodes) node.admin.disconnect();
-    await Promise.all(nodes.map(async (node) => {
-      await node.proxy?.close();
-      await node.server.stop();
-    }));
+    await Promise.all(
+      nodes.map(async (node) => {
+        await node.proxy?.close();
+        await node.server.stop();
+      }),
+    );
   };
 
   try {
@@ -90,16 +100,30 @@ export async function startReplicatedCluster(options: ReplicatedClusterOptions =
       const to = Math.floor((16384 * (i + 1)) / count) - 1;
       await master.admin.cluster('ADDSLOTSRANGE', String(from), String(to));
     }
-    await until(async () => {
-      for (const node of nodes) if (String(await node.admin.cluster('NODES')).trim().split('\n').length < nodes.length) return false;
-      return true;
-    }, 'every node to know every other', 20_000);
+    await until(
+      async () => {
+        for (const node of nodes)
+          if (
+            String(await node.admin.cluster('NODES'))
+              .trim()
+              .split('\n').length < nodes.length
+          )
+            return false;
+        return true;
+      },
+      'every node to know every other',
+      20_000,
+    );
     for (const [i, replica] of replicas.entries()) await replica.admin.cluster('REPLICATE', masters[i]!.id);
-    await until(async () => {
-      for (const node of nodes) if (!String(await node.admin.cluster('INFO')).includes('cluster_state:ok')) return false;
-      for (const master of masters) if (!/slave0:.*state=online/.test(await master.admin.info('replication'))) return false;
-      return true;
-    }, 'cluster_state:ok and every replica online', 30_000);
+    await until(
+      async () => {
+        for (const node of nodes) if (!String(await node.admin.cluster('INFO')).includes('cluster_state:ok')) return false;
+        for (const master of masters) if (!/slave0:.*state=online/.test(await master.admin.info('replication'))) return false;
+        return true;
+      },
+      'cluster_state:ok and every replica online',
+      30_000,
+    );
 
     const isMaster = async (node: ClusterNode) => /role:master/.test(await node.admin.info('replication'));
     return {
@@ -108,17 +132,21 @@ export async function startReplicatedCluster(options: ReplicatedClusterOptions =
       startupNodes: nodes.map((node) => ({ host: '127.0.0.1', port: node.port })),
       isMaster,
       waitForMaster: (node, timeoutMs = 30_000) =>
-        until(async () => {
-          if (!(await isMaster(node))) return false;
-          for (const other of nodes) {
-            if (!other.server.alive()) continue;
-            const info = String(await other.admin.cluster('INFO').catch(() => ''));
-            if (!info.includes('cluster_state:ok')) return false;
-            const view = String(await other.admin.cluster('NODES').catch(() => ''));
-            if (!view.split('\n').some((line) => line.startsWith(node.id) && /[ ,]master[ ,]/.test(line))) return false;
-          }
-          return true;
-        }, `${node.id.slice(0, 8)} to be master everywhere`, timeoutMs),
+        until(
+          async () => {
+            if (!(await isMaster(node))) return false;
+            for (const other of nodes) {
+              if (!other.server.alive()) continue;
+              const info = String(await other.admin.cluster('INFO').catch(() => ''));
+              if (!info.includes('cluster_state:ok')) return false;
+              const view = String(await other.admin.cluster('NODES').catch(() => ''));
+              if (!view.split('\n').some((line) => line.startsWith(node.id) && /[ ,]master[ ,]/.test(line))) return false;
+            }
+            return true;
+          },
+          `${node.id.slice(0, 8)} to be master everywhere`,
+          timeoutMs,
+        ),
       stop,
     };
   } catch (error) {

@@ -86,8 +86,22 @@ describeRedis('the append script stores only in a history the append was built f
   const run = async (admin: Redis, prefix: string, appendId: string, histories: string): Promise<string[]> => {
     const keys = redisKeys(prefix, 'built');
     const reply = (await admin.eval(
-      APPEND.source, 4, keys.events, keys.meta, ...keys.appends,
-      'gen00000', '"data"', keys.wake, 1000, 0, 0, 0, appendId, 60_000, '0', histories,
+      APPEND.source,
+      4,
+      keys.events,
+      keys.meta,
+      ...keys.appends,
+      'gen00000',
+      '"data"',
+      keys.wake,
+      1000,
+      0,
+      0,
+      0,
+      appendId,
+      60_000,
+      '0',
+      histories,
     )) as unknown[];
     return reply.map(String);
   };
@@ -146,9 +160,12 @@ describeWithServers('an append in flight when Redis loses its data', () => {
     return { prefix, admin, writer, follower, first, result };
   }
 
-  it('without persistence: the re-sent append is refused with AppendUncertainError, stored 0 times in the new history, received once', { timeout: 60_000 }, async () => {
+  it('without persistence: the re-sent append is refused with AppendUncertainError, stored 0 times in the new history, received once', {
+    timeout: 60_000,
+  }, async () => {
     const { prefix, admin, writer, follower, result } = await restartWhileInFlight(false);
-    if (!isAppendUncertainError(result.error)) throw new Error(`expected an AppendUncertainError, got ${String(result.error ?? result.position)}`);
+    if (!isAppendUncertainError(result.error))
+      throw new Error(`expected an AppendUncertainError, got ${String(result.error ?? result.position)}`);
     expect(result.error.message).toMatch(/was not stored: Redis now writes another history/);
     expect(result.error.position).toBeUndefined();
     expect(await storedData(admin, prefix, 'once')).toEqual([]);
@@ -164,7 +181,9 @@ describeWithServers('an append in flight when Redis loses its data', () => {
     expect(follower.items.filter((item) => item.kind === 'gap')).toEqual([{ kind: 'gap', reason: 'reset' }]);
   });
 
-  it('with persistence: the re-sent append is recognised by its id, stored once, and resolves with its first position', { timeout: 60_000 }, async () => {
+  it('with persistence: the re-sent append is recognised by its id, stored once, and resolves with its first position', {
+    timeout: 60_000,
+  }, async () => {
     const { prefix, admin, writer, follower, first, result } = await restartWhileInFlight(true);
     expect(result.error).toBeUndefined();
     expect(result.position! > first).toBe(true);
@@ -180,7 +199,9 @@ describeWithServers('an append in flight when Redis loses its data', () => {
     ]);
   });
 
-  it('after a restart with nothing in flight, appends built once the client reconnected are stored, not refused', { timeout: 60_000 }, async () => {
+  it('after a restart with nothing in flight, appends built once the client reconnected are stored, not refused', {
+    timeout: 60_000,
+  }, async () => {
     server = await startRedisServer();
     const prefix = testPrefix();
     const client = new Redis(server.url, { maxRetriesPerRequest: 1 });
@@ -199,7 +220,9 @@ describeWithServers('an append in flight when Redis loses its data', () => {
     expect((await storedData(client, prefix, 'after')).sort()).toEqual([2, 3, 4, 5]);
   });
 
-  it('appends made while the client waits to reconnect to a restarted Redis are stored once it is back, not refused', { timeout: 60_000 }, async () => {
+  it('appends made while the client waits to reconnect to a restarted Redis are stored once it is back, not refused', {
+    timeout: 60_000,
+  }, async () => {
     server = await startRedisServer();
     const prefix = testPrefix();
     // A client that keeps commands while it reconnects (ioredis' default maxRetriesPerRequest is 20).
@@ -217,11 +240,18 @@ describeWithServers('an append in flight when Redis loses its data', () => {
     await sleep(300);
     await restarted.restart();
     const results = await Promise.all(appends);
-    expect(results.map((result) => (result.error === undefined ? 'stored' : String(result.error)))).toEqual(['stored', 'stored', 'stored', 'stored']);
+    expect(results.map((result) => (result.error === undefined ? 'stored' : String(result.error)))).toEqual([
+      'stored',
+      'stored',
+      'stored',
+      'stored',
+    ]);
     expect((await storedData(client, prefix, 'queued')).sort()).toEqual([2, 3, 4, 5]);
   });
 
-  it('on a Cluster, a failover to a replica that never received it: the re-sent append is refused, not stored on the new master', { timeout: 120_000 }, async () => {
+  it('on a Cluster, a failover to a replica that never received it: the re-sent append is refused, not stored on the new master', {
+    timeout: 120_000,
+  }, async () => {
     cluster = await startReplicatedCluster({ masters: 3, nodeTimeoutMs: 1_000, proxied: [0] });
     const [m0] = cluster.masters as [ClusterNode];
     const [r0] = cluster.replicas as [ClusterNode];
@@ -249,7 +279,8 @@ describeWithServers('an append in flight when Redis loses its data', () => {
     await m0.server.kill(); // its replica takes over without "two"
     await cluster.waitForMaster(r0);
     const result = await second;
-    if (!isAppendUncertainError(result.error)) throw new Error(`expected an AppendUncertainError, got ${String(result.error ?? result.position)}`);
+    if (!isAppendUncertainError(result.error))
+      throw new Error(`expected an AppendUncertainError, got ${String(result.error ?? result.position)}`);
     expect(result.error.message).toMatch(/was not stored: Redis now writes another history/);
     expect(await storedData(r0.admin, prefix, channel)).toEqual([1]);
 

@@ -63,42 +63,45 @@ describeWithServers('a head that moves backwards (entries lost in a failover)', 
 
   // Blocking: a real failover ends the connection to the old master (or UNBLOCKs its XREAD), and
   // the log forgets what it knew; the test kills the connections with the lost tail.
-  it.each(['shared', 'auto'] as const)('tells readers that had lost entries (410, resuming where they lose nothing), and polls at the real head do not spin (%s)', async (mode) => {
-    const prefix = testPrefix();
-    const [log, publisher] = [open(prefix, mode), open(prefix)];
-    const hangtime = createHangtime({ log, minHoldMs: 0 });
-    const p = await history(publisher, 'chat');
-    // A reader received everything, L3 included; its process knows the channel stands at L3.
-    let { cursor, events } = await hangtime.wait({ channels: ['chat'], from: 'oldest', waitMs: 0 });
-    expect(events.map((event) => event.data)).toEqual(['e1', 'e2', 'e3', 'e4', 'e5', 'L1', 'L2', 'L3']);
-    ({ cursor } = await hangtime.wait({ channels: ['chat'], cursor, waitMs: 100 }));
+  it.each(['shared', 'auto'] as const)(
+    'tells readers that had lost entries (410, resuming where they lose nothing), and polls at the real head do not spin (%s)',
+    async (mode) => {
+      const prefix = testPrefix();
+      const [log, publisher] = [open(prefix, mode), open(prefix)];
+      const hangtime = createHangtime({ log, minHoldMs: 0 });
+      const p = await history(publisher, 'chat');
+      // A reader received everything, L3 included; its process knows the channel stands at L3.
+      let { cursor, events } = await hangtime.wait({ channels: ['chat'], from: 'oldest', waitMs: 0 });
+      expect(events.map((event) => event.data)).toEqual(['e1', 'e2', 'e3', 'e4', 'e5', 'L1', 'L2', 'L3']);
+      ({ cursor } = await hangtime.wait({ channels: ['chat'], cursor, waitMs: 100 }));
 
-    await loseTail(prefix, 'chat', p);
-    if (mode === 'auto') await admin.call('CLIENT', 'KILL', 'SKIPME', 'yes');
-    // Once the process's knowledge is older than its trust (1 s), the next poll asks Redis.
-    await sleep(1_100);
-    const lost = await hangtime.wait({ channels: ['chat'], cursor, waitMs: 1_000 });
-    expect(lost.reason).toBe('gap');
-    // Resumes at the new head (e5), which it had: not at the start (the whole history again).
-    expect(lost.gaps).toEqual([{ channel: 'chat', resumeAfter: p[4], missed: null, reason: 'reset' }]);
+      await loseTail(prefix, 'chat', p);
+      if (mode === 'auto') await admin.call('CLIENT', 'KILL', 'SKIPME', 'yes');
+      // Once the process's knowledge is older than its trust (1 s), the next poll asks Redis.
+      await sleep(1_100);
+      const lost = await hangtime.wait({ channels: ['chat'], cursor, waitMs: 1_000 });
+      expect(lost.reason).toBe('gap');
+      // Resumes at the new head (e5), which it had: not at the start (the whole history again).
+      expect(lost.gaps).toEqual([{ channel: 'chat', resumeAfter: p[4], missed: null, reason: 'reset' }]);
 
-    // At the real head: the poll holds quietly until its budget (no read loop).
-    await admin.config('RESETSTAT');
-    const quiet = await hangtime.wait({ channels: ['chat'], cursor: lost.cursor, waitMs: 1_500 });
-    expect(quiet.reason).toBe('timeout');
-    expect(await scriptCalls()).toBeLessThanOrEqual(3);
+      // At the real head: the poll holds quietly until its budget (no read loop).
+      await admin.config('RESETSTAT');
+      const quiet = await hangtime.wait({ channels: ['chat'], cursor: lost.cursor, waitMs: 1_500 });
+      expect(quiet.reason).toBe('timeout');
+      expect(await scriptCalls()).toBeLessThanOrEqual(3);
 
-    // New events arrive, once each.
-    const waiting = hangtime.wait({ channels: ['chat'], cursor: lost.cursor, waitMs: 10_000 });
-    const n1 = await publisher.append('chat', 'N1');
-    expect((await waiting).events).toEqual([{ channel: 'chat', position: n1, data: 'N1' }]);
+      // New events arrive, once each.
+      const waiting = hangtime.wait({ channels: ['chat'], cursor: lost.cursor, waitMs: 10_000 });
+      const n1 = await publisher.append('chat', 'N1');
+      expect((await waiting).events).toEqual([{ channel: 'chat', position: n1, data: 'N1' }]);
 
-    // A reader that had L1 (between e5 and N1 now): a gap resuming after e5, not N1 silently.
-    expect(await log.read('chat', p[5]!, ALL)).toEqual({ kind: 'gap', resumeAfter: p[4], missed: null, reason: 'reset' });
-    // A reader at e2 (it never had L1..L3) reads on: e3, e4, e5, N1.
-    const rest = await log.read('chat', p[1]!, ALL);
-    expect(rest.kind === 'events' && rest.events.map((event) => JSON.parse(event.json))).toEqual(['e3', 'e4', 'e5', 'N1']);
-  });
+      // A reader that had L1 (between e5 and N1 now): a gap resuming after e5, not N1 silently.
+      expect(await log.read('chat', p[5]!, ALL)).toEqual({ kind: 'gap', resumeAfter: p[4], missed: null, reason: 'reset' });
+      // A reader at e2 (it never had L1..L3) reads on: e3, e4, e5, N1.
+      const rest = await log.read('chat', p[1]!, ALL);
+      expect(rest.kind === 'events' && rest.events.map((event) => JSON.parse(event.json))).toEqual(['e3', 'e4', 'e5', 'N1']);
+    },
+  );
 
   // Wake messages are the shared watcher's (a blocking wait learns of a failover from the
   // UNBLOCKED error or the closed connection of the demoted master, and reads).

@@ -34,7 +34,7 @@ describeRedis('start() and the generation of a channel without events', () => {
     admin.disconnect();
   });
 
-  it('stamps a generation that expires, and the first append makes it the channel\'s for good', async () => {
+  it("stamps a generation that expires, and the first append makes it the channel's for good", async () => {
     const [log, peer] = [open({ emptyChannelTtlMs: 60_000 }), open()];
     const { events, meta } = redisKeys(prefix, 'quiet');
     const nothingYet = await log.start('quiet', 'now');

@@ -13,7 +13,10 @@ import { adminClient, deletePrefix, sleep, testPrefix } from '../support/redis.j
  *   clients (one per log, plus one to delete keys with; all closed by `dispose`).
  */
 export const redisSubject =
-  (source: { readonly url: string } | { readonly cluster: () => Cluster }, logOptions: Pick<RedisLogOptions, 'waiting'> = {}): MakeLogSubject =>
+  (
+    source: { readonly url: string } | { readonly cluster: () => Cluster },
+    logOptions: Pick<RedisLogOptions, 'waiting'> = {},
+  ): MakeLogSubject =>
   async (options) => {
     const prefix = testPrefix();
     const clients: Array<Redis | Cluster> = [];

@@ -29,7 +29,13 @@ describeWithServers("waiting: 'blocking' on a slow link", () => {
   it('an append made while the client id is on its way unblocks the XREAD once the id comes', async () => {
     server = await startRedisServer();
     proxy = await startProxy(server.port);
-    log = redisLog({ url: `redis://127.0.0.1:${proxy.port}`, prefix: testPrefix(), waiting: 'blocking', commandTimeoutMs: 3_000, onError: () => {} });
+    log = redisLog({
+      url: `redis://127.0.0.1:${proxy.port}`,
+      prefix: testPrefix(),
+      waiting: 'blocking',
+      commandTimeoutMs: 3_000,
+      onError: () => {},
+    });
     const start = await log.start('slow', 'now');
     // Every reply now takes 150 ms: the id asked with the XREAD comes long after the append.
     proxy.delayReplies(150);

@@ -55,10 +55,16 @@ describeWithServers('waiting modes', () => {
 
   it('rejects an unknown waiting mode with a TypeError', () => {
     expect(() => redisLog({ url: server.url, waiting: 'poll' as 'auto' })).toThrow(TypeError);
-    expect(() => redisLog({ url: server.url, waiting: 'poll' as 'auto' })).toThrow(/^Expected `waiting` to be 'auto', 'blocking' or 'shared', got .*poll/);
+    expect(() => redisLog({ url: server.url, waiting: 'poll' as 'auto' })).toThrow(
+      /^Expected `waiting` to be 'auto', 'blocking' or 'shared', got .*poll/,
+    );
   });
 
-  for (const [waiting, expected] of [['blocking', 1], ['auto', 1], ['shared', 2]] as const) {
+  for (const [waiting, expected] of [
+    ['blocking', 1],
+    ['auto', 1],
+    ['shared', 2],
+  ] as const) {
     it(`holds a poll on ${expected} Redis connection(s) with waiting: '${waiting}'`, async () => {
       const name = `ht-conn-${waiting}`;
       const log = open(name, { waiting });
@@ -74,7 +80,7 @@ describeWithServers('waiting modes', () => {
     });
   }
 
-  it("auto: blocking while one poll at a time, shared for good once two are held at once", async () => {
+  it('auto: blocking while one poll at a time, shared for good once two are held at once', async () => {
     const name = 'ht-auto';
     const log = open(name);
     const writer = open('ht-writer-auto');

@@ -25,12 +25,17 @@ function start(lingerMs: number): void {
     const keys = redisKeys(prefix, channel);
     return toState(await runScript(client, STATE, [keys.events, keys.meta], ['abcdefgh', 60_000]));
   };
-  subscriber = new Subscriber(client, 'ht-watcher-test', {
-    onReady: () => watcher.onReady(),
-    onLost: () => watcher.onLost(),
-    onMessage: (name, message) => watcher.onMessage(name, message),
-    onError: (error) => errors.push(error),
-  }, 2_000);
+  subscriber = new Subscriber(
+    client,
+    'ht-watcher-test',
+    {
+      onReady: () => watcher.onReady(),
+      onLost: () => watcher.onLost(),
+      onMessage: (name, message) => watcher.onMessage(name, message),
+      onError: (error) => errors.push(error),
+    },
+    2_000,
+  );
   watcher = new Watcher({ prefix, subscriber, check, onError: (error) => errors.push(error), lingerMs });
 }
 
@@ -39,13 +44,23 @@ const append = async (channel: string, data: unknown): Promise<void> => {
   const id = Math.random().toString(36).slice(2);
   // Built for the history Redis writes now (the script refuses an append built for another).
   const history = /^master_replid:(\w+)/m.exec(await client.info('replication'))![1]!;
-  await runScript(client, APPEND, [keys.events, keys.meta, ...keys.appends], ['abcdefgh', JSON.stringify(data), keys.wake, 0, 0, 0, 0, id, 60_000, '0', history]);
+  await runScript(
+    client,
+    APPEND,
+    [keys.events, keys.meta, ...keys.appends],
+    ['abcdefgh', JSON.stringify(data), keys.wake, 0, 0, 0, 0, id, 60_000, '0', history],
+  );
 };
 
 /** Where a reader starts on `channel` now, as `start(channel, 'now')` does (a stamped generation). */
 async function now(channel: string): Promise<string> {
   const keys = redisKeys(prefix, channel);
-  const [generation, , at] = (await runScript(client, START_AT, [keys.events, keys.meta], ['abcdefgh', 'now', 0, 60_000, 0, 0, 0, 0])) as string[];
+  const [generation, , at] = (await runScript(
+    client,
+    START_AT,
+    [keys.events, keys.meta],
+    ['abcdefgh', 'now', 0, 60_000, 0, 0, 0, 0],
+  )) as string[];
   return encodePosition(generation!, at!);
 }
 

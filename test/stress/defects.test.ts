@@ -77,7 +77,7 @@ async function until(condition: () => boolean, what: string, timeoutMs = 15_000)
   }
 }
 
-describe('defect 1: a cursor at a channel\'s start crosses a loss of history (memory log)', () => {
+describe("defect 1: a cursor at a channel's start crosses a loss of history (memory log)", () => {
   it('a poll with it, after a restart, answers 410 with a gap, then the new events', async () => {
     const first = memoryLog();
     const server = await endpoint(first);
@@ -91,7 +91,9 @@ describe('defect 1: a cursor at a channel\'s start crosses a loss of history (me
     await second.append('chat', { n: 3 });
 
     const answer = await server.poll(`channels=chat&wait=0&cursor=${start.cursor}`);
-    expect(answer.status, `answered ${answer.status} with ${JSON.stringify(answer.events)}: events 1 and 2 skipped without a gap`).toBe(410);
+    expect(answer.status, `answered ${answer.status} with ${JSON.stringify(answer.events)}: events 1 and 2 skipped without a gap`).toBe(
+      410,
+    );
     expect(answer.gaps).toEqual([expect.objectContaining({ channel: 'chat', missed: null })]);
     const next = await server.poll(`channels=chat&wait=0&cursor=${answer.cursor}`);
     expect(next.events.map((event) => event.data.n)).toEqual([3]);
@@ -119,7 +121,7 @@ describe('defect 1: a cursor at a channel\'s start crosses a loss of history (me
   });
 });
 
-describeWithServers('defect 1: a cursor at a channel\'s start crosses a loss of history (Redis without persistence)', () => {
+describeWithServers("defect 1: a cursor at a channel's start crosses a loss of history (Redis without persistence)", () => {
   it('a poll with it, after a Redis restart, answers 410 with a gap, then the new events', async () => {
     const redis = await startRedisServer();
     cleanups.push(() => redis.stop());
@@ -145,7 +147,9 @@ describeWithServers('defect 1: a cursor at a channel\'s start crosses a loss of 
     let answer: PollAnswer;
     do answer = await server.poll(`channels=chat&wait=0&cursor=${start.cursor}`);
     while (answer.status === 503);
-    expect(answer.status, `answered ${answer.status} with ${JSON.stringify(answer.events)}: events 1 and 2 skipped without a gap`).toBe(410);
+    expect(answer.status, `answered ${answer.status} with ${JSON.stringify(answer.events)}: events 1 and 2 skipped without a gap`).toBe(
+      410,
+    );
     expect(answer.gaps).toEqual([expect.objectContaining({ channel: 'chat', missed: null })]);
     const next = await server.poll(`channels=chat&wait=0&cursor=${answer.cursor}`);
     expect(next.events.map((event) => event.data.n)).toEqual([3]);
@@ -174,7 +178,7 @@ async function starvation(log: EventLog) {
 }
 
 describe('defect 2: a channel of a multi-channel poll starves behind a busy first channel', () => {
-  it('memory log: the quiet channel\'s event arrives in the next answer', async () => {
+  it("memory log: the quiet channel's event arrives in the next answer", async () => {
     const log = memoryLog();
     cleanups.push(() => log.close());
     await starvation(log);
@@ -182,7 +186,7 @@ describe('defect 2: a channel of a multi-channel poll starves behind a busy firs
 });
 
 describeRedis('defect 2: a channel of a multi-channel poll starves behind a busy first channel (Redis)', () => {
-  it('Redis log: the quiet channel\'s event arrives in the next answer', async () => {
+  it("Redis log: the quiet channel's event arrives in the next answer", async () => {
     const prefix = testPrefix();
     const log = redisLog({ url: REDIS_URL, prefix });
     cleanups.push(async () => {

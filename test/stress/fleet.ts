@@ -60,12 +60,20 @@ export class StressSubscriber {
       maxBackoffMs: 400,
       fetch: (requestUrl, init) => this.#fetch(requestUrl, init),
       onEvents: (events) => {
-        this.answers.push({ sentAt: this.#sentAt, status: 200, events: events.map((event) => ({ channel: event.channel, id: idOf(event) })) });
+        this.answers.push({
+          sentAt: this.#sentAt,
+          status: 200,
+          events: events.map((event) => ({ channel: event.channel, id: idOf(event) })),
+        });
         for (const event of events) ledger.delivered(this.name, event.channel, idOf(event), event.position);
       },
       onGap: (gaps) => {
         for (const gap of gaps) {
-          ledger.gap(this.name, gap.channel, { resumeAfter: gap.resumeAfter, missed: gap.missed, reason: (gap as { reason?: string }).reason });
+          ledger.gap(this.name, gap.channel, {
+            resumeAfter: gap.resumeAfter,
+            missed: gap.missed,
+            reason: (gap as { reason?: string }).reason,
+          });
         }
       },
       onError: (error) => {

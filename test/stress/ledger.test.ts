@@ -22,7 +22,8 @@ const deliver = (ledger: Ledger, ids: readonly string[], subscriber = 's1', chan
   for (const id of ids) ledger.delivered(subscriber, channel, id, ledger.publications.get(id)!.position!, 1_000);
 };
 
-const kinds = (ledger: Ledger, gapsAllowed = true): ProblemKind[] => ledger.account({ gapsAllowed }).problems.map((problem) => problem.kind);
+const kinds = (ledger: Ledger, gapsAllowed = true): ProblemKind[] =>
+  ledger.account({ gapsAllowed }).problems.map((problem) => problem.kind);
 
 describe('the stress ledger', () => {
   it('passes an exact run, across a generation change told by a gap', () => {

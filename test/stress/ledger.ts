@@ -146,7 +146,8 @@ export class Ledger {
           const ids = summarise(skipped.map((known) => known.id));
           const from = pointer < 0 ? "from the channel's start" : `after ${log.order[pointer]!.id}`;
           const older = skipped.filter((known) => known.generation !== resumedIn).length;
-          const crossed = older > 0 && resumedIn !== undefined ? `; ${older} of them of an earlier generation: a loss of history crossed silently` : '';
+          const crossed =
+            older > 0 && resumedIn !== undefined ? `; ${older} of them of an earlier generation: a loss of history crossed silently` : '';
           if (pending.length === 0) return report('lost', `${skipped.length} event(s) ${when} without a gap (${from}${crossed}): ${ids}`);
           // A gap excuses lost history: events of generations before the one the subscriber
           // resumed in. Events of that generation itself were not lost, unless the gap counted
@@ -154,7 +155,10 @@ export class Ledger {
           const live = skipped.filter((known) => known.generation === resumedIn);
           const counted = pending.reduce((sum, gap) => sum + (gap.missed ?? 0), 0);
           if (live.length > counted) {
-            report('lost-despite-gap', `${live.length} event(s) of the generation it resumed in (${resumedIn}) skipped behind a gap that counted ${counted}: ${summarise(live.map((known) => known.id))}`);
+            report(
+              'lost-despite-gap',
+              `${live.length} event(s) of the generation it resumed in (${resumedIn}) skipped behind a gap that counted ${counted}: ${summarise(live.map((known) => known.id))}`,
+            );
           }
           coveredByGaps += skipped.length - Math.max(0, live.length - counted);
         };
@@ -164,7 +168,11 @@ export class Ledger {
             const reason = item.reason ?? 'none';
             gapReasons[reason] = (gapReasons[reason] ?? 0) + 1;
             pending.push(item);
-            if (!options.gapsAllowed) report('unexpected-gap', `gap ${JSON.stringify({ resumeAfter: item.resumeAfter, missed: item.missed, reason: item.reason })} in a run where no history may be lost`);
+            if (!options.gapsAllowed)
+              report(
+                'unexpected-gap',
+                `gap ${JSON.stringify({ resumeAfter: item.resumeAfter, missed: item.missed, reason: item.reason })} in a run where no history may be lost`,
+              );
             continue;
           }
           deliveries++;
@@ -176,7 +184,10 @@ export class Ledger {
           const at = log.index.get(item.id);
           if (at === undefined) continue; // phantom or misrouted: reported by #logs
           if (at < pointer) {
-            report('reordered', `${item.id} (${log.order[at]!.position}) delivered after ${log.order[pointer]!.id} (${log.order[pointer]!.position})`);
+            report(
+              'reordered',
+              `${item.id} (${log.order[at]!.position}) delivered after ${log.order[pointer]!.id} (${log.order[pointer]!.position})`,
+            );
             continue;
           }
           excuse(log.order.slice(pointer + 1, at), generationOf(item.position), `skipped before ${item.id}`);
@@ -193,7 +204,8 @@ export class Ledger {
 
     const all = [...this.publications.values()];
     const delivered = new Set<string>();
-    for (const channels of this.#views.values()) for (const items of channels.values()) for (const item of items) if (item.kind === 'event') delivered.add(item.id);
+    for (const channels of this.#views.values())
+      for (const items of channels.values()) for (const item of items) if (item.kind === 'event') delivered.add(item.id);
     return {
       problems,
       stats: {
@@ -219,7 +231,12 @@ export class Ledger {
       if (previous === undefined) {
         byId.set(id, { id, position, generation: generationOf(position), firstAt: at });
       } else if (previous.position !== position) {
-        problems.push({ kind: 'position-mismatch', channel, subscriber, detail: `${id} at ${position}, elsewhere at ${previous.position}` });
+        problems.push({
+          kind: 'position-mismatch',
+          channel,
+          subscriber,
+          detail: `${id} at ${position}, elsewhere at ${previous.position}`,
+        });
       } else previous.firstAt = Math.min(previous.firstAt, at);
     };
     for (const publication of this.publications.values()) {
@@ -230,8 +247,10 @@ export class Ledger {
         for (const item of items) {
           if (item.kind !== 'event') continue;
           const publication = this.publications.get(item.id);
-          if (publication === undefined) problems.push({ kind: 'phantom', channel, subscriber, detail: `${item.id} at ${item.position} was never published` });
-          else if (publication.channel !== channel) problems.push({ kind: 'misrouted', channel, subscriber, detail: `${item.id} was published to ${publication.channel}` });
+          if (publication === undefined)
+            problems.push({ kind: 'phantom', channel, subscriber, detail: `${item.id} at ${item.position} was never published` });
+          else if (publication.channel !== channel)
+            problems.push({ kind: 'misrouted', channel, subscriber, detail: `${item.id} was published to ${publication.channel}` });
           else add(channel, item.id, item.position, item.at, subscriber);
         }
       }

@@ -50,7 +50,10 @@ describe('no loss under faults: the memory log', () => {
         name: 'memory log',
         server,
         backend: (channel, data) => server.append(channel, data),
-        faults: [{ ...restart, at: 0.35 }, { ...restart, at: 0.7 }],
+        faults: [
+          { ...restart, at: 0.35 },
+          { ...restart, at: 0.7 },
+        ],
         // Their cursors name every channel's start; the restart at 35% loses what was published since.
         sleepersWakeAt: 0.5,
         gapsAllowed: true,
@@ -66,7 +69,9 @@ describe('no loss under faults: the memory log', () => {
 
 describeWithServers('no loss under faults: the Redis log', () => {
   /** A private redis-server, the hangtime server process over it, and a publisher process's log. */
-  async function setUp(persistent: boolean): Promise<{ redis: RedisServer; admin: Redis; server: ServerProcess; publish: (channel: string, data: unknown) => Promise<string> }> {
+  async function setUp(
+    persistent: boolean,
+  ): Promise<{ redis: RedisServer; admin: Redis; server: ServerProcess; publish: (channel: string, data: unknown) => Promise<string> }> {
     const redis = await startRedisServer({ persistent });
     cleanups.push(() => redis.stop());
     const admin = new Redis(redis.url);
@@ -76,15 +81,34 @@ describeWithServers('no loss under faults: the Redis log', () => {
     const server = await startServerProcess({ log: 'redis', redisUrl: redis.url, prefix, commandTimeoutMs: 1_000, ...SERVER });
     cleanups.push(() => server.close());
     // Backend code in another process: a log of its own on the same Redis and prefix.
-    const publisher = redisLog({ url: redis.url, prefix, maxEventsPerChannel: 1_000_000, commandTimeoutMs: 1_000, connectionName: 'ht-stress-publisher', onError: () => {} });
+    const publisher = redisLog({
+      url: redis.url,
+      prefix,
+      maxEventsPerChannel: 1_000_000,
+      commandTimeoutMs: 1_000,
+      connectionName: 'ht-stress-publisher',
+      onError: () => {},
+    });
     cleanups.push(() => publisher.close());
     return { redis, admin, server, publish: (channel, data) => publisher.append(channel, data) };
   }
 
   const faultsOf = (redis: RedisServer, admin: Redis, server: ServerProcess) => ({
-    killNormal: (at: number): Fault => ({ at, name: 'CLIENT KILL TYPE normal', run: async () => void (await admin.call('CLIENT', 'KILL', 'TYPE', 'normal')) }),
-    killPubsub: (at: number): Fault => ({ at, name: 'CLIENT KILL TYPE pubsub', run: async () => void (await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub')) }),
-    pause: (at: number, ms: number, mode: 'ALL' | 'WRITE'): Fault => ({ at, name: `CLIENT PAUSE ${ms} ${mode}`, run: async () => void (await admin.call('CLIENT', 'PAUSE', ms, mode)) }),
+    killNormal: (at: number): Fault => ({
+      at,
+      name: 'CLIENT KILL TYPE normal',
+      run: async () => void (await admin.call('CLIENT', 'KILL', 'TYPE', 'normal')),
+    }),
+    killPubsub: (at: number): Fault => ({
+      at,
+      name: 'CLIENT KILL TYPE pubsub',
+      run: async () => void (await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub')),
+    }),
+    pause: (at: number, ms: number, mode: 'ALL' | 'WRITE'): Fault => ({
+      at,
+      name: `CLIENT PAUSE ${ms} ${mode}`,
+      run: async () => void (await admin.call('CLIENT', 'PAUSE', ms, mode)),
+    }),
     restartRedis: (at: number): Fault => ({ at, name: 'Redis restart', run: () => redis.restart() }),
     restartServer: (at: number): Fault => ({ at, name: 'hangtime server restart', run: () => server.restart() }),
   });

@@ -11,18 +11,20 @@ import type { Ledger } from './ledger.js';
 export type Append = (channel: string, data: { id: string }) => Promise<string>;
 
 /** Publishing through the protocol's `POST` (the server configures `authorizePublish`). */
-export const postTo = (url: string): Append => async (channel, data) => {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ channel, data }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const body = (await response.json().catch(() => null)) as { position?: unknown; channel?: unknown } | null;
-  if (response.status !== 201 || typeof body?.position !== 'string') throw new Error(`POST answered ${response.status}`);
-  if (body.channel !== channel) throw new Error(`POST to ${channel} answered for ${String(body.channel)}`);
-  return body.position;
-};
+export const postTo =
+  (url: string): Append =>
+  async (channel, data) => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ channel, data }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const body = (await response.json().catch(() => null)) as { position?: unknown; channel?: unknown } | null;
+    if (response.status !== 201 || typeof body?.position !== 'string') throw new Error(`POST answered ${response.status}`);
+    if (body.channel !== channel) throw new Error(`POST to ${channel} answered for ${String(body.channel)}`);
+    return body.position;
+  };
 
 /** Publish one event; true when acknowledged. */
 export async function publishOne(ledger: Ledger, append: Append, via: string, id: string, channel: string): Promise<boolean> {

@@ -82,7 +82,11 @@ export async function runScenario(seed: number, options: ScenarioOptions): Promi
   try {
     // Everyone follows from every channel's start: live before the first publish.
     for (const subscriber of subscribers) subscriber.start();
-    await waitFor(() => subscribers.every((subscriber) => subscriber.live), 60_000, () => `${subscribers.filter((s) => !s.live).length} subscribers not live`);
+    await waitFor(
+      () => subscribers.every((subscriber) => subscriber.live),
+      60_000,
+      () => `${subscribers.filter((s) => !s.live).length} subscribers not live`,
+    );
     mark('all subscribers live');
     const sleepers = options.sleepersWakeAt === undefined ? [] : subscribers.filter((_, i) => i % 12 === 5);
     await Promise.all(sleepers.map((sleeper) => sleeper.stop()));
@@ -95,10 +99,41 @@ export async function runScenario(seed: number, options: ScenarioOptions): Promi
     const http = postTo(server.url);
     const publishers = [
       // Sequential publishers: on a slow machine they publish less rather than pile up.
-      ...[0, 1].map((n) => steady({ name: `log${n}`, via: 'log', append: backend, ledger, random: random.fork(1000 + n), channels, intervalMs: 60, until: over })),
+      ...[0, 1].map((n) =>
+        steady({
+          name: `log${n}`,
+          via: 'log',
+          append: backend,
+          ledger,
+          random: random.fork(1000 + n),
+          channels,
+          intervalMs: 60,
+          until: over,
+        }),
+      ),
       steady({ name: 'http0', via: 'http', append: http, ledger, random: random.fork(2000), channels, intervalMs: 100, until: over }),
-      bursts({ name: 'burst', via: 'log', append: backend, ledger, random: random.fork(3000), channel: HOT, size: 50, everyMs: 1_500, until: over }),
-      bursts({ name: 'burst-http', via: 'http', append: http, ledger, random: random.fork(3001), channel: HOT, size: 15, everyMs: 2_500, until: over }),
+      bursts({
+        name: 'burst',
+        via: 'log',
+        append: backend,
+        ledger,
+        random: random.fork(3000),
+        channel: HOT,
+        size: 50,
+        everyMs: 1_500,
+        until: over,
+      }),
+      bursts({
+        name: 'burst-http',
+        via: 'http',
+        append: http,
+        ledger,
+        random: random.fork(3001),
+        channel: HOT,
+        size: 15,
+        everyMs: 2_500,
+        until: over,
+      }),
     ];
 
     const faults = (async () => {
@@ -124,7 +159,9 @@ export async function runScenario(seed: number, options: ScenarioOptions): Promi
       const comebacks: Array<Promise<void>> = [];
       while (!over()) {
         await sleep(own.between(100, 400));
-        const candidates = subscribers.filter((subscriber) => subscriber.running && !subscriber.restarting && !sleepers.includes(subscriber));
+        const candidates = subscribers.filter(
+          (subscriber) => subscriber.running && !subscriber.restarting && !sleepers.includes(subscriber),
+        );
         if (candidates.length > 0) comebacks.push(own.pick(candidates).restart(own.between(500, 3_000)));
       }
       await Promise.all(comebacks);
@@ -138,20 +175,33 @@ export async function runScenario(seed: number, options: ScenarioOptions): Promi
     const finals = new Map<string, string>();
     await Promise.all(channels.map((channel) => publishFinal(ledger, backend, channel, finals)));
     const behind = () =>
-      subscribers.filter((subscriber) => subscriber.channels.some((channel) => !ledger.received(subscriber.name, channel, finals.get(channel)!)));
-    await waitFor(() => behind().length === 0 || subscribers.some((subscriber) => subscriber.fatal !== undefined), 60_000 + sizes.durationMs, () => '').catch(() => {});
+      subscribers.filter((subscriber) =>
+        subscriber.channels.some((channel) => !ledger.received(subscriber.name, channel, finals.get(channel)!)),
+      );
+    await waitFor(
+      () => behind().length === 0 || subscribers.some((subscriber) => subscriber.fatal !== undefined),
+      60_000 + sizes.durationMs,
+      () => '',
+    ).catch(() => {});
     mark(behind().length === 0 ? 'all caught up' : `${behind().length} subscribers not caught up (drain timed out)`);
     const notCaughtUp = behind().length;
 
     await Promise.all(subscribers.map((subscriber) => subscriber.stop()));
     for (const subscriber of subscribers) {
-      if (subscriber.fatal !== undefined) problems.push({ kind: 'stopped', channel: '*', subscriber: subscriber.name, detail: `the client stopped: ${String(subscriber.fatal)}` });
+      if (subscriber.fatal !== undefined)
+        problems.push({
+          kind: 'stopped',
+          channel: '*',
+          subscriber: subscriber.name,
+          detail: `the client stopped: ${String(subscriber.fatal)}`,
+        });
     }
     const accounting = ledger.account({ gapsAllowed: options.gapsAllowed });
     problems.push(...accounting.problems);
     // A 500 is a bug; a 503 (log unavailable) only where the faults make the log unavailable.
     for (const error of server.errors) {
-      if (error.status !== 503 || !options.logFailuresExpected) problems.push({ kind: 'server-error', channel: '*', detail: `${error.status}: ${error.message.split('\n')[0]!}` });
+      if (error.status !== 503 || !options.logFailuresExpected)
+        problems.push({ kind: 'server-error', channel: '*', detail: `${error.status}: ${error.message.split('\n')[0]!}` });
     }
     for (const subscriber of subscribers) {
       if (subscriber.channels.length < 2) continue;
@@ -171,7 +221,11 @@ export async function runScenario(seed: number, options: ScenarioOptions): Promi
     const { stats } = accounting;
     const summary = [
       `${options.name}: seed ${seed}, ${subscribers.length} subscribers, ${sizes.durationMs} ms of publishing, ${((Date.now() - began) / 1000).toFixed(1)} s in all`,
-      `published ${stats.attempted} (${stats.acknowledged} acknowledged, ${stats.failed} failed, ${stats.landedUnacknowledged} of those landed); ${stats.deliveries} deliveries, ${stats.gaps} gaps (${Object.entries(stats.gapReasons).map(([reason, n]) => `${reason}×${n}`).join(' ') || 'none'}) covering ${stats.coveredByGaps}`,
+      `published ${stats.attempted} (${stats.acknowledged} acknowledged, ${stats.failed} failed, ${stats.landedUnacknowledged} of those landed); ${stats.deliveries} deliveries, ${stats.gaps} gaps (${
+        Object.entries(stats.gapReasons)
+          .map(([reason, n]) => `${reason}×${n}`)
+          .join(' ') || 'none'
+      }) covering ${stats.coveredByGaps}`,
       `publish failures: ${failures(ledger) || 'none'}`,
       `answers: ${count((s) => s.statuses)}; client errors: ${count((s) => s.errors) || 'none'}`,
       `server onError: ${server.errors.length} (${server.errors.filter((e) => e.status === 503).length} log failures); requests cut ${subscribers.reduce((n, s) => n + s.cuts, 0)}, subscriptions reopened ${subscribers.reduce((n, s) => n + s.restarts, 0)}, sleepers ${sleepers.length}, not caught up ${notCaughtUp}, server lives ${server.lives}`,

@@ -55,7 +55,8 @@ async function main(): Promise<void> {
     logTimeoutMs: config.logTimeoutMs,
     authorizePublish: () => true,
     // A 500, or a log failure (503), is worth seeing in the test's report.
-    onError: (error) => send({ type: 'error', status: (error as { status?: number })?.status ?? 500, message: String((error as Error)?.stack ?? error) }),
+    onError: (error) =>
+      send({ type: 'error', status: (error as { status?: number })?.status ?? 500, message: String((error as Error)?.stack ?? error) }),
   });
   let server: NodeServer | undefined;
   // The port of the previous life may take a moment to be free again.

@@ -14,7 +14,9 @@ function createLog(): EventLog {
   if (url !== undefined && url !== '') return redisLog({ url });
   if (process.env.NEXT_PHASE === 'phase-production-build') return memoryLog();
   if (process.env.NODE_ENV === 'development') {
-    console.warn('hangtime: REDIS_URL is not set, so events live in this process only (the in-memory log). Set REDIS_URL in .env.local to use Redis.');
+    console.warn(
+      'hangtime: REDIS_URL is not set, so events live in this process only (the in-memory log). Set REDIS_URL in .env.local to use Redis.',
+    );
     return memoryLog();
   }
   throw new Error('Set REDIS_URL, e.g. rediss://default:password@host:6379: in production every function instance must share one Redis');

@@ -25,7 +25,9 @@ export async function albHandler(event: LambdaHttpEvent, context: { getRemaining
 
 function contentTypeCased<T>(headers: Record<string, T> | undefined): Record<string, T> | undefined {
   if (headers === undefined) return undefined;
-  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase() === 'content-type' ? 'Content-Type' : name, value]));
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [name.toLowerCase() === 'content-type' ? 'Content-Type' : name, value]),
+  );
 }
 
 /** Never answers: what the emulator does when a function overruns its timeout. */
