@@ -66,7 +66,7 @@ function fanoutRows(results, n) {
         num(s.cpuUsPerDelivery),
         ratio(s.cpuUsPerDelivery, floor?.server.cpuUsPerDelivery),
         s.cpuUsPerDeliveryWholeRun === undefined
-          ? ''
+          ? '–'
           : `${num(s.cpuUsPerDeliveryWholeRun)} (${ratio(s.cpuUsPerDeliveryWholeRun, floor?.server.cpuUsPerDeliveryWholeRun)})`,
         `${mib(s.rssIdleKiB)} / ${mib(s.rssHeldKiB)} / ${mib(s.rssPeakKiB)}`,
         `${kib(s.perHeldPollKiB)} (${ratio(s.perHeldPollKiB, floor?.server.perHeldPollKiB)})`,
@@ -421,13 +421,49 @@ export function consoleSummary(results) {
   return out.join('\n');
 }
 
-/** Write docs/benchmarks.md and docs/benchmarks-fanout.svg; returns their paths. */
+/** Where README.md keeps the bench's headline: written here, never by hand. */
+export const HEADLINE_MARKERS = ['<!-- bench:headline -->', '<!-- /bench:headline -->'];
+
+/**
+ * The README's one-line summary of the largest N both the floor and hangtime + Redis finished:
+ * Redis connections, fan-out completion and server CPU per delivery against the floor.
+ */
+export function readmeHeadline(results) {
+  const ns = [...new Set(results.fanout.map((f) => f.n))].sort((a, b) => b - a);
+  for (const n of ns) {
+    const floor = floorAt(results, n);
+    const redis = results.fanout.find((f) => f.system === 'redis' && f.n === n && f.status === 'ok');
+    if (floor === undefined || redis === undefined) continue;
+    const naive = results.fanout.find((f) => f.system === 'naive' && f.n === n);
+    const times = (a, b) => `${num(a / b, 2)}×`;
+    return (
+      `On ${results.machine.cores} cores, hangtime + Redis holds ${num(n, 0)} polls on ${redis.redis.connectionsPeak} Redis connections` +
+      `${naive !== undefined && naive.status !== 'ok' ? ' (the 1:1 design fails there)' : ''} and delivers a fan-out to them in ` +
+      `${times(redis.fanoutMs.median, floor.fanoutMs.median)} the floor's time, at ${times(redis.server.cpuUsPerDelivery, floor.server.cpuUsPerDelivery)} ` +
+      `its server CPU per delivery (${results.startedAt.slice(0, 10)}, \`${results.command}\`).`
+    );
+  }
+  return 'No run of hangtime + Redis beside the floor yet.';
+}
+
+/** README.md with the headline between its markers replaced. */
+export function withHeadline(readme, results) {
+  const [open, close] = HEADLINE_MARKERS;
+  const start = readme.indexOf(open);
+  const end = readme.indexOf(close);
+  if (start < 0 || end < start) throw new Error(`README.md has no ${open} … ${close} markers for the bench headline`);
+  return readme.slice(0, start + open.length) + readmeHeadline(results) + readme.slice(end);
+}
+
+/** Write docs/benchmarks.md, docs/benchmarks-fanout.svg and README.md's headline; returns their paths. */
 export function writeReport(results, source) {
   const md = join(ROOT, 'docs', 'benchmarks.md');
   const svg = join(ROOT, 'docs', 'benchmarks-fanout.svg');
+  const readme = join(ROOT, 'README.md');
   writeFileSync(md, renderMarkdown(results, source));
   writeFileSync(svg, fanoutChart(results));
-  return [md, svg];
+  writeFileSync(readme, withHeadline(readFileSync(readme, 'utf8'), results));
+  return [md, svg, readme];
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
