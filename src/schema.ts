@@ -7,7 +7,7 @@
  * library is a dependency.
  */
 import type { ChannelPattern, SchemaOutput } from './client/channels.js';
-import type { AppendOptions, EventLog } from './log.js';
+import type { AppendOptions, EventLog, LinkedAppend } from './log.js';
 import { show } from './options.js';
 
 export type { ChannelOf, EventOf, SchemaOutput } from './client/channels.js';
@@ -206,19 +206,28 @@ export function schemaFinder(channels: ChannelSchemas): (channel: string) => Sta
 export function schemaLog(log: EventLog, channels: ChannelSchemas | undefined): EventLog {
   if (channels === undefined) return log;
   const schemaOf = schemaFinder(defineChannels(channels));
-  const append = async (channel: string, data: unknown, options?: AppendOptions): Promise<string> => {
+  /** The data to store: the validator's output, or the data itself on a channel without one. */
+  const validated = async (channel: string, data: unknown): Promise<unknown> => {
     const schema = schemaOf(channel);
-    if (schema === undefined) return log.append(channel, data, options);
+    if (schema === undefined) return data;
     const result = await schema['~standard'].validate(data);
     if (result.issues) throw new InvalidEventError(channel, result.issues);
-    return log.append(channel, result.value, options);
+    return result.value;
   };
+  const append = async (channel: string, data: unknown, options?: AppendOptions): Promise<string> =>
+    log.append(channel, await validated(channel, data), options);
+  // `appendLinked` (optional, see src/log.ts) validates too: no way around the declaration.
+  const appendLinked =
+    log.appendLinked &&
+    (async (channel: string, data: unknown, options?: AppendOptions): Promise<LinkedAppend> =>
+      log.appendLinked!(channel, await validated(channel, data), options));
   // A proxy rather than a copy: the log's other members (`stats()`, getters, methods added
   // later) stay its own, called on the log itself (private fields need that).
   const bound = new Map<PropertyKey, unknown>();
   return new Proxy(log, {
     get(target, key) {
       if (key === 'append') return append;
+      if (key === 'appendLinked') return appendLinked;
       const value: unknown = Reflect.get(target, key, target);
       if (typeof value !== 'function') return value;
       let method = bound.get(key);

@@ -180,3 +180,20 @@ describe('POST with a declaration', () => {
     expect(await stored(log, 'news')).toEqual([42]);
   });
 });
+
+describe('appendLinked (the log method GRIP publishing uses)', () => {
+  it('validates like append: no way around the declaration, and the output is what is stored', async () => {
+    const log = memoryLog();
+    const hangtime = createHangtime({ log, channels: { 'chat:*': z.object({ text: z.string().trim() }) } });
+    const first = await hangtime.log.appendLinked!('chat:lobby', { text: '  hi  ' });
+    expect(first.previous).toBeNull();
+    const refused = await hangtime.log.appendLinked!('chat:lobby', { text: 5 }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(isInvalidEventError(refused)).toBe(true);
+    const second = await hangtime.log.appendLinked!('chat:lobby', { text: 'there ' });
+    expect(second.previous).toBe(first.position);
+    expect(await stored(log, 'chat:lobby')).toEqual([{ text: 'hi' }, { text: 'there' }]);
+  });
+});
