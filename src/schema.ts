@@ -8,6 +8,7 @@
  */
 import type { ChannelPattern, SchemaOutput } from './client/channels.js';
 import type { AppendOptions, EventLog, LinkedAppend } from './log.js';
+import { withAppends } from './log-wrap.js';
 import { show } from './options.js';
 
 export type { ChannelOf, EventOf, SchemaOutput } from './client/channels.js';
@@ -221,18 +222,5 @@ export function schemaLog(log: EventLog, channels: ChannelSchemas | undefined): 
     log.appendLinked &&
     (async (channel: string, data: unknown, options?: AppendOptions): Promise<LinkedAppend> =>
       log.appendLinked!(channel, await validated(channel, data), options));
-  // A proxy rather than a copy: the log's other members (`stats()`, getters, methods added
-  // later) stay its own, called on the log itself (private fields need that).
-  const bound = new Map<PropertyKey, unknown>();
-  return new Proxy(log, {
-    get(target, key) {
-      if (key === 'append') return append;
-      if (key === 'appendLinked') return appendLinked;
-      const value: unknown = Reflect.get(target, key, target);
-      if (typeof value !== 'function') return value;
-      let method = bound.get(key);
-      if (method === undefined) bound.set(key, (method = (value as (...args: unknown[]) => unknown).bind(target)));
-      return method;
-    },
-  });
+  return withAppends(log, { append, appendLinked });
 }

@@ -1,5 +1,6 @@
 import { encodeCursor } from '../cursor.js';
 import type { AppendOptions, EventLog, LinkedAppend } from '../log.js';
+import { withAppends } from '../log-wrap.js';
 import { answerChannel, hintChannel } from './channels.js';
 
 /** One GRIP item as the publish endpoint takes it (`POST /publish/`, `{"items": [...]}`). */
@@ -74,29 +75,7 @@ export function publishingLog(log: EventLog, send: SendItems, onError: (error: u
     }
     return linked;
   };
-  // The log's own object as prototype (its other members, `stats()`, `prefix`, … stay reachable),
-  // its methods bound once to it (a class-based log keeps its `this`), append and appendLinked
-  // replaced.
-  const wrapped = Object.create(log) as EventLog & Record<string, unknown>;
-  for (
-    let source: object | null = log;
-    source !== null && source !== Object.prototype;
-    source = Object.getPrototypeOf(source) as object | null
-  ) {
-    for (const name of Object.getOwnPropertyNames(source)) {
-      const value: unknown = (log as unknown as Record<string, unknown>)[name];
-      if (name !== 'constructor' && typeof value === 'function' && !Object.hasOwn(wrapped, name)) {
-        Object.defineProperty(wrapped, name, {
-          value: (value as (...args: unknown[]) => unknown).bind(log),
-          writable: true,
-          configurable: true,
-        });
-      }
-    }
-  }
-  Object.defineProperty(wrapped, 'append', {
-    value: async (channel: string, data: unknown, options?: AppendOptions) => (await appendLinked(channel, data, options)).position,
-  });
-  Object.defineProperty(wrapped, 'appendLinked', { value: appendLinked });
-  return wrapped;
+  const append = async (channel: string, data: unknown, options?: AppendOptions): Promise<string> =>
+    (await appendLinked(channel, data, options)).position;
+  return withAppends(log, { append, appendLinked });
 }

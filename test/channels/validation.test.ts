@@ -197,3 +197,18 @@ describe('appendLinked (the log method GRIP publishing uses)', () => {
     expect(await stored(log, 'chat:lobby')).toEqual([{ text: 'hi' }, { text: 'there' }]);
   });
 });
+
+describe('the wrapped log', () => {
+  it('keeps validating when spread, and its other members are the log’s own', async () => {
+    const log = memoryLog();
+    const hangtime = createHangtime({ log, channels: { chat: z.object({ text: z.string() }) } });
+    const spread = { ...hangtime.log };
+    const refused = await spread.append('chat', { text: 5 }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(isInvalidEventError(refused)).toBe(true);
+    expect(spread.maxEventBytes).toBe(log.maxEventBytes);
+    expect(await stored(log, 'chat')).toEqual([]);
+  });
+});
