@@ -201,7 +201,9 @@ describe('appendLinked (the log method GRIP publishing uses)', () => {
 describe('the wrapped log', () => {
   it('keeps validating when spread, and its other members are the log’s own', async () => {
     const log = memoryLog();
-    const hangtime = createHangtime({ log, channels: { chat: z.object({ text: z.string() }) } });
+    // Declared as any schema, so that the type of `append` lets the invalid data through to run time.
+    const chat: ChannelSchemas[string] = z.object({ text: z.string() });
+    const hangtime = createHangtime({ log, channels: { chat } });
     const spread = { ...hangtime.log };
     const refused = await spread.append('chat', { text: 5 }).then(
       () => undefined,
