@@ -5,7 +5,7 @@ import { createHangtime, type Hangtime, type WaitResult } from '../../src/hangti
 import { isAppendUncertainError, redisKeys, redisLog, type RedisLog } from '../../src/redis/index.js';
 import { decodePosition } from '../../src/redis/position.js';
 import { sleep, testPrefix } from '../support/redis.js';
-import { startReplicatedCluster, type ClusterNode, type ReplicatedCluster } from './replicated-cluster.js';
+import { channelOn, startReplicatedCluster, type ClusterNode, type ReplicatedCluster } from './replicated-cluster.js';
 import { describeWithServers } from './servers.js';
 
 /**
@@ -45,21 +45,6 @@ interface Subscriber {
   readonly channels: readonly string[];
   readonly items: Map<string, Item[]>;
   polls: number;
-}
-
-/** A channel name whose slot belongs to `master` (its keys' hash tag is the name). */
-async function channelOn(master: ClusterNode, stem: string): Promise<string> {
-  const ranges = String(await master.admin.cluster('NODES'))
-    .split('\n')
-    .find((line) => line.includes('myself'))!
-    .split(' ')
-    .slice(8)
-    .map((range) => range.split('-').map(Number) as [number, number]);
-  for (let n = 0; ; n++) {
-    const name = `${stem}-${n}`;
-    const slot = Number(await master.admin.cluster('KEYSLOT', name));
-    if (ranges.some(([from, to]) => slot >= from && slot <= to)) return name;
-  }
 }
 
 /** Scripts that read (READ and STATE each run XINFO STREAM once; APPEND never does). */

@@ -162,3 +162,18 @@ async function until(condition: () => Promise<boolean>, what: string, timeoutMs:
     await sleep(50);
   }
 }
+
+/** A channel name whose slot belongs to `master`. */
+export async function channelOn(master: ClusterNode, stem: string): Promise<string> {
+  const ranges = String(await master.admin.cluster('NODES'))
+    .split('\n')
+    .find((line) => line.includes('myself'))!
+    .split(' ')
+    .slice(8)
+    .map((range) => range.split('-').map(Number) as [number, number]);
+  for (let n = 0; ; n++) {
+    const name = `${stem}-${n}`;
+    const slot = Number(await master.admin.cluster('KEYSLOT', name));
+    if (ranges.some(([from, to]) => slot >= from && slot <= to)) return name;
+  }
+}

@@ -6,7 +6,7 @@ import { isAppendUncertainError, redisKeys, redisLog, type RedisLog } from '../.
 import { APPEND } from '../../src/redis/scripts.js';
 import { REDIS_URL, adminClient, deletePrefix, describeRedis, sleep, testPrefix, until } from '../support/redis.js';
 import { startProxy, type RedisProxy } from './proxy.js';
-import { startReplicatedCluster, type ClusterNode, type ReplicatedCluster } from './replicated-cluster.js';
+import { channelOn, startReplicatedCluster, type ClusterNode, type ReplicatedCluster } from './replicated-cluster.js';
 import { describeWithServers, startRedisServer, type RedisServer } from './servers.js';
 
 /**
@@ -294,18 +294,3 @@ describeWithServers('an append in flight when Redis loses its data', () => {
     expect(follower.items.some((item) => item.kind === 'gap')).toBe(true);
   });
 });
-
-/** A channel name whose slot belongs to `master`. */
-async function channelOn(master: ClusterNode, stem: string): Promise<string> {
-  const ranges = String(await master.admin.cluster('NODES'))
-    .split('\n')
-    .find((line) => line.includes('myself'))!
-    .split(' ')
-    .slice(8)
-    .map((range) => range.split('-').map(Number) as [number, number]);
-  for (let n = 0; ; n++) {
-    const name = `${stem}-${n}`;
-    const slot = Number(await master.admin.cluster('KEYSLOT', name));
-    if (ranges.some(([from, to]) => slot >= from && slot <= to)) return name;
-  }
-}
