@@ -223,9 +223,11 @@ describe('limits', () => {
       expect(response.status).toBe(200);
       const timing = response.headers.get('server-timing') ?? '';
       expect(timing).toMatch(/desc="timeout"/);
+      // Capped at 1.5 s, not the 25 s asked for. The cap is the moment the timer is set for, and a
+      // timer fires at or after its moment (late by a few ms on a loaded machine): bound it loosely.
       const held = Number(/dur=([\d.]+)/.exec(timing)?.[1]);
-      expect(held).toBeLessThanOrEqual(1_500);
       expect(held).toBeGreaterThan(1_000);
+      expect(held).toBeLessThan(5_000);
       expect(elapsed).toBeLessThan(10_000);
     } finally {
       await limited.dispose();
