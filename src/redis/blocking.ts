@@ -3,6 +3,7 @@ import type { WaitSink, WaitTarget } from '../log.js';
 import type { SignalLike } from '../signal.js';
 import { LogWaiter } from '../waiter.js';
 import { follows } from './follows.js';
+import { BlockedRead, DRAIN_MS } from './blocked-read.js';
 import { InFlight } from './in-flight.js';
 import { KnownStates } from './known-states.js';
 import { keySlot } from './slot.js';
@@ -25,8 +26,10 @@ import type { ChannelState, RedisClient } from './types.js';
  * The connection is blocked while the XREAD runs: a command of this process sent meanwhile (a
  * second poll, an append) would queue behind it. So any other command, and an abort that comes
  * before the XREAD's own timeout, first unblocks it (`CLIENT UNBLOCK`, sent on a second
- * connection opened only then and closed at once). A process where that happens is not one
- * poll at a time: `waiting: 'auto'` switches to the shared watcher for good.
+ * connection opened only then and closed at once: blocked-read.ts). A process where that
+ * happens is not one poll at a time: `waiting: 'auto'` switches to the shared watcher for good.
+ * The XREAD of a hold that ended just before it (hold timers end holds on a 50 ms grid) is
+ * waited for instead: that one needs no second connection.
  *
  * The hold waits before it reads, so an empty poll on a warm instance is one command: the
  * XREAD. States are forgotten when the connection closes (Redis may have restarted without its
@@ -75,13 +78,6 @@ class BlockingWaiter extends LogWaiter {
   }
 }
 
-interface Pending {
-  readonly waiter: BlockingWaiter;
-  readonly connection: Redis;
-  id: number | undefined;
-  interrupted: boolean;
-}
-
 export class BlockingWaits {
   readonly #options: BlockingOptions;
   readonly #known = new KnownStates();
@@ -89,7 +85,7 @@ export class BlockingWaits {
   readonly #ids = new WeakMap<Redis, number>();
   readonly #watched = new WeakSet<Redis>();
   #active: BlockingWaiter | undefined;
-  #pending: Pending | undefined;
+  #pending: BlockedRead | undefined;
   #closed = false;
   readonly #commands = new InFlight();
 
@@ -102,9 +98,9 @@ export class BlockingWaits {
     return this.#active === undefined ? 0 : 1;
   }
 
-  /** Whether an XREAD occupies the command connection now. */
+  /** Whether an XREAD of a wait still held occupies the command connection now. */
   get blocked(): boolean {
-    return this.#pending !== undefined;
+    return this.#pending !== undefined && !this.#pending.draining;
   }
 
   /**
@@ -130,9 +126,10 @@ export class BlockingWaits {
     const pending = this.#pending;
     // Ended before its XREAD did (the client left, or the caller gave no deadline): free the
     // connection for the next command now rather than at the XREAD's timeout.
-    if (pending?.waiter === waiter && !pending.interrupted) {
+    if (pending?.owner === waiter && !pending.interrupted) {
       const left = waiter.forward.sink.remainingMs?.();
-      if (left === undefined || left > 50) this.#unblock(pending);
+      if (left === undefined || left > DRAIN_MS) pending.unblock();
+      else pending.draining = true;
     }
   }
 
@@ -143,7 +140,9 @@ export class BlockingWaits {
   command<T>(send: () => Promise<T>): Promise<T> {
     return this.#commands.run(() => {
       const pending = this.#pending;
-      if (pending !== undefined && !pending.interrupted) this.#unblock(pending);
+      if (pending === undefined || pending.interrupted) return send();
+      if (pending.draining) return pending.drained().then(send);
+      pending.unblock();
       return send();
     });
   }
@@ -179,23 +178,24 @@ export class BlockingWaits {
       // Every position is the head of a known state here: it names a stream id.
       const ids = targets.map(({ after }) => decodePosition(after)!.id);
       for (;;) {
-        // Behind a command in flight, an XREAD would delay it: sent once none is.
-        while (this.#commands.busy) {
-          await this.#commands.whenIdle();
+        // Behind a command in flight, an XREAD would delay it: sent once none is. Nor behind
+        // the draining XREAD of the hold before (it ends in a moment): one UNBLOCK could then
+        // not tell the two apart.
+        while (this.#commands.busy || this.#pending !== undefined) {
+          await (this.#pending !== undefined ? this.#pending.drained() : this.#commands.whenIdle());
           if (done()) return;
         }
         const left = sink.remainingMs?.();
         const blockMs = Math.max(1, Math.min(Math.ceil(left ?? SLICE_MS), 3_600_000));
         this.#watch(connection);
-        const pending: Pending = { waiter, connection, id: this.#ids.get(connection), interrupted: false };
+        const pending = new BlockedRead(waiter, connection, this.#ids.get(connection), this.#options);
         if (pending.id === undefined) {
           // Learnt once per connection, in the same round trip (what CLIENT UNBLOCK needs).
           void connection.client('ID').then(
             (id) => {
               this.#ids.set(connection, Number(id));
-              pending.id = Number(id);
               // A command came before the id did (a slow link): unblock now.
-              if (pending.interrupted && this.#pending === pending) this.#sendUnblock(pending);
+              pending.learnt(Number(id));
             },
             () => {},
           );
@@ -206,6 +206,7 @@ export class BlockingWaits {
           reply = await connection.xread('COUNT', 1, 'BLOCK', blockMs, 'STREAMS', ...keys, ...ids);
         } finally {
           if (this.#pending === pending) this.#pending = undefined;
+          pending.returned();
         }
         if (done()) return;
         if (reply === null && pending.interrupted) {
@@ -252,36 +253,5 @@ export class BlockingWaits {
       this.#ids.delete(connection);
       this.forget();
     });
-  }
-
-  #unblock(pending: Pending): void {
-    if (pending.interrupted) return;
-    pending.interrupted = true;
-    // Without the id yet (asked in the XREAD's round trip), the id's reply sends it.
-    if (pending.id !== undefined) this.#sendUnblock(pending);
-  }
-
-  /**
-   * CLIENT UNBLOCK the pending XREAD, on a connection of its own opened for this one command:
-   * needed only when a process does more than one thing at a time, which is then rare or ends
-   * blocking waits ('auto'). An UNBLOCK that finds nothing blocked (it overtook the XREAD, which
-   * was still on its way) is sent again while the XREAD is pending.
-   */
-  #sendUnblock(pending: Pending, attempt = 0): void {
-    const control = pending.connection.duplicate({
-      connectionName: `${this.#options.connectionName}-unblock`,
-      lazyConnect: false,
-      retryStrategy: null,
-      maxRetriesPerRequest: 1,
-    });
-    control.on('error', () => {});
-    control
-      .client('UNBLOCK', pending.id!)
-      .then((unblocked) => {
-        if (Number(unblocked) === 0 && this.#pending === pending && attempt < 50) {
-          setTimeout(() => this.#pending === pending && this.#sendUnblock(pending, attempt + 1), 20).unref?.();
-        }
-      }, this.#options.onError)
-      .finally(() => control.quit().catch(() => control.disconnect()));
   }
 }

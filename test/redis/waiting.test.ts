@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { createHangtime } from '../../src/hangtime.js';
 import { redisLog, type RedisLog, type RedisLogOptions } from '../../src/redis/index.js';
-import { sleep, testPrefix, until } from '../support/redis.js';
+import { commandCalls, sleep, testPrefix, until } from '../support/redis.js';
 import { describeWithServers, startRedisServer, type RedisServer } from './servers.js';
 
 /**
@@ -29,13 +29,9 @@ async function connections(name: string): Promise<number> {
   return list.split('\n').filter((line) => new RegExp(` name=${name}(-\\S+)? `).test(line)).length;
 }
 
-async function commandCalls(): Promise<Record<string, number>> {
-  const info = await admin.info('commandstats');
-  const calls: Record<string, number> = {};
-  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),.*$/gm)) {
-    if (!/^(info|config|client)/.test(match[1]!)) calls[match[1]!] = Number(match[2]);
-  }
-  return calls;
+/** The log's commands since the last reset (the test's own INFO, CONFIG and CLIENT left out). */
+async function logCalls(): Promise<Record<string, number>> {
+  return Object.fromEntries(Object.entries(await commandCalls(admin)).filter(([name]) => !/^(info|config|client)/.test(name)));
 }
 
 describeWithServers('waiting modes', () => {
@@ -127,7 +123,7 @@ describeWithServers('waiting modes', () => {
     }
     // The last XREAD ends with its poll: counted once it has.
     await sleep(300);
-    const empty = await commandCalls();
+    const empty = await logCalls();
     // At most one command per poll, the XREAD (the hold waits before it reads; a poll whose
     // XREAD is still being counted when its hold answered is the one that may be missing).
     expect(empty.xread).toBeGreaterThanOrEqual(polls - 1);
@@ -139,7 +135,7 @@ describeWithServers('waiting modes', () => {
     await admin.config('RESETSTAT');
     await writer.append('cost', 1);
     expect((await held).events).toHaveLength(1);
-    const delivered = await commandCalls();
+    const delivered = await logCalls();
     // The writer's append script and the poller's read script; the XREAD that returned.
     expect(delivered.evalsha).toBe(2);
     expect(delivered.xread ?? 0).toBeLessThanOrEqual(1);
@@ -159,6 +155,27 @@ describeWithServers('waiting modes', () => {
     await log.append('abort', 'next');
     // Not behind the XREAD's 20 s timeout.
     expect(Date.now() - startedAt).toBeLessThan(3_000);
+  });
+
+  it('blocking: a command right after a hold its timer ended waits for that XREAD to end instead of opening a connection to unblock it', async () => {
+    const log = open('ht-drain', { waiting: 'blocking' });
+    const hangtime = createHangtime({ log, minHoldMs: 0 });
+    let { cursor } = await hangtime.wait({ channels: ['drain'], waitMs: 0 });
+    await admin.config('RESETSTAT');
+    // Holds over 1 s end on a 50 ms grid (hold-timers.ts), up to 50 ms before the XREAD sized
+    // to their budget returns: the append right after each answer comes while it still blocks.
+    for (let i = 0; i < 4; i++) {
+      const result = await hangtime.wait({ channels: ['drain'], cursor, waitMs: 1_100 });
+      expect(result.reason).toBe('timeout');
+      const appendedAt = Date.now();
+      await log.append('drain', i);
+      expect(Date.now() - appendedAt).toBeLessThan(3_000);
+      const next = await hangtime.wait({ channels: ['drain'], cursor, waitMs: 0 });
+      expect(next.events.map((event) => event.data)).toEqual([i]);
+      cursor = next.cursor;
+    }
+    expect((await commandCalls(admin))['client|unblock'] ?? 0).toBe(0);
+    expect(await connections('ht-drain')).toBe(1);
   });
 
   it('blocking: a connection killed while the instance is idle (frozen) reconnects on the next poll, missing nothing', async () => {
