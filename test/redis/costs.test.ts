@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createHangtime } from '../../src/hangtime.js';
 import { redisLog } from '../../src/redis/index.js';
-import { sleep, testPrefix, until } from '../support/redis.js';
+import { commandCalls as serverCalls, sleep, testPrefix, until } from '../support/redis.js';
 import { describeWithServers, startRedisServer, type RedisServer } from './servers.js';
 
 /**
@@ -20,16 +20,9 @@ let admin: Redis;
  * (XADD, XRANGE, …) are counted under their own names too, besides the EVALSHA.
  */
 async function commandCalls(): Promise<Map<string, number>> {
-  const info = await admin.info('commandstats');
-  const calls = new Map<string, number>();
-  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),.*$/gm)) {
-    if (/^config/.test(match[1]!)) continue; // the test's own
-    // The test's own INFO goes through `admin.info`; the append script's INFO replication
-    // is counted by `infoCalls` below.
-    if (match[1] === 'info') continue;
-    calls.set(match[1]!, Number(match[2]));
-  }
-  return calls;
+  // The test's own CONFIG and INFO left out; the append script's INFO replication is counted
+  // by `infoCalls` below.
+  return new Map(Object.entries(await serverCalls(admin)).filter(([name]) => !/^(config|info)/.test(name)));
 }
 
 /** The log sends nothing but scripts, WAIT and (un)subscriptions: its top-level commands. */

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { isAppendUncertainError, redisKeys, redisLog, type RedisLog } from '../../src/redis/index.js';
 import { decodePosition } from '../../src/redis/position.js';
-import { testPrefix, until } from '../support/redis.js';
+import { commandCalls, testPrefix, until } from '../support/redis.js';
 import { startProxy, type RedisProxy } from './proxy.js';
 import { describeWithServers, startRedisServer, type RedisServer } from './servers.js';
 
@@ -27,8 +27,7 @@ const open = (options: { durability?: 'replicated' | 'leader'; prefix: string })
 };
 
 async function calls(): Promise<Record<string, number>> {
-  const info = await admin.info('commandstats');
-  return Object.fromEntries([...info.matchAll(/^cmdstat_(evalsha|eval|wait):calls=(\d+)/gm)].map((m) => [m[1]!, Number(m[2])]));
+  return Object.fromEntries(Object.entries(await commandCalls(admin)).filter(([name]) => /^(evalsha|eval|wait)$/.test(name)));
 }
 
 async function startReplica(): Promise<void> {

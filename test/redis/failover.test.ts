@@ -4,7 +4,7 @@ import { isHangtimeError } from '../../src/errors.js';
 import { createHangtime, type Hangtime, type WaitResult } from '../../src/hangtime.js';
 import { isAppendUncertainError, redisKeys, redisLog, type RedisLog } from '../../src/redis/index.js';
 import { decodePosition } from '../../src/redis/position.js';
-import { sleep, testPrefix } from '../support/redis.js';
+import { commandCalls, sleep, testPrefix } from '../support/redis.js';
 import { channelOn, startReplicatedCluster, type ClusterNode, type ReplicatedCluster } from './replicated-cluster.js';
 import { describeWithServers } from './servers.js';
 
@@ -51,8 +51,8 @@ interface Subscriber {
 async function readsOn(nodes: readonly ClusterNode[]): Promise<number> {
   let sum = 0;
   for (const node of nodes) {
-    const info = await node.admin.info('commandstats').catch(() => '');
-    sum += Number(/^cmdstat_xinfo\|stream:calls=(\d+)/m.exec(info)?.[1] ?? 0);
+    const calls = await commandCalls(node.admin).catch(() => ({}) as Record<string, number>);
+    sum += calls['xinfo|stream'] ?? 0;
   }
   return sum;
 }

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { createHangtime } from '../../src/hangtime.js';
 import { redisKeys, redisLog, type RedisLog } from '../../src/redis/index.js';
 import { decodePosition } from '../../src/redis/position.js';
-import { sleep, testPrefix, until } from '../support/redis.js';
+import { commandCalls, sleep, testPrefix, until } from '../support/redis.js';
 import { describeWithServers, startRedisServer, type RedisServer } from './servers.js';
 
 /**
@@ -26,8 +26,8 @@ const open = (prefix: string, waiting: 'auto' | 'shared' = 'auto'): RedisLog => 
 
 /** Scripts the server ran since the last RESETSTAT. */
 async function scriptCalls(): Promise<number> {
-  const info = await admin.info('commandstats');
-  return [...info.matchAll(/^cmdstat_(evalsha|eval):calls=(\d+)/gm)].reduce((sum, match) => sum + Number(match[2]), 0);
+  const calls = await commandCalls(admin);
+  return (calls.evalsha ?? 0) + (calls.eval ?? 0);
 }
 
 /** Append e1..e5, then L1..L3 (a few ms later, so that an id fits between e5 and L1). */

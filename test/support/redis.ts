@@ -95,3 +95,16 @@ export async function until(condition: () => boolean | Promise<boolean>, what: s
     await sleep(5);
   }
 }
+
+/**
+ * Commands a Redis server ran since its last `CONFIG RESETSTAT`, by name, from `INFO
+ * commandstats` (subcommands as `client|unblock`). Commands a script runs (XADD, XRANGE, …)
+ * count under their own names too, besides its EVALSHA; the caller's own INFO and CONFIG count
+ * like any other command.
+ */
+export async function commandCalls(admin: Pick<Redis, 'info'>): Promise<Record<string, number>> {
+  const info = await admin.info('commandstats');
+  const calls: Record<string, number> = {};
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls[match[1]!] = Number(match[2]);
+  return calls;
+}
