@@ -191,6 +191,18 @@ async function redisTotals(monitor) {
   return { calls, connected: Number(clients.connected_clients) - 1 };
 }
 
+/** Connections by name (CLIENT LIST), the monitor's own left out. */
+async function connectionNames(monitor) {
+  const names = {};
+  for (const line of String(await monitor.redis.client('LIST')).split('\n')) {
+    // The monitor is the connection running this CLIENT LIST.
+    if (line === '' || /\bcmd=client\|list\b/.test(line)) continue;
+    const name = /\bname=(\S*)/.exec(line)?.[1] || '(none)';
+    names[name] = (names[name] ?? 0) + 1;
+  }
+  return names;
+}
+
 /** Commands the log sends as a Redis client (scripts, XREAD, pub/sub, WAIT, CLIENT UNBLOCK):
  * what a per-command plan bills. Commands run inside scripts are not among them. */
 const TOP_LEVEL = /^(evalsha|eval|xread|subscribe|unsubscribe|wait|client\|unblock)$/;
@@ -210,6 +222,10 @@ async function scenario(redis, waiting, clients, rate) {
   let gaps = 0;
   let peakConnections = 0;
   let peakHeld = 0;
+  /** The connections at the peak, by name (the log's commands, pub/sub, CLIENT UNBLOCK controls). */
+  let peakNames = {};
+  /** What the clients saw go wrong, by `code` and status (each is retried after a backoff). */
+  const clientErrors = {};
 
   const subscriptions = [];
   for (let i = 0; i < clients; i++) {
@@ -224,7 +240,10 @@ async function scenario(redis, waiting, clients, rate) {
           }
         },
         onGap: () => gaps++,
-        onError: () => {},
+        onError: (error) => {
+          const key = `${error.code ?? 'unknown'}${error.status ? ` ${error.status}` : ''}`;
+          clientErrors[key] = (clientErrors[key] ?? 0) + 1;
+        },
       }),
     );
     // Clients arrive over a few seconds, not in one burst (every poll would be a cold start).
@@ -264,6 +283,7 @@ async function scenario(redis, waiting, clients, rate) {
   })();
   while (Date.now() - startedAt < SECONDS * 1_000) {
     const { connected } = await redisTotals(redis.monitor);
+    if (connected > peakConnections) peakNames = await connectionNames(redis.monitor);
     peakConnections = Math.max(peakConnections, connected);
     peakHeld = Math.max(peakHeld, [...pool.instances].filter((instance) => instance.busy).length);
     pool.reap();
@@ -311,6 +331,8 @@ async function scenario(redis, waiting, clients, rate) {
     coldStarts: pool.coldStarts,
     peakRedisConnections: peakConnections,
     redisConnectionsPerClient: peakConnections / clients,
+    redisConnectionsPerInstance: peakConnections / pool.peakInstances,
+    peakConnectionNames: peakNames,
     invocations,
     billedMs,
     commands: { topLevel, perConnection, byName: calls },
@@ -326,6 +348,7 @@ async function scenario(redis, waiting, clients, rate) {
     commandsPerDelivered: delivered === 0 ? null : topLevel / delivered,
     latencyMs: { p50: pct(50), p95: pct(95), max: latencies.at(-1) ?? null },
     errors,
+    clientErrors,
     invocationMs: { p50: pool.durations.length ? pool.durations.sort((a, b) => a - b)[Math.floor(pool.durations.length / 2)] : null },
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
