@@ -1,6 +1,6 @@
 import { isChannel } from './channels.js';
 import { badRequest, HangtimeError, isAppendUncertainError } from './errors.js';
-import { jsonResponse, type HangtimeRequest, type PlainResponse } from './http.js';
+import { jsonResponse, parseQuery, type HangtimeRequest, type PlainResponse } from './http.js';
 import { isAppendId, type EventLog } from './log.js';
 import type { AuthDecision } from './types.js';
 import { isInvalidEventError, issuesForAnswer } from './schema.js';
@@ -30,6 +30,10 @@ interface PublishDeps {
 /** `POST {"channel","data"}`: the optional publish route (docs/protocol.md, "Publishing"). */
 export async function publish(request: HangtimeRequest, { log, authorize, denial, assertOpen }: PublishDeps): Promise<PlainResponse> {
   assertOpen();
+  // A publish defines no query parameter: any one (a typo, a poll's `channels`) is refused, as a
+  // poll refuses those it does not define, rather than silently ignored.
+  const [unknown] = parseQuery(request.url).keys();
+  if (unknown !== undefined) throw badRequest('unknown_parameter', `Unknown parameter \`${unknown.slice(0, 40)}\``);
   const type = request.headers.get('content-type') ?? '';
   if (!/^application\/json\s*(;|$)/i.test(type)) {
     throw new HangtimeError('unsupported_media_type', 415, 'Publish with `Content-Type: application/json`');

@@ -83,7 +83,7 @@ export function send(res: ServerResponse, answer: PlainResponse, state: Listener
 /** A header from `rawHeaders`: reading `req.headers` would build the whole headers object,
  * measurable per poll, when the core reads at most a header or two. Repeated headers are
  * joined with ", " as the Fetch standard does. */
-function headerValue(req: IncomingMessage, name: string): string | null {
+export function headerValue(req: IncomingMessage, name: string): string | null {
   const raw = req.rawHeaders;
   let value: string | null = null;
   for (let i = 0; i < raw.length; i += 2) {
@@ -95,7 +95,7 @@ function headerValue(req: IncomingMessage, name: string): string | null {
 }
 
 /** How long a refused body may go on arriving (and be discarded) after its 413, in ms. */
-const LINGER_MS = 2_000;
+export const LINGER_MS = 2_000;
 
 /**
  * Read a request body, up to `maxBodyBytes`. Over the limit (declared by `Content-Length` or

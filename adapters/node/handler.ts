@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { isHangtimeError } from '../../src/errors.js';
 import { responseForError, type HandlerContext, type WebHandler } from '../../src/http.js';
 import { assertOptionalFunction, assertOptions, assertPositiveInteger, assertPositiveNumber } from '../../src/options.js';
+import { forbiddenMethodAnswer, isForbiddenMethod } from './connect.js';
 import { NodeReply, NodeRequest, readBody, send } from './exchange.js';
 import type { ListenerState, NodeAdapterOptions, NodeTarget } from './types.js';
 
@@ -57,6 +58,8 @@ export function listener(target: NodeTarget, options: NodeAdapterOptions, state:
       }
       return;
     }
+    // TRACE (or TRACK): no Web `Request` can carry it, so the handler cannot be asked.
+    if (isForbiddenMethod(req.method ?? 'GET')) return void send(res, forbiddenMethodAnswer(req.method!), state);
     const controller = new AbortController();
     res.once('close', () => {
       if (!res.writableFinished) controller.abort();

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { assertOptions } from '../../src/options.js';
+import { connectListener } from './connect.js';
 import { NODE_OPTION_NAMES, listener } from './handler.js';
 import type { ListenerState, NodeServer, NodeTarget, ServeOptions } from './types.js';
 
@@ -15,6 +16,8 @@ export async function serve(target: NodeTarget, options: ServeOptions = {}): Pro
   const { port = 3000, hostname = '127.0.0.1', ...adapterOptions } = options;
   const state: ListenerState = { closing: false };
   const server = createServer(listener(target, adapterOptions, state));
+  // CONNECT comes as 'connect', not 'request': answered as any other method not served.
+  server.on('connect', connectListener(target));
   // Long polls are long: Node's default request timeout (300 s) is fine, but keep-alive
   // sockets should outlive a poll so clients reuse them.
   server.keepAliveTimeout = 65_000;

@@ -63,8 +63,10 @@ export async function* run<T>(
   let closed = o.signal?.aborted;
   let store: CursorStorage | undefined;
   try {
-    // Reading `localStorage` throws in sandboxed frames: persistence is best-effort.
-    state.cursor = o.cursor ?? ((o.storageKey && (store = o.storage ?? localStorage).getItem(o.storageKey)) || undefined);
+    // Reading `localStorage` throws in sandboxed frames: persistence is best-effort. A given
+    // `o.cursor` wins over the stored one, and is stored after every handled batch all the same.
+    if (o.storageKey) store = o.storage ?? localStorage;
+    state.cursor = o.cursor ?? (store?.getItem(o.storageKey!) || undefined);
   } catch {
     // No storage: start from `o.cursor`.
   }

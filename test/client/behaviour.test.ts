@@ -260,6 +260,39 @@ describe('cursor', () => {
     expect(storage.map.get('k')).toBe(second.cursor);
   });
 
+  it('with both cursor and storageKey: starts from the given cursor, not the stored one, and still stores after every batch', async () => {
+    const server = await startServer();
+    const storage = memoryStorage();
+    const seen: number[] = [];
+    const options = {
+      channels: ['a'],
+      storageKey: 'k',
+      storage,
+      onEvents: (batch: ReadonlyArray<HangtimeEvent<N>>) => void seen.push(...batch.map((e) => e.data.n)),
+    };
+    const first = subscribe<N>(server.url, options);
+    await until(() => first.status.state === 'live');
+    // A stale stored cursor, from before event 0.
+    const stale = storage.map.get('k')!;
+    await server.log.append('a', { n: 0 });
+    await until(() => seen.length === 1);
+    first.close();
+    await first.done;
+    storage.map.set('k', stale);
+    // The explicit cursor (after event 0) wins over the stale stored one: event 0 is not repeated.
+    const second = subscribe<N>(server.url, { ...options, cursor: first.cursor });
+    onCleanup(() => second.close());
+    await until(() => second.status.state === 'live');
+    expect(storage.map.get('k')).toBe(first.cursor);
+    await server.log.append('a', { n: 1 });
+    await until(() => seen.length === 2);
+    await sleep(200);
+    expect(seen).toEqual([0, 1]);
+    // And the cursor is stored after every handled batch: a reload resumes after event 1.
+    expect(storage.map.get('k')).toBe(second.cursor);
+    expect(second.cursor).not.toBe(first.cursor);
+  });
+
   it('sends extra headers from a function, called for every poll', async () => {
     let token = 'one';
     const seen: string[] = [];

@@ -298,6 +298,16 @@ describe('POST: publishing', () => {
     expect(await eventsIn(hangtime.log, 'chat')).toEqual([]);
   });
 
+  it.each([['channel=chat'], ['channels=chat'], ['wait=0'], ['idempotency-key=k1'], ['x']])(
+    '400 `unknown_parameter` for the query %j (a publish takes none, as a poll takes none it does not define), and nothing is appended',
+    async (query) => {
+      const { url, hangtime } = await startServer({ authorizePublish: () => true });
+      const body = await expectError(await fetch(`${url}/p?${query}`, json({ channel: 'chat', data: 1 })), 400, 'unknown_parameter');
+      expect(body.error.message).toBe(`Unknown parameter \`${query.split('=')[0]}\``);
+      expect(await eventsIn(hangtime.log, 'chat')).toEqual([]);
+    },
+  );
+
   it('413 for an event over maxEventBytes, 415 for a non-JSON body', async () => {
     const { url } = await startServer({ log: memoryLog({ maxEventBytes: 100 }), maxResponseBytes: 20_000, authorizePublish: () => true });
     await expectError(await fetch(`${url}/p`, json({ channel: 'chat', data: 'x'.repeat(200) })), 413, 'payload_too_large');
