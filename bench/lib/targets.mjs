@@ -1,4 +1,4 @@
-// The targets of issue 6, checked against one run's results. Every verdict is computed from
+// The targets of issues 6 and 10, checked against one run's results. Every verdict is computed from
 // the JSON; the text around it says what the figure is limited by when the data can tell.
 import { SATURATED } from './fanout.mjs';
 import { errorTotal, num } from './format.mjs';
@@ -60,6 +60,8 @@ const NEXT = {
   complete: 'Run the complete bench (`npm run bench`): this run left that N or system out.',
   connections: 'Find what gave out at N = 10,000 (errors by kind, Redis connections) and fix it in the Redis log.',
   cpu: 'What is left over the floor is mostly the re-poll phase (the row says by how much): per held poll hangtime keeps a Holder, the log’s waiter, a poll sink and the hold’s inputs, about 0.8 KB beyond Node’s own request and response, and the garbage collector walks them on every scavenge. Next: fold the hold’s inputs (HoldInput, Budget) into the Holder, and answer the polls one wake-up releases in one pass (one headers object and Server-Timing value per batch, not per poll). Profile with `BENCH_SERVER_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` (bench/README.md).',
+  wholeRun:
+    'A server profile of the whole run at N = 5,000 (memory log, `BENCH_SERVER_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof"`, 2026-12-01) counted 1.31× the floor’s busy samples: hangtime’s own JavaScript about 8 points of it (parsing, cursor, admission, hold, timers, answer), the garbage collector about 5 (the objects each poll allocates: request and reply views, poll input, sink, Holder, hold inputs, budget), Node’s HTTP writing of the answer’s extra headers (Server-Timing, Cache-Control) about 2. The floor holds polls with no timer, no cursor and no disconnect handling: 1.2× leaves hangtime about one sample in six for all of that. Next: fold HoldInput and Budget into the Holder (two objects less per poll), start a first poll without a promise when the log can answer at once.',
   memory:
     'Take a heap snapshot with N polls held and compare what each poll keeps with the floor (in process, hangtime keeps about 0.8 KB per held poll: Holder, the log’s waiter, poll sink, hold inputs).',
   fanout:
@@ -208,7 +210,38 @@ export function evaluateTargets(results) {
     }
   }
 
-  // 5. The load client: measured, and saturation said.
+  // 5. Issue 10: over a whole fan-out run (connections, first polls and warm-up rounds
+  // included), both logs ≤ 1.2× the floor's server CPU per delivery and ≤ 1.15× its memory
+  // per held poll. With --repeat K, each stage is the median of K runs (run.mjs).
+  for (const [id, name] of [
+    ['memory', 'memory'],
+    ['redis', 'Redis'],
+  ]) {
+    for (const n of bigNs) {
+      const targets = [
+        [`hangtime + ${name} log whole-run server CPU per delivery ≤ 1.2× the floor (N = ${num(n, 0)}, issue 10)`, 'cpu', 1.2],
+        [`hangtime + ${name} log memory per held poll ≤ 1.15× the floor (N = ${num(n, 0)}, issue 10)`, 'memory', 1.15],
+      ];
+      const s = okStage(results, id, n);
+      const f = okStage(results, 'floor', n);
+      for (const [target, what, bound] of targets) {
+        if (!(s && f)) {
+          rows.push({ target, status: 'not measured', text: unavailable(results, s ? 'floor' : id, n), limits: [] });
+          continue;
+        }
+        const [value, reference, unit] =
+          what === 'cpu'
+            ? [s.server.cpuUsPerDeliveryWholeRun, f.server.cpuUsPerDeliveryWholeRun, 'µs per delivery']
+            : [s.server.perHeldPollKiB, f.server.perHeldPollKiB, 'KiB per held poll'];
+        const v = verdictRatio(value, reference, bound);
+        if (v.status !== 'not measured') v.text += `: ${num(value, what === 'cpu' ? 1 : 2)} vs ${num(reference, what === 'cpu' ? 1 : 2)} ${unit}`;
+        const repeats = results.repeat > 1 ? [`median of ${results.repeat} runs of the stage`] : [];
+        rows.push({ target, ...v, limits: v.status === 'missed' ? [...repeats, ...limits(results, n, ['floor', id])] : repeats });
+      }
+    }
+  }
+
+  // 6. The load client: measured, and saturation said.
   {
     const saturated = results.fanout.filter((f) => f.status === 'ok' && f.client?.saturated);
     const busiest = results.fanout
@@ -230,6 +263,7 @@ export function evaluateTargets(results) {
       else row.next = /10,000/.test(row.target) || /10,000/.test(row.text) ? NEXT.full : NEXT.complete;
     } else if (row.status === 'missed') {
       if (/10,000 polls/.test(row.target)) row.next = NEXT.connections;
+      else if (/whole-run/.test(row.target)) row.next = NEXT.wholeRun;
       else if (/CPU/.test(row.target)) row.next = NEXT.cpu;
       else if (/memory per held poll/.test(row.target)) row.next = NEXT.memory;
       else if (/fan-out/.test(row.target)) row.next = NEXT.fanout;
