@@ -8,8 +8,14 @@ import type { Redis } from 'ioredis';
  * connection more, for a moment, on every instance (what a managed plan counts).
  */
 export const DRAIN_MS = 60;
-/** A draining XREAD that has not ended after this (a slow link) is unblocked after all. */
-const DRAIN_GIVE_UP_MS = 250;
+/**
+ * A draining XREAD that has not ended after this is unblocked after all. It ends by itself at
+ * most DRAIN_MS after its hold, plus Redis' lateness in timing out blocked commands (up to
+ * 1 / hz, 100 ms by default) and the round trip: more means a Redis or a link so slow that an
+ * UNBLOCK would be no quicker, so this is a last resort, not a deadline (the Lambda emulation
+ * under load saw drains of over 250 ms).
+ */
+const DRAIN_GIVE_UP_MS = 2_000;
 
 /** Where CLIENT UNBLOCK goes, and what it reports. */
 export interface UnblockVia {
