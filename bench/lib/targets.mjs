@@ -234,7 +234,8 @@ export function evaluateTargets(results) {
             ? [s.server.cpuUsPerDeliveryWholeRun, f.server.cpuUsPerDeliveryWholeRun, 'µs per delivery']
             : [s.server.perHeldPollKiB, f.server.perHeldPollKiB, 'KiB per held poll'];
         const v = verdictRatio(value, reference, bound);
-        if (v.status !== 'not measured') v.text += `: ${num(value, what === 'cpu' ? 1 : 2)} vs ${num(reference, what === 'cpu' ? 1 : 2)} ${unit}`;
+        if (v.status !== 'not measured')
+          v.text += `: ${num(value, what === 'cpu' ? 1 : 2)} vs ${num(reference, what === 'cpu' ? 1 : 2)} ${unit}`;
         const repeats = results.repeat > 1 ? [`median of ${results.repeat} runs of the stage`] : [];
         rows.push({ target, ...v, limits: v.status === 'missed' ? [...repeats, ...limits(results, n, ['floor', id])] : repeats });
       }
