@@ -202,6 +202,48 @@ out('`XREAD`, `SUBSCRIBE`, `WAIT`, `CLIENT UNBLOCK`); per-client-hour figures al
 out("connection's handshake. Per delivered event: all commands of the run divided by the events");
 out('clients received (with 10 clients per channel, one event is 10 deliveries).');
 out();
+{
+  // What went wrong, from the data: polls the instances failed in the measured window (reported
+  // to `onError`), and what the clients saw (while arriving, then measured; older results keep
+  // one total).
+  const errorText = (counts) =>
+    Object.entries(counts ?? {})
+      .map(([key, n]) => `${fmt(n, 0)} × ${key}`)
+      .join(', ') || 'none';
+  const failures = data.runs.filter(
+    (run) =>
+      Object.keys(run.errors ?? {}).length > 0 ||
+      Object.keys(run.clientErrors ?? {}).some((key) => !/^(arrival|measured)$/.test(key) || Object.keys(run.clientErrors[key]).length > 0),
+  );
+  if (failures.length === 0) {
+    out(
+      data.runs.every((run) => run.clientErrors)
+        ? 'No poll failed, on the server or as the clients saw it.'
+        : 'The instances reported no failed poll (what the clients saw was not recorded in this run).',
+    );
+    out();
+  } else {
+    out('Failed polls (each retried by the client after its backoff; nothing was lost: the clients');
+    out('count every event once):');
+    out();
+    for (const run of failures) {
+      const seen = run.clientErrors ?? {};
+      const clientText =
+        'arrival' in seen
+          ? `clients saw ${errorText(seen.arrival)} while arriving, ${errorText(seen.measured)} in the measured window`
+          : `clients saw ${errorText(seen)} over the run, arrivals included`;
+      out(
+        `- ${run.clients} clients, \`${run.waiting}\`, ${run.rate}: the instances reported ${errorText(run.errors)} in the measured window; ${clientText}${run.loadAverage ? ` (load average ${fmt(run.loadAverage[0], 1)} at the end of the run)` : ''}.`,
+      );
+    }
+    out();
+    if (failures.some((run) => run.clients >= 500))
+      out(
+        `At ${fmt(Math.max(...failures.map((run) => run.clients)), 0)} clients every instance is a worker thread of one process on this machine's ${data.machine.cpus} cores: the arrivals are that many cold starts at once, and an instance starved of CPU finds its log timeout due before it gets to read Redis' answer (a Lambda instance has its own CPU). Latency at that size measures the machine more than hangtime; connections and commands do not depend on it.`,
+      );
+    out();
+  }
+}
 out('Why `auto` sends about 2 commands per poll here where `test/redis/waiting.test.ts` counts 1: the');
 out('front door, like Lambda, hands a poll to whichever instance is free, and an instance that has');
 out('not served the channel yet (or not for 5 minutes) checks it first (one script) before its');

@@ -224,8 +224,10 @@ async function scenario(redis, waiting, clients, rate) {
   let peakHeld = 0;
   /** The connections at the peak, by name (the log's commands, pub/sub, CLIENT UNBLOCK controls). */
   let peakNames = {};
-  /** What the clients saw go wrong, by `code` and status (each is retried after a backoff). */
-  const clientErrors = {};
+  /** What the clients saw go wrong, by `code` and status (each is retried after a backoff):
+   * while the clients arrived (every instance a cold start), then in the measured window. */
+  const clientErrors = { arrival: {}, measured: {} };
+  let errorPhase = clientErrors.arrival;
 
   const subscriptions = [];
   for (let i = 0; i < clients; i++) {
@@ -242,7 +244,7 @@ async function scenario(redis, waiting, clients, rate) {
         onGap: () => gaps++,
         onError: (error) => {
           const key = `${error.code ?? 'unknown'}${error.status ? ` ${error.status}` : ''}`;
-          clientErrors[key] = (clientErrors[key] ?? 0) + 1;
+          errorPhase[key] = (errorPhase[key] ?? 0) + 1;
         },
       }),
     );
@@ -262,6 +264,7 @@ async function scenario(redis, waiting, clients, rate) {
     activeMs: pool.activeMs,
   };
   pool.errors.clear();
+  errorPhase = clientErrors.measured;
   const startedAt = Date.now();
   const perChannel = perSecond(rate);
   let published = 0;
@@ -349,6 +352,7 @@ async function scenario(redis, waiting, clients, rate) {
     latencyMs: { p50: pct(50), p95: pct(95), max: latencies.at(-1) ?? null },
     errors,
     clientErrors,
+    loadAverage: (await import('node:os')).loadavg(),
     invocationMs: { p50: pool.durations.length ? pool.durations.sort((a, b) => a - b)[Math.floor(pool.durations.length / 2)] : null },
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
