@@ -215,6 +215,32 @@ out();
       Object.keys(run.errors ?? {}).length > 0 ||
       Object.keys(run.clientErrors ?? {}).some((key) => !/^(arrival|measured)$/.test(key) || Object.keys(run.clientErrors[key]).length > 0),
   );
+  // Every event reached every client of its channel once: the clients count what they got.
+  const perChannel = data.settings.perChannel;
+  const exact = data.runs.filter((run) => run.published > 0).every((run) => run.delivered === run.published * perChannel && run.gaps === 0);
+  out(
+    exact
+      ? `Every run delivered each published event to each of its channel's ${perChannel} clients: deliveries = events × ${perChannel}, in every row, 0 gaps.`
+      : `**Deliveries differ from events × ${perChannel}** in: ${data.runs
+          .filter((run) => run.published > 0 && (run.delivered !== run.published * perChannel || run.gaps > 0))
+          .map(
+            (run) =>
+              `${run.clients} clients \`${run.waiting}\` ${run.rate} (${run.delivered} of ${run.published * perChannel}, ${run.gaps} gaps)`,
+          )
+          .join(', ')}.`,
+  );
+  // Where the publisher (one sequential POST loop) could not keep the rate on this machine.
+  const perSecondOf = (rate) => (rate === '1/min' ? 1 / 60 : rate === '1/s' ? 1 : Number(rate));
+  for (const run of data.runs) {
+    const wanted = perSecondOf(run.rate) * run.channels * run.seconds;
+    if (wanted > 0 && run.published < 0.9 * wanted) {
+      out();
+      out(
+        `At ${run.clients} clients, \`${run.waiting}\`, ${run.rate}, the publisher made ${fmt(run.published, 0)} of the ${fmt(wanted, 0)} publishes the rate asks (one POST at a time, on a machine this loaded): the per-hour figures of that row are for the rate it reached.`,
+      );
+    }
+  }
+  out();
   if (failures.length === 0) {
     out(
       data.runs.every((run) => run.clientErrors)
@@ -223,8 +249,7 @@ out();
     );
     out();
   } else {
-    out('Failed polls (each retried by the client after its backoff; nothing was lost: the clients');
-    out('count every event once):');
+    out('Failed polls (each retried by the client after its backoff):');
     out();
     for (const run of failures) {
       const seen = run.clientErrors ?? {};
