@@ -128,7 +128,8 @@ async function main() {
     now: hrMs,
     log,
     throughput: config.throughput,
-    outOfTime: () => Date.now() - startedMs > config.budgetS * 1000,
+    // Each fan-out stage runs `repeat` times: the budget grows with it.
+    outOfTime: () => Date.now() - startedMs > config.budgetS * repeat * 1000,
   };
   const wanted = args.systems ? args.systems.split(',') : SYSTEMS.map((s) => s.id);
   for (const id of wanted)
@@ -154,7 +155,7 @@ async function main() {
     for (const n of ns) {
       for (const system of systems) {
         if (ctx.outOfTime()) {
-          results.fanout.push({ system: system.id, n, status: 'skipped', failure: `time budget of ${config.budgetS} s used up` });
+          results.fanout.push({ system: system.id, n, status: 'skipped', failure: `time budget of ${config.budgetS * repeat} s used up` });
           continue;
         }
         const t0 = Date.now();
@@ -168,7 +169,7 @@ async function main() {
   if (scenarios.includes('throughput')) {
     for (const system of systems) {
       if (ctx.outOfTime()) {
-        results.throughput.results.push({ system: system.id, status: 'skipped', failure: `time budget of ${config.budgetS} s used up` });
+        results.throughput.results.push({ system: system.id, status: 'skipped', failure: `time budget of ${config.budgetS * repeat} s used up` });
         continue;
       }
       log(`  throughput ${system.id}`);
