@@ -215,6 +215,11 @@ export function redisLog(options: RedisLogOptions): RedisLog {
       assertChannel(channel);
       const [mode, n] = startArguments(from);
       assertOpen();
+      // A channel this process watches (polls wait on it) is known to be at its head: a burst of
+      // new clients starting there costs Redis nothing. A start that races an append whose
+      // message has not come yet starts just before that event and gets it: nothing is missed.
+      const head = mode === 'now' ? watcher.knownHead(channel) : undefined;
+      if (head !== undefined) return encodePosition(head.generation, head.last);
       return coalesce(`s\u0000${channel}\u0000${mode}\u0000${n}`, channel, async () => {
         const snapshot = watcher.snapshot(channel);
         const args = [newGeneration(), mode, n, emptyChannelTtlMs, ...retention];

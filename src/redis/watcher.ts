@@ -115,6 +115,18 @@ export class Watcher {
     );
   }
 
+  /**
+   * Where a watched channel stands, when what is known of it is current by the same rules as
+   * {@link knownEmpty} (subscribed, no message in doubt, confirmed within TRUST_MS): a start at
+   * 'now' needs no command then. Undefined otherwise, or when the channel has no stream.
+   */
+  knownHead(channel: string): { readonly generation: string; readonly last: string } | undefined {
+    const watch = this.#watches.get(channel);
+    const state = watch?.state;
+    if (watch?.live === undefined || state?.exists !== true || watch.doubtFrom !== undefined || isStale(watch)) return undefined;
+    return state;
+  }
+
   /** Taken before sending a command whose answer shows the channel's state. */
   snapshot(channel: string): Snapshot | undefined {
     const watch = this.#watches.get(channel);

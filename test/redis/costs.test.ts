@@ -116,6 +116,55 @@ describeWithServers('what waiting costs Redis', () => {
     }
   });
 
+  it("new clients starting at 'now' on a channel polls wait on cost no command, and miss nothing appended after", async () => {
+    const prefix = testPrefix();
+    const log = redisLog({ url: server.url, prefix, waiting: 'shared' });
+    const publisher = redisLog({ url: server.url, prefix });
+    try {
+      const hangtime = createHangtime({ log, maxWaiters: 1_000 });
+      await publisher.append('burst', 'before');
+      const { cursor } = await hangtime.wait({ channels: ['burst'], waitMs: 0 });
+      const held = hangtime.wait({ channels: ['burst'], cursor, waitMs: 20_000 });
+      await until(() => log.stats().waiters === 1, 'the poll waits');
+      // Once the channel is subscribed and its check has come back, a start costs nothing.
+      const free = async (): Promise<boolean> => {
+        await admin.config('RESETSTAT');
+        await hangtime.wait({ channels: ['burst'], waitMs: 0 });
+        return logCommands(await commandCalls()) === 0;
+      };
+      await until(free, 'a start served from what the watcher knows');
+      await admin.config('RESETSTAT');
+      const firsts = await Promise.all(Array.from({ length: 20 }, () => hangtime.wait({ channels: ['burst'], waitMs: 0 })));
+      expect(firsts.every((first) => first.cursor === cursor)).toBe(true);
+      expect(logCommands(await commandCalls())).toBe(0);
+      // Starts racing appends, on the same log: whatever position each start answered, a poll
+      // from it gets what was appended after its answer (a start may come just before an append
+      // whose message is on its way: it then gets that one too, never less).
+      const readUntil = async (from: string, last: string): Promise<unknown[]> => {
+        const seen: unknown[] = [];
+        let at = from;
+        for (let polls = 0; !seen.includes(last) && polls < 10; polls++) {
+          const next = await hangtime.wait({ channels: ['burst'], cursor: at, waitMs: 5_000 });
+          seen.push(...next.events.map((event) => event.data));
+          at = next.cursor;
+        }
+        return seen;
+      };
+      for (let i = 0; i < 10; i++) {
+        const appending = publisher.append('burst', `race-${i}`);
+        const first = await hangtime.wait({ channels: ['burst'], waitMs: 0 });
+        await appending;
+        await publisher.append('burst', `mark-${i}`);
+        const seen = await readUntil(first.cursor, `mark-${i}`);
+        expect(seen.at(-1)).toBe(`mark-${i}`);
+        for (const data of seen.slice(0, -1)) expect([`race-${i}`, `mark-${i - 1}`]).toContain(data);
+      }
+      expect((await held).events[0]?.data).toBe('race-0');
+    } finally {
+      await Promise.all([log.close(), publisher.close()]);
+    }
+  });
+
   it('a poll that times out on a watched channel costs at most one script call', async () => {
     const prefix = testPrefix();
     const log = redisLog({ url: server.url, prefix });
