@@ -169,7 +169,11 @@ async function main() {
   if (scenarios.includes('throughput')) {
     for (const system of systems) {
       if (ctx.outOfTime()) {
-        results.throughput.results.push({ system: system.id, status: 'skipped', failure: `time budget of ${config.budgetS * repeat} s used up` });
+        results.throughput.results.push({
+          system: system.id,
+          status: 'skipped',
+          failure: `time budget of ${config.budgetS * repeat} s used up`,
+        });
         continue;
       }
       log(`  throughput ${system.id}`);
