@@ -23,6 +23,8 @@ const HISTORY = [
   '',
   'Two full runs (`npm run bench -- --full`) on intermediate versions of these changes measured hangtime + Redis at 1.25–1.33× the floor’s server CPU per delivered event, 0.98–1.39× its memory per held poll (RSS-based, the noisiest figure: the floor’s own moved between 15 and 19 KiB per held poll from run to run) and 0.99–1.21× its fan-out completion, at N = 5,000 and 10,000. The tables below are from the run named at the top.',
   '',
+  '**Issue 10: the whole run.** Issue 10 measures the whole fan-out run (connections, first polls and warm-up rounds included; *whole run* in the tables, each stage the median of 3 runs with `--repeat 3`). Before, in a full run of 2026-12-01 (`npm run bench -- --full --repeat 3`, before the change below): hangtime + memory log 1.19× the floor at N = 5,000 and 1.14× at 10,000, hangtime + Redis log **1.57×** and 1.27×; memory per held poll 1.07× / 1.17× (memory log) and 0.88× / 1.21× (Redis log). The Redis log sent one START_AT script per new client (a first poll without a cursor): 5,000 commands, each its own socket write, in the first seconds of the run. A start at `now` on a channel the process already watches is now answered from what the watcher knows, with no command (test/redis/costs.test.ts). After: the tables below (the same command); the Targets table above gives the ratios.',
+  '',
 ];
 import { evaluateTargets } from './lib/targets.mjs';
 
