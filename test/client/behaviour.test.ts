@@ -233,7 +233,8 @@ describe('cursor', () => {
     expect(events.map((e) => e.data.n)).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
-  it('persists the cursor under storageKey: a restarted subscriber misses nothing and repeats nothing', async () => {
+  /** A server, an in-memory storage, and the options of a subscriber storing its cursor under `k`. */
+  async function storedCursorCase() {
     const server = await startServer();
     const storage = memoryStorage();
     const seen: number[] = [];
@@ -243,6 +244,11 @@ describe('cursor', () => {
       storage,
       onEvents: (batch: ReadonlyArray<HangtimeEvent<N>>) => void seen.push(...batch.map((e) => e.data.n)),
     };
+    return { server, storage, seen, options };
+  }
+
+  it('persists the cursor under storageKey: a restarted subscriber misses nothing and repeats nothing', async () => {
+    const { server, storage, seen, options } = await storedCursorCase();
     const first = subscribe<N>(server.url, options);
     await until(() => first.status.state === 'live');
     await server.log.append('a', { n: 0 });
@@ -261,15 +267,7 @@ describe('cursor', () => {
   });
 
   it('with both cursor and storageKey: starts from the given cursor, not the stored one, and still stores after every batch', async () => {
-    const server = await startServer();
-    const storage = memoryStorage();
-    const seen: number[] = [];
-    const options = {
-      channels: ['a'],
-      storageKey: 'k',
-      storage,
-      onEvents: (batch: ReadonlyArray<HangtimeEvent<N>>) => void seen.push(...batch.map((e) => e.data.n)),
-    };
+    const { server, storage, seen, options } = await storedCursorCase();
     const first = subscribe<N>(server.url, options);
     await until(() => first.status.state === 'live');
     // A stale stored cursor, from before event 0.
