@@ -15,9 +15,14 @@ export async function serve(target: NodeTarget, options: ServeOptions = {}): Pro
   assertOptions(options, ['port', 'hostname', ...NODE_OPTION_NAMES], 'serve()');
   const { port = 3000, hostname = '127.0.0.1', ...adapterOptions } = options;
   const state: ListenerState = { closing: false };
-  const server = createServer(listener(target, adapterOptions, state));
+  const handle = listener(target, adapterOptions, state);
+  const server = createServer(handle);
   // CONNECT comes as 'connect', not 'request': answered as any other method not served.
   server.on('connect', connectListener(target));
+  // An `Expect` other than 100-continue: node:http would answer a bare 417 itself (no JSON, no
+  // Cache-Control). hangtime sets no expectation of its own, and RFC 9110 (section 10.1.1)
+  // lets a server ignore one it does not know: the request is served as it would be without.
+  server.on('checkExpectation', handle);
   // Long polls are long: Node's default request timeout (300 s) is fine, but keep-alive
   // sockets should outlive a poll so clients reuse them.
   server.keepAliveTimeout = 65_000;

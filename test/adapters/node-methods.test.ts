@@ -27,9 +27,9 @@ interface Answer {
 }
 
 /** A request with node:http's own client, which sends any method (fetch refuses CONNECT and TRACE). */
-function send(url: URL, method: string, path = '/poll'): Promise<Answer> {
+function send(url: URL, method: string, path = '/poll', headers: Record<string, string> = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const request = httpRequest({ host: url.hostname, port: url.port, method, path });
+    const request = httpRequest({ host: url.hostname, port: url.port, method, path, headers });
     request.on('error', reject);
     request.on('response', (response) => {
       let body = '';
@@ -89,5 +89,21 @@ describe('hangtime/node: methods the endpoint does not serve', () => {
     expect((await send(url, 'PUT', '/')).body).toBe('ok');
     expect(methods).toEqual(['PUT']);
     expect(errors).toEqual([]);
+  });
+});
+
+describe('hangtime/node: an Expect header it does not know', () => {
+  it('is ignored (RFC 9110 allows it): the poll is answered as without it, not with node:http’s bare 417', async () => {
+    const url = await start(createHangtime());
+    for (const expectation of ['100-co\u00bctinue', 'something-else']) {
+      const answer = await send(url, 'GET', '/poll?channels=a&wait=0', { expect: expectation });
+      expect(answer.status).toBe(200);
+      expect(answer.headers['cache-control']).toBe('no-store');
+      expect(JSON.parse(answer.body)).toMatchObject({ events: [], cursor: expect.any(String) });
+    }
+    // A bad poll with it gets hangtime's own 400, JSON and all.
+    const bad = await send(url, 'GET', '/poll?channel=a', { expect: 'something-else' });
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body)).toMatchObject({ error: { code: 'unknown_parameter' } });
   });
 });
