@@ -118,7 +118,8 @@ export class Watcher {
   /**
    * Where a watched channel stands, when what is known of it is current by the same rules as
    * {@link knownEmpty} (subscribed, no message in doubt, confirmed within TRUST_MS): a start at
-   * 'now' needs no command then. Undefined otherwise, or when the channel has no stream.
+   * 'now' needs no command then. Undefined otherwise, or when the channel has no history (no
+   * stream and no generation stamp: its first start writes one).
    */
   knownHead(channel: string): { readonly generation: string; readonly last: string } | undefined {
     const watch = this.#watches.get(channel);
