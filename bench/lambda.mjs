@@ -16,6 +16,7 @@
 import { createServer } from 'node:http';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { execFileSync } from 'node:child_process';
@@ -352,7 +353,7 @@ async function scenario(redis, waiting, clients, rate) {
     latencyMs: { p50: pct(50), p95: pct(95), max: latencies.at(-1) ?? null },
     errors,
     clientErrors,
-    loadAverage: (await import('node:os')).loadavg(),
+    loadAverage: loadavg(),
     invocationMs: { p50: pool.durations.length ? pool.durations.sort((a, b) => a - b)[Math.floor(pool.durations.length / 2)] : null },
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -409,7 +410,7 @@ try {
       .filter((arg) => arg !== 'lambda')
       .join(' ')}`.trim(),
     date: new Date().toISOString(),
-    machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+    machine: { cpus: cpus().length, node: process.version },
     settings: {
       seconds: SECONDS,
       perChannel: PER_CHANNEL,

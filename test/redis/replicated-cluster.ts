@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { sleep } from '../support/redis.js';
 import { startProxy, type RedisProxy } from './proxy.js';
-import { freePort, startRedisServer, type RedisServer } from './servers.js';
+import { clusterNodeArgs, freePort, startRedisServer, type RedisServer } from './servers.js';
 
 /**
  * A Redis Cluster with one replica per master, on free loopback ports, for failover tests:
@@ -54,14 +54,7 @@ export async function startReplicatedCluster(options: ReplicatedClusterOptions =
     const server = await startRedisServer({
       port,
       extraArgs: [
-        '--cluster-enabled',
-        'yes',
-        '--cluster-port',
-        String(busPort),
-        '--cluster-config-file',
-        `nodes-${port}.conf`,
-        '--cluster-node-timeout',
-        String(nodeTimeoutMs),
+        ...clusterNodeArgs(port, busPort, nodeTimeoutMs),
         // A replica stalled for a while may still take over: the test decides what it lost.
         '--cluster-replica-validity-factor',
         '0',

@@ -142,29 +142,28 @@ export interface RedisClusterProcesses {
   stop(): Promise<void>;
 }
 
+/** The arguments of a cluster node on `port`. The cluster bus gets its own free port
+ * (`busPort`: the default, port + 10000, may be taken). */
+export function clusterNodeArgs(port: number, busPort: number, nodeTimeoutMs: number): string[] {
+  return [
+    '--cluster-enabled',
+    'yes',
+    '--cluster-port',
+    String(busPort),
+    '--cluster-config-file',
+    `nodes-${port}.conf`,
+    '--cluster-node-timeout',
+    String(nodeTimeoutMs),
+  ];
+}
+
 /** Three masters, no replicas, on free loopback ports; `stop()` kills them all. */
 export async function startCluster(masters = 3): Promise<RedisClusterProcesses> {
   const servers: RedisServer[] = [];
   try {
     for (let i = 0; i < masters; i++) {
       const port = await freePort();
-      // The cluster bus gets its own free port (default port + 10000 may be taken).
-      const busPort = await freePort();
-      servers.push(
-        await startRedisServer({
-          port,
-          extraArgs: [
-            '--cluster-enabled',
-            'yes',
-            '--cluster-port',
-            String(busPort),
-            '--cluster-config-file',
-            `nodes-${port}.conf`,
-            '--cluster-node-timeout',
-            '5000',
-          ],
-        }),
-      );
+      servers.push(await startRedisServer({ port, extraArgs: clusterNodeArgs(port, await freePort(), 5_000) }));
     }
     const create = spawnSync(
       'redis-cli',
