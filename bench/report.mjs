@@ -285,7 +285,7 @@ export function renderMarkdown(results, source = 'bench/results/latest.json') {
     '- *server CPU µs / delivery*: CPU time of the server process(es) (all threads; nginx master + worker) during the delivery phase (publish → last answer) and the re-poll phase (re-polls sent → all held again), over N: a long-poll delivery costs an answer and the next poll. Read from `/proc/<pid>/task/*/sched`.',
   );
   md.push(
-    '- *RSS*: resident memory at start (idle), with N held (median over rounds), and its high-water mark; *per held poll* = (held − idle) / N — at small N the first requests’ one-off growth dominates it.',
+    '- *RSS*: resident memory at start (idle), with N held (median over rounds), and its high-water mark; *per held poll* = (held − idle) / N — at small N the first requests’ one-off growth dominates it. With `--repeat K` a row is the run with the median whole-run CPU, and *per held poll* the median of the K runs (the systems take turns, run by run).',
   );
   md.push(
     `- *client busy*: CPU of the busiest load client process over the delivery phase's wall time (1.00 = one full core); **saturated** from ${SATURATED}.`,

@@ -7,8 +7,9 @@
 //
 // Options: --systems floor,memory,redis,naive,nchan,workerd  --n 100,1000  --rounds R  --clients C
 //          --scenarios fanout,throughput  --no-build  --redis-url URL  --out FILE  --report
-//          --verbose  --repeat K (each fan-out stage K times, K >= 1; the stage reported is the
-//          run with the median whole-run server CPU, and every run's figures are kept in `runs`)
+//          --verbose  --repeat K (each fan-out stage K times, K >= 1, the systems taking turns; the
+//          stage reported is the run with the median whole-run server CPU, memory per held poll
+//          the median of the K runs, and every run's figures are kept in `runs`)
 //   npm run bench -- --scenarios delegated --n 1000,5000   clients held by Pushpin (GRIP), bench/grip.mjs
 // A complete run writes bench/results/latest.json and regenerates docs/benchmarks.md and
 // docs/benchmarks-fanout.svg from it; a partial run writes a dated JSON file only (add
@@ -153,14 +154,29 @@ async function main() {
 
   if (scenarios.includes('fanout')) {
     for (const n of ns) {
+      // With --repeat K the systems take turns (floor, memory, Redis, floor, …) rather than one
+      // system running K times in a row: a machine that drifts over the minutes of a stage (heat,
+      // a neighbour's load) then weighs on every system alike, not on whichever ran last.
+      const runs = new Map(systems.map((system) => [system.id, { list: [], seconds: 0 }]));
+      for (let i = 0; i < repeat; i++) {
+        for (const system of systems) {
+          if (ctx.outOfTime()) continue;
+          const t0 = Date.now();
+          const run = await fanoutStage(system, n, ctx);
+          const entry = runs.get(system.id);
+          entry.list.push(run);
+          entry.seconds += (Date.now() - t0) / 1000;
+          if (repeat > 1) log(`    run ${i + 1} of ${repeat}: ${stageLine(run)}`);
+        }
+      }
       for (const system of systems) {
-        if (ctx.outOfTime()) {
+        const { list, seconds } = runs.get(system.id);
+        if (list.length === 0) {
           results.fanout.push({ system: system.id, n, status: 'skipped', failure: `time budget of ${config.budgetS * repeat} s used up` });
           continue;
         }
-        const t0 = Date.now();
-        const stage = medianRun(await repeated(repeat, () => fanoutStage(system, n, ctx)));
-        stage.durationS = Math.round((Date.now() - t0) / 100) / 10;
+        const stage = medianRun(list);
+        stage.durationS = Math.round(seconds * 10) / 10;
         results.fanout.push(stage);
         log(stageLine(stage));
       }
@@ -206,17 +222,11 @@ async function main() {
   }
 }
 
-/** Run `stage` `times` times, one after the other. */
-async function repeated(times, stage) {
-  const runs = [];
-  for (let i = 0; i < times; i++) runs.push(await stage());
-  return runs;
-}
-
 /**
  * Of repeated runs of one stage, the one with the median whole-run server CPU per delivery (the
- * lower middle of an even count), with every run's headline figures beside it: on a loaded
- * machine one run can be far off, and a median of at least 3 is what the docs quote.
+ * lower middle of an even count), with its memory per held poll replaced by the median of the
+ * runs' own, and every run's headline figures beside it: on a loaded machine one run can be far
+ * off, and a median of at least 3 is what the docs quote.
  */
 function medianRun(runs) {
   if (runs.length === 1) return runs[0];
@@ -224,8 +234,11 @@ function medianRun(runs) {
   if (ok.length === 0) return runs[0];
   const sorted = [...ok].sort((a, b) => a.server.cpuUsPerDeliveryWholeRun - b.server.cpuUsPerDeliveryWholeRun);
   const chosen = sorted[Math.floor((sorted.length - 1) / 2)];
+  // Memory is measured apart from CPU (RSS with N held): its own median, not the CPU median run's.
+  const kib = ok.map((run) => run.server.perHeldPollKiB).sort((a, b) => a - b);
   return {
     ...chosen,
+    server: { ...chosen.server, perHeldPollKiB: kib[Math.floor((kib.length - 1) / 2)], perHeldPollKiBOfRun: chosen.server.perHeldPollKiB },
     runs: runs.map((run) =>
       run.status === 'ok'
         ? {
@@ -357,7 +370,7 @@ function stageLine(stage) {
   const redis = stage.redis
     ? `, Redis ${stage.redis.connectionsPeak} conns, ${stage.redis.commandsPerPublish} cmds/publish, ${stage.redis.emptyPoll?.commandsPerPoll} cmds/empty poll`
     : '';
-  return `${head}: p50 ${stage.latencyMs.p50} p99 ${stage.latencyMs.p99} fan-out ${stage.fanoutMs.median} ms, CPU ${s.cpuUsPerDelivery} µs/delivery (whole run ${s.cpuUsPerDeliveryWholeRun}${stage.runs ? `, runs ${stage.runs.map((run) => run.cpuUsPerDeliveryWholeRun ?? run.status).join(' / ')}` : ''}), ${s.perHeldPollKiB} KiB/held poll${redis}, client busy ${stage.client.busyMedian}${errorText(stage.errors)} (${stage.durationS} s)`;
+  return `${head}: p50 ${stage.latencyMs.p50} p99 ${stage.latencyMs.p99} fan-out ${stage.fanoutMs.median} ms, CPU ${s.cpuUsPerDelivery} µs/delivery (whole run ${s.cpuUsPerDeliveryWholeRun}${stage.runs ? `, runs ${stage.runs.map((run) => run.cpuUsPerDeliveryWholeRun ?? run.status).join(' / ')}` : ''}), ${s.perHeldPollKiB} KiB/held poll${s.heapUsedPerHeldPollKiB === undefined ? '' : ` (heap used ${s.heapUsedPerHeldPollKiB}, total ${s.heapTotalPerHeldPollKiB})`}${redis}, client busy ${stage.client.busyMedian}${errorText(stage.errors)}${stage.durationS === undefined ? '' : ` (${stage.durationS} s)`}`;
 }
 
 function errorText(errors) {

@@ -38,6 +38,7 @@ export async function fanoutStage(system, n, ctx) {
     result.heldBy = running.heldBy;
     if (running.construction) result.construction = running.construction;
     const idle = measure(running);
+    const idleHeap = await running.heap?.();
     clients = await startClients(clientCount, {
       base: running.base,
       protocol: system.protocol,
@@ -47,7 +48,7 @@ export async function fanoutStage(system, n, ctx) {
     });
 
     const sampleHeld = async () => {
-      const sample = { rssKiB: measure(running).rssKiB };
+      const sample = { rssKiB: measure(running).rssKiB, heap: await running.heap?.() };
       if (monitor) Object.assign(sample, await monitor.clients(), { memory: await monitor.usedMemory() });
       heldSamples.push(sample);
     };
@@ -128,6 +129,14 @@ export async function fanoutStage(system, n, ctx) {
       rssHeldKiB: heldRss,
       rssPeakKiB: measure(running).hwmKiB,
       perHeldPollKiB: round((heldRss - idle.rssKiB) / n, 2),
+      // The V8 heap alone (Node servers), to tell what the program keeps per poll from what the
+      // heap's sizing and the allocator add to RSS: used (live and not yet collected) and total.
+      ...(idleHeap && heldSamples[0]?.heap
+        ? {
+            heapUsedPerHeldPollKiB: round((median(heldSamples.map((s) => s.heap.heapUsed)) - idleHeap.heapUsed) / 1024 / n, 2),
+            heapTotalPerHeldPollKiB: round((median(heldSamples.map((s) => s.heap.heapTotal)) - idleHeap.heapTotal) / 1024 / n, 2),
+          }
+        : {}),
       // Delivery phases over every measured round; re-poll phases over the rounds followed by one.
       cpuUsPerDelivery: round((phases.deliveryCpuMs * 1000) / deliveries + (cycles ? (phases.repollCpuMs * 1000) / cycles : 0), 1),
       cpuUsDeliveryPhase: round((phases.deliveryCpuMs * 1000) / deliveries, 1),

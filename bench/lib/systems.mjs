@@ -110,6 +110,8 @@ async function startNodeServer(script, args, ctx, heldBy) {
       const response = await fetch(`${base}/_bench/stats`);
       return (await response.json()).held;
     },
+    /** The server's `process.memoryUsage()`. */
+    heap: async () => (await fetch(`${base}/_bench/memory`)).json(),
     stop: () => stopChild(handle),
     handle,
   };

@@ -1,5 +1,6 @@
 // What every Node bench server shares: an HTTP server tuned the same way for all systems,
-// a `/_bench/stats` control route (held polls, for the "verified held" check), and the
+// a `/_bench/stats` control route (held polls, for the "verified held" check), `/_bench/memory`
+// (`process.memoryUsage()`), and the
 // start-up handshake with bench/run.mjs over IPC.
 import { createServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
@@ -41,9 +42,9 @@ export function pollRoutes(onPoll, onPublish) {
  */
 export async function listen(listener, stats, { onClose = async () => {} } = {}) {
   const server = createServer((req, res) => {
-    if (req.url === '/_bench/stats') {
+    if (req.url === '/_bench/stats' || req.url === '/_bench/memory') {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(stats()));
+      res.end(JSON.stringify(req.url === '/_bench/stats' ? stats() : process.memoryUsage()));
       return;
     }
     listener(req, res);
