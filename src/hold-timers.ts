@@ -10,20 +10,46 @@ export interface Timers {
 /** What a timer ends: a hold, whose budget ran out. */
 export interface Timed {
   timedOut(): void;
+  /** @internal Neighbours in the slot it waits in (kept by {@link HoldTimers}). */
+  previousInSlot: Timed | undefined;
+  /** @internal */
+  nextInSlot: Timed | undefined;
 }
 
 /**
  * Hold timers. Holds of a second or less get a timer each. Longer ones (the usual hold) end on
  * a 50 ms grid, never later than their budget, and share one timer per grid slot: a slot is a
- * set of holders, so a held poll costs a set entry instead of a Timeout object, and the poll
- * that ends early (woken, or its client left) a set deletion instead of a timer-list removal.
- * A slot left empty stops its timer, so nothing keeps the process alive.
+ * list threaded through its holders, so a held poll costs two fields instead of a Timeout
+ * object (or a hash-set entry), and the poll that ends early (woken, or its client left) an
+ * unlinking instead of a timer-list removal. A slot left empty stops its timer, so nothing
+ * keeps the process alive.
  */
 class Slot {
-  readonly holders = new Set<Timed>();
+  first: Timed | undefined;
+  size = 0;
   timer: unknown;
 
   constructor(readonly at: number) {}
+
+  add(holder: Timed): void {
+    holder.previousInSlot = undefined;
+    holder.nextInSlot = this.first;
+    if (this.first !== undefined) this.first.previousInSlot = holder;
+    this.first = holder;
+    this.size++;
+  }
+
+  delete(holder: Timed): void {
+    const { previousInSlot: previous, nextInSlot: next } = holder;
+    if (previous === undefined) {
+      // Not in this slot (already removed): nothing to do.
+      if (this.first !== holder) return;
+      this.first = next;
+    } else previous.nextInSlot = next;
+    if (next !== undefined) next.previousInSlot = previous;
+    holder.previousInSlot = holder.nextInSlot = undefined;
+    this.size--;
+  }
 }
 
 const SLOT_MS = 50;
@@ -56,15 +82,15 @@ export class HoldTimers {
       slot.timer = this.timers.setTimeout((due: Slot) => this.#onSlotTimer(due), at - now, slot);
       this.#slots.set(at, slot);
     }
-    slot.holders.add(holder);
+    slot.add(holder);
     return slot;
   }
 
   stop(holder: Timed, timer: HoldTimer): void {
     if (timer === undefined) return;
     if (!(timer instanceof Slot)) return this.timers.clearTimeout(timer);
-    timer.holders.delete(holder);
-    if (timer.holders.size === 0 && this.#slots.get(timer.at) === timer) {
+    timer.delete(holder);
+    if (timer.size === 0 && this.#slots.get(timer.at) === timer) {
       this.timers.clearTimeout(timer.timer);
       this.#slots.delete(timer.at);
     }
@@ -72,8 +98,10 @@ export class HoldTimers {
 
   #onSlotTimer(slot: Slot): void {
     this.#slots.delete(slot.at);
-    // timedOut() removes each holder from the set (stop): iterate a copy.
-    for (const holder of [...slot.holders]) holder.timedOut();
+    // timedOut() unlinks each holder (stop), and its answer may end others: collect them first.
+    const holders: Timed[] = [];
+    for (let holder = slot.first; holder !== undefined; holder = holder.nextInSlot) holders.push(holder);
+    for (const holder of holders) holder.timedOut();
   }
 }
 

@@ -1,16 +1,35 @@
 import type { Budget, WakeReason } from './budget.js';
-import type { HoldTimer } from './hold-timers.js';
-import type { WaitSink, WaitTarget } from './log.js';
+import type { HoldTimer, HoldTimers, Timed } from './hold-timers.js';
+import type { EventLog, WaitSink, WaitTarget } from './log.js';
 import { emptyBatch, logUnavailable, readAll, type Batch, type ReadInput } from './read.js';
 import { Trigger, takesListenerObjects, type SignalLike } from './signal.js';
 
 export { envelopeBytes, mergeFairly } from './read.js';
 export type { Batch, DeliveredEvent, Gap } from './read.js';
 
-export interface HoldInput extends ReadInput {
+/** What every hold of an instance shares (from its settings). */
+export interface HoldShared {
+  readonly log: EventLog;
+  /** Longest a single log read may take before the poll fails with `log_unavailable`. */
+  readonly logTimeoutMs: number;
+  readonly now: () => number;
+  /** The instance's timers (the global ones unless `createHangtime({ timers })`). */
+  readonly holdTimers: HoldTimers;
+}
+
+/** One poll's hold: what it reads, and for how long. Read once: the holder keeps its fields,
+ * not the object (see {@link Holder}). */
+export interface HoldInput {
+  /** Where each channel of the poll stands (already resolved: no missing channel). */
+  readonly positions: ReadonlyMap<string, string>;
+  readonly limit: number;
+  /** Bytes the delivered events may take in the answer, envelopes included. */
+  readonly maxBytes: number;
+  /** Instant (epoch ms) by which every log read must be done, when the platform sets one. */
+  readonly readBy: number | undefined;
   readonly budget: Budget;
   /** The client's disconnect (or the caller's cancellation). */
-  readonly signal?: SignalLike | undefined;
+  readonly signal: SignalLike | undefined;
 }
 
 export interface HoldOutcome {
@@ -37,21 +56,11 @@ export interface HoldSink {
  *
  * The outcome goes to `sink` rather than to a promise (see `Poller` in poll.ts). Never throws.
  */
-export function holdInto(input: HoldInput, sink: HoldSink): void {
+export function holdInto(shared: HoldShared, input: HoldInput, sink: HoldSink): void {
   try {
-    if (input.budget.budgetMs > 0) return new Holder(input, sink).wait();
-    // No budget: one read, whatever it finds.
-    const startedAt = input.now();
-    readAll(input).then(
-      (batch) =>
-        sink.held({
-          batch,
-          reason:
-            batch.gaps.length > 0 ? 'gap' : batch.events.length > 0 ? 'events' : input.signal?.aborted ? 'abort' : input.budget.limitedBy,
-          heldMs: input.now() - startedAt,
-        }),
-      (error: unknown) => sink.failed(error),
-    );
+    const holder = new Holder(shared, input, sink);
+    if (input.budget.budgetMs > 0) holder.wait();
+    else holder.readOnce();
   } catch (error) {
     // Nothing above throws by design; if something does, the sink still hears of it.
     sink.failed(logUnavailable(error));
@@ -61,40 +70,87 @@ export function holdInto(input: HoldInput, sink: HoldSink): void {
 /**
  * One hold in progress, as one object rather than a chain of closures and promises: with
  * thousands of polls held, what each keeps alive is what the garbage collector walks, and
- * that was most of a fan-out's server CPU (docs/benchmarks.md). The holder is also the signal
- * (a Trigger) of the log's first wait, fired when the timer or the client ends it; the sink of
- * that wait (`woken`); and the listener of the client's signal (`handleEvent`, which the DOM's
- * EventTarget and `Trigger` call on listener objects).
+ * that was most of a fan-out's server CPU (docs/benchmarks.md). The holder keeps the poll's own
+ * fields (not its {@link HoldInput}, nor its {@link Budget}) and is the input of its reads
+ * (ReadInput). It is also the signal (a Trigger) of the log's first wait, fired when the timer
+ * or the client ends it; the sink of that wait (`woken`); and the listener of the client's
+ * signal (`handleEvent`, which the DOM's EventTarget and `Trigger` call on listener objects).
  */
-class Holder extends Trigger implements WaitSink {
-  readonly #input: HoldInput;
+class Holder extends Trigger implements WaitSink, ReadInput, Timed {
+  readonly positions: ReadonlyMap<string, string>;
+  readonly limit: number;
+  readonly maxBytes: number;
+  readonly readBy: number | undefined;
+  readonly #shared: HoldShared;
+  readonly #budgetMs: number;
+  readonly #limitedBy: Budget['limitedBy'];
+  readonly #client: SignalLike | undefined;
   readonly #sink: HoldSink;
   readonly #startedAt: number;
   #timer: HoldTimer;
+  /** @internal Neighbours in its timer slot (src/hold-timers.ts). */
+  previousInSlot: Holder | undefined;
+  /** @internal */
+  nextInSlot: Holder | undefined;
   /** The signal of the current `waitFor`: this holder for the first, a Trigger after a spurious wake. */
   #logSignal: Holder | Trigger | undefined;
   #clientListener: (() => void) | Holder | undefined;
   #waiting = false;
   #spuriousWakes = 0;
 
-  constructor(input: HoldInput, sink: HoldSink) {
+  constructor(shared: HoldShared, input: HoldInput, sink: HoldSink) {
     super();
-    this.#input = input;
+    this.positions = input.positions;
+    this.limit = input.limit;
+    this.maxBytes = input.maxBytes;
+    this.readBy = input.readBy;
+    this.#shared = shared;
+    this.#budgetMs = input.budget.budgetMs;
+    this.#limitedBy = input.budget.limitedBy;
+    this.#client = input.signal;
     this.#sink = sink;
-    this.#startedAt = input.now();
+    this.#startedAt = shared.now();
+  }
+
+  // The rest of ReadInput, from what every hold shares.
+  get log(): EventLog {
+    return this.#shared.log;
+  }
+
+  get logTimeoutMs(): number {
+    return this.#shared.logTimeoutMs;
+  }
+
+  get now(): () => number {
+    return this.#shared.now;
+  }
+
+  get timers(): HoldTimers {
+    return this.#shared.holdTimers;
+  }
+
+  /** No budget: one read, whatever it finds. */
+  readOnce(): void {
+    readAll(this).then(
+      (batch) =>
+        this.#finish(
+          batch,
+          batch.gaps.length > 0 ? 'gap' : batch.events.length > 0 ? 'events' : this.#client?.aborted ? 'abort' : this.#limitedBy,
+        ),
+      (error: unknown) => this.#sink.failed(error),
+    );
   }
 
   /** Wait for the log to say that events follow the positions, for what is left of the budget. */
   wait(): void {
-    const input = this.#input;
-    const client = input.signal;
-    if (client?.aborted) return this.#finish(emptyBatch(input.positions), 'abort');
-    const remainingMs = this.#startedAt + input.budget.budgetMs - input.now();
-    if (remainingMs <= 0) return this.#finish(emptyBatch(input.positions), input.budget.limitedBy);
+    const client = this.#client;
+    if (client?.aborted) return this.#finish(emptyBatch(this.positions), 'abort');
+    const remainingMs = this.remainingMs();
+    if (remainingMs <= 0) return this.#finish(emptyBatch(this.positions), this.#limitedBy);
     this.#waiting = true;
     // The timer and the client's abort end the wait themselves, not only through the log: a
     // log that fails to honour an abort cannot hold the poll past its budget.
-    this.#timer = input.timers.start(this, remainingMs);
+    this.#timer = this.#shared.holdTimers.start(this, remainingMs);
     if (client !== undefined) {
       // A Trigger or an AbortSignal calls `handleEvent` on a listener object: no closure per hold.
       this.#clientListener = takesListenerObjects(client) ? this : () => this.handleEvent();
@@ -102,8 +158,8 @@ class Holder extends Trigger implements WaitSink {
     }
     const signal = this.#logSignal === undefined ? this : new Trigger();
     this.#logSignal = signal;
-    const { log } = input;
-    const targets = targetsOf(input.positions);
+    const { log } = this.#shared;
+    const targets = targetsOf(this.positions);
     try {
       // A log with `waitInto` (those of this package) reports to the holder itself, with no
       // promise per wait; any other log through its `waitFor` promise.
@@ -126,24 +182,23 @@ class Holder extends Trigger implements WaitSink {
 
   /** What is left of the budget (the WaitSink side: a blocking log sizes its command with it). */
   remainingMs(): number {
-    return this.#startedAt + this.#input.budget.budgetMs - this.#input.now();
+    return this.#startedAt + this.#budgetMs - this.#shared.now();
   }
 
   /** The client left. */
   handleEvent(): void {
-    if (this.#stopWaiting()) this.#finish(emptyBatch(this.#input.positions), 'abort');
+    if (this.#stopWaiting()) this.#finish(emptyBatch(this.positions), 'abort');
   }
 
   /** The budget ran out. */
   timedOut(): void {
-    if (this.#stopWaiting()) this.#finish(emptyBatch(this.#input.positions), this.#input.budget.limitedBy);
+    if (this.#stopWaiting()) this.#finish(emptyBatch(this.positions), this.#limitedBy);
   }
 
   #woken(woken: boolean): void {
     if (!this.#stopWaiting()) return;
-    const input = this.#input;
-    if (!woken) return this.#finish(emptyBatch(input.positions), input.budget.limitedBy);
-    readAll(input).then(
+    if (!woken) return this.#finish(emptyBatch(this.positions), this.#limitedBy);
+    readAll(this).then(
       (batch) => {
         if (batch.gaps.length > 0) this.#finish(batch, 'gap');
         else if (batch.events.length > 0) this.#finish(batch, 'events');
@@ -163,9 +218,8 @@ class Holder extends Trigger implements WaitSink {
   #waitAgain(): void {
     this.#spuriousWakes++;
     if (this.#spuriousWakes < 2) return this.wait();
-    const remainingMs = this.#startedAt + this.#input.budget.budgetMs - this.#input.now();
-    const delayMs = Math.min(1_000, 25 * 2 ** (this.#spuriousWakes - 2), Math.max(0, remainingMs));
-    this.#input.timers.timers.setTimeout((holder: Holder) => holder.wait(), delayMs, this);
+    const delayMs = Math.min(1_000, 25 * 2 ** (this.#spuriousWakes - 2), Math.max(0, this.remainingMs()));
+    this.#shared.holdTimers.timers.setTimeout((holder: Holder) => holder.wait(), delayMs, this);
   }
 
   #failed(error: unknown): void {
@@ -176,15 +230,15 @@ class Holder extends Trigger implements WaitSink {
   #stopWaiting(): boolean {
     if (!this.#waiting) return false;
     this.#waiting = false;
-    this.#input.timers.stop(this, this.#timer);
-    if (this.#clientListener !== undefined) this.#input.signal?.removeEventListener('abort', this.#clientListener as () => void);
+    this.#shared.holdTimers.stop(this, this.#timer);
+    if (this.#clientListener !== undefined) this.#client?.removeEventListener('abort', this.#clientListener as () => void);
     this.#clientListener = undefined;
     this.#logSignal?.fire();
     return true;
   }
 
   #finish(batch: Batch, reason: WakeReason): void {
-    this.#sink.held({ batch, reason, heldMs: this.#input.now() - this.#startedAt });
+    this.#sink.held({ batch, reason, heldMs: this.#shared.now() - this.#startedAt });
   }
 }
 

@@ -141,6 +141,13 @@ export interface EventLog {
   start(channel: string, from: StartFrom): Promise<string>;
 
   /**
+   * Optional: what {@link EventLog.start} would answer, when the log knows it without asking its
+   * store (no I/O, no promise), else `undefined` (then `start` is called). A new client's first
+   * poll then starts holding at once, with no promise or timer of its own. Never throws.
+   */
+  startKnown?(channel: string, from: StartFrom): string | undefined;
+
+  /**
    * Resolve `true` as soon as any target channel has an event after its `after` position,
    * including one appended before this call (this is what makes a hold race-free: the wait
    * is defined by the position, not by the moment it starts). Resolve `false` when `signal`

@@ -174,8 +174,11 @@ export class MemoryChannels {
 
   /** Whether a reader at `after` has events to read, or a gap to be told of. */
   follows(name: string, after: string): boolean {
+    const channel = this.#channels.get(name);
+    // The usual wait: a reader at the newest event (a re-poll) has nothing to read, with no parsing.
+    if (channel !== undefined && after === channel.entries[channel.entries.length - 1]?.position) return false;
     const located = this.locate(name, after);
-    return typeof located !== 'number' || located < (this.#channels.get(name)?.lastN ?? 0);
+    return typeof located !== 'number' || located < (channel?.lastN ?? 0);
   }
 
   start(name: string, from: StartFrom): string {
@@ -215,7 +218,9 @@ export class MemoryChannels {
   }
 
   #newest(channel: Channel | undefined): string {
-    return channel === undefined ? this.#stamp() : this.#position(channel.incarnation, channel.lastN);
+    if (channel === undefined) return this.#stamp();
+    // The newest event's own position when it is retained (no string built per new reader).
+    return channel.entries[channel.entries.length - 1]?.position ?? this.#position(channel.incarnation, channel.lastN);
   }
 
   #oldest(channel: Channel | undefined): string {

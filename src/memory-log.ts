@@ -1,4 +1,4 @@
-import { assertChannel } from './channels.js';
+import { assertChannel, isChannel } from './channels.js';
 import {
   DEFAULT_MAX_EVENT_BYTES,
   appendIdOption,
@@ -13,7 +13,14 @@ import {
   type WaitTarget,
 } from './log.js';
 import { MemoryChannels, type Entry } from './memory-channels.js';
-import { assertOptionalFunction, assertOptions, assertPositiveInteger, assertPositiveNumber, assertStartFrom } from './options.js';
+import {
+  assertOptionalFunction,
+  assertOptions,
+  assertPositiveInteger,
+  assertPositiveNumber,
+  assertStartFrom,
+  isStartFrom,
+} from './options.js';
 import type { SignalLike } from './signal.js';
 import { LogWaiter } from './waiter.js';
 
@@ -193,6 +200,10 @@ export function memoryLog(options: MemoryLogOptions = {}): MemoryLog {
       assertChannel(channel);
       return store.start(channel, assertStartFrom(from));
     },
+
+    // Everything is in memory: always known, for a valid request (`start` says what is wrong
+    // with an invalid one).
+    startKnown: (channel, from) => (isChannel(channel) && isStartFrom(from) ? store.start(channel, from) : undefined),
 
     waitFor: (targets, signal) => new Promise<boolean>((resolve) => waitInto(targets, signal, { woken: resolve })),
 

@@ -64,11 +64,19 @@ export function show(value: unknown): string {
 }
 
 /** Check a {@link StartFrom}: `'now'`, `'oldest'` or `{ last: n }` with n a positive integer. */
+/** Whether {@link assertStartFrom} accepts `value`. */
+export function isStartFrom(value: unknown): value is StartFrom {
+  if (value === 'now' || value === 'oldest') return true;
+  if (typeof value !== 'object' || value === null || Object.keys(value).length !== 1 || !('last' in value)) return false;
+  const { last } = value as { last: unknown };
+  return typeof last === 'number' && Number.isSafeInteger(last) && last > 0;
+}
+
 export function assertStartFrom(value: unknown, name = 'from'): StartFrom {
-  if (value === 'now' || value === 'oldest') return value;
+  if (isStartFrom(value)) return value;
+  // `{ last }` with a bad number: say so about `last` (this throws).
   if (typeof value === 'object' && value !== null && Object.keys(value).length === 1 && 'last' in value) {
     assertPositiveInteger((value as { last: unknown }).last, `${name}.last`);
-    return value as StartFrom;
   }
   throw new TypeError(`Expected \`${name}\` to be 'now', 'oldest' or { last: n }, got ${show(value)}`);
 }

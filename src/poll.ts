@@ -36,6 +36,9 @@ export class Poller {
    * just got, the same one: decoded once, not N times. Entries are never mutated; the cache is
    * simply dropped when it grows past a bound. */
   readonly #decodedCursors = new Map<string, ReadonlyMap<string, string>>();
+  /** The positions of the last poll started without a cursor from what the log knows
+   * (never mutated, see #startPositionsKnown). */
+  #lastStarted: ReadonlyMap<string, string> | undefined;
 
   constructor(
     readonly settings: Settings,
@@ -57,9 +60,9 @@ export class Poller {
     // sink, which listens to the client.
     this.admission.enter(sink, input.signal);
     input.signal = sink;
-    if (!(start instanceof Promise)) return holdInto(this.#holdInput(input, start, margin, readBy), sink);
+    if (!(start instanceof Promise)) return holdInto(this.settings, this.#holdInput(input, start, margin, readBy), sink);
     start.then(
-      (positions) => holdInto(this.#holdInput(input, positions, margin, readBy), sink),
+      (positions) => holdInto(this.settings, this.#holdInput(input, positions, margin, readBy), sink),
       (error: unknown) => sink.failed(error),
     );
   }
@@ -90,9 +93,52 @@ export class Poller {
     from: StartFrom,
     readBy: number | undefined,
   ): ReadonlyMap<string, string> | Promise<ReadonlyMap<string, string>> {
-    const known = cursor === undefined ? new Map<string, string>() : this.#decode(cursor);
+    const known = cursor === undefined ? NO_POSITIONS : this.#decode(cursor);
     // The usual poll: no log call, no promise.
-    return sameChannels(known, channels) ? known : this.#startPositionsFromLog(channels, known, from, readBy);
+    if (sameChannels(known, channels)) return known;
+    return this.#startPositionsKnown(channels, known, from) ?? this.#startPositionsFromLog(channels, known, from, readBy);
+  }
+
+  /**
+   * Where each channel starts, when the log knows without I/O (`startKnown`): a new client's
+   * first poll then holds with no promise or timer. Polls that start at the same positions (a
+   * crowd joining a channel) share one map, and with it their wait targets, empty answer and
+   * cursor (hold.ts, answer.ts). Undefined when the log must be asked.
+   */
+  #startPositionsKnown(
+    channels: readonly string[],
+    known: ReadonlyMap<string, string>,
+    from: StartFrom,
+  ): ReadonlyMap<string, string> | undefined {
+    const { log } = this.settings;
+    if (log.startKnown === undefined) return undefined;
+    const starts: string[] = [];
+    try {
+      for (const channel of channels) {
+        const position = known.get(channel) ?? log.startKnown(channel, from);
+        if (position === undefined) return undefined;
+        starts.push(position);
+      }
+    } catch {
+      // A log whose startKnown throws after all: ask `start`, which reports what is wrong.
+      return undefined;
+    }
+    const last = this.#lastStarted;
+    if (last !== undefined && last.size === channels.length) {
+      let i = 0;
+      let same = true;
+      for (const [channel, position] of last) {
+        if (channel !== channels[i] || position !== starts[i]) {
+          same = false;
+          break;
+        }
+        i++;
+      }
+      if (same) return last;
+    }
+    const positions = new Map(channels.map((channel, i) => [channel, starts[i]!]));
+    this.#lastStarted = positions;
+    return positions;
   }
 
   async #startPositionsFromLog(
@@ -119,11 +165,11 @@ export class Poller {
     return new Map(channels.map((channel, i) => [channel, starts[i]!]));
   }
 
+  /** The hold's own input: the holder copies its fields, so this object dies young. */
   #holdInput(input: PollInput, positions: ReadonlyMap<string, string>, margin: number, readBy: number | undefined): HoldInput {
     const { context } = input;
     const settings = this.settings;
     return {
-      log: settings.log,
       positions,
       budget: holdBudget({
         now: settings.now(),
@@ -138,13 +184,12 @@ export class Poller {
       signal: input.signal,
       limit: input.limit,
       maxBytes: Math.min(settings.maxResponseBytes, context.maxResponseBytes ?? Infinity) - ANSWER_OVERHEAD_BYTES,
-      logTimeoutMs: settings.logTimeoutMs,
       readBy,
-      now: settings.now,
-      timers: settings.holdTimers,
     };
   }
 }
+
+const NO_POSITIONS: ReadonlyMap<string, string> = new Map();
 
 /** Whether the cursor names exactly the poll's channels, in the same order (the usual case). */
 function sameChannels(known: ReadonlyMap<string, string>, channels: readonly string[]): boolean {

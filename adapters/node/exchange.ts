@@ -22,8 +22,9 @@ export class NodeReply extends Trigger implements Replier {
     super();
     this.#res = res;
     this.#state = state;
-    // `close` before the answer is finished means the client went away.
-    res.once('close', () => {
+    // `close` before the answer is finished means the client went away. `on`, not `once`: a
+    // response closes once, and `once` would wrap the listener in two more objects per poll.
+    res.on('close', () => {
       if (!res.writableFinished) this.fire();
     });
   }

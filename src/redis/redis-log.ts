@@ -234,6 +234,13 @@ export function redisLog(options: RedisLogOptions): RedisLog {
       });
     },
 
+    // Without a command only where `start` needs none: at 'now' on a channel known to be current.
+    startKnown(channel, from) {
+      if (from !== 'now' || closing !== undefined) return undefined;
+      const head = watcher.knownHead(channel);
+      return head === undefined ? undefined : encodePosition(head.generation, head.last);
+    },
+
     waitFor(targets, signal) {
       try {
         for (const { channel } of targets) assertChannel(channel);

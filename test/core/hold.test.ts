@@ -187,6 +187,34 @@ describe('the hold', () => {
     expect(timers()).toBe(before);
   });
 
+  it('holds sharing a timer slot: those that end early leave it, the others time out together, once each', async () => {
+    // On injected timers. Budgets of 10 s with no jitter all end in one 50 ms slot, a list
+    // threaded through its holds (src/hold-timers.ts): unlink its head, its tail and a middle one
+    // (abort), one more through an append, and the rest must still end, at the slot's time.
+    const clock = fakeClock();
+    const hangtime = createHangtime({ maxWaitMs: 60_000, random: () => 0, now: clock.now, timers: clock.timers });
+    const ended: Array<string | undefined> = Array(7).fill(undefined);
+    const controllers = Array.from({ length: 7 }, () => new AbortController());
+    const holds = controllers.map((controller, i) =>
+      hangtime
+        .wait({ channels: [i === 2 ? 'b' : 'a'], waitMs: 10_000, signal: controller.signal })
+        .then((result) => (ended[i] = result.reason)),
+    );
+    await clock.advance(0);
+    expect(hangtime.stats().waiting).toBe(7);
+    expect(clock.pending()).toBe(1);
+    // The last hold started is the slot's head, the first its tail.
+    for (const i of [6, 0, 3]) controllers[i]!.abort();
+    await hangtime.log.append('b', 'x');
+    await clock.advance(9_999);
+    expect(ended).toEqual(['abort', undefined, 'events', 'abort', undefined, undefined, 'abort']);
+    await clock.advance(1);
+    await Promise.all(holds);
+    expect(ended).toEqual(['abort', 'timeout', 'events', 'abort', 'timeout', 'timeout', 'abort']);
+    expect(hangtime.stats().waiting).toBe(0);
+    expect(clock.pending()).toBe(0);
+  });
+
   it('holds over a second end on time, each on its own budget', async () => {
     const hangtime = createHangtime({ maxWaitMs: 60_000, random: () => 0 });
     const started = Date.now();

@@ -17,9 +17,12 @@ import {
 } from '../../src/index.js';
 import type { Replier } from '../../src/hangtime.js';
 import { fixture } from '../adapters/support.js';
+import { until } from './support.js';
 import { REDIS_URL, adminClient, deletePrefix, describeRedis, testPrefix } from '../support/redis.js';
 
 // Which path a poll takes, and that the other one works too (issue 10: no hidden doors).
+// - A log with `startKnown` gives a new client's start without a promise when it knows it;
+//   otherwise (or for a log without it) `start` is asked.
 // - A log with `waitInto` reports to the hold's sink, with no promise per wait; any other log
 //   (a custom one, or a wrapper that drops the method) is waited on through `waitFor`.
 // - hangtime/node passes a replier to `respond` and gets its answer through it; the other
@@ -72,12 +75,98 @@ describe('the log path', () => {
   });
 });
 
+type StartPath = 'startKnown' | 'start';
+
+/** `log` as a copy that records how a first poll's start is found. */
+function recordingStarts(log: EventLog, paths: StartPath[]): EventLog {
+  const startKnown = log.startKnown?.bind(log);
+  return {
+    ...log,
+    start: (channel, from) => (paths.push('start'), log.start(channel, from)),
+    startKnown:
+      startKnown === undefined
+        ? undefined
+        : (channel, from) => {
+            const position = startKnown(channel, from);
+            // Not known: `start` is asked next, and records itself.
+            if (position !== undefined) paths.push('startKnown');
+            return position;
+          },
+  };
+}
+
+describe('the start path', () => {
+  it('memoryLog: a first poll starts from startKnown, without start, and holds at once', async () => {
+    const paths: StartPath[] = [];
+    const log = memoryLog();
+    await log.append('chat', { n: 0 });
+    const hangtime = createHangtime({ log: recordingStarts(log, paths) });
+    const answers: PlainResponse[] = [];
+    const request = { method: 'GET', url: '/poll?channels=chat', headers: { get: () => null } };
+    hangtime.respond(request, {}, { reply: (answer) => answers.push(answer) });
+    // Held before respond() returned: no promise between the request and the log's wait.
+    expect(log.stats().waiters).toBe(1);
+    expect(paths).toEqual(['startKnown']);
+    await log.append('chat', { n: 1 });
+    await until(() => answers.length === 1);
+    expect(JSON.parse(answers[0]!.body).events.map((e: { data: unknown }) => e.data)).toEqual([{ n: 1 }]);
+    await hangtime.close();
+  });
+
+  it('a log without startKnown (or one that does not know) is asked through start, and delivers the same', async () => {
+    const paths: StartPath[] = [];
+    const log = memoryLog();
+    await log.append('chat', { n: 0 });
+    const hangtime = createHangtime({ log: { ...recordingStarts(log, paths), startKnown: undefined } });
+    const held = hangtime.wait({ channels: ['chat'], waitMs: 20_000 });
+    await until(() => log.stats().waiters === 1);
+    await log.append('chat', { n: 1 });
+    expect((await held).events.map((event) => event.data)).toEqual([{ n: 1 }]);
+    expect(paths).toEqual(['start']);
+  });
+
+  it('polls that start at the same positions share them: one map, one set of wait targets', async () => {
+    const log = memoryLog();
+    await log.append('chat', { n: 0 });
+    const seen = new Set<unknown>();
+    const hangtime = createHangtime({
+      log: { ...log, waitInto: (targets, signal, sink) => (seen.add(targets), log.waitInto!(targets, signal, sink)) },
+    });
+    const polls = Array.from({ length: 5 }, () => hangtime.wait({ channels: ['chat'], waitMs: 20_000 }));
+    await until(() => log.stats().waiters === 5);
+    expect(seen.size).toBe(1);
+    await log.append('chat', { n: 1 });
+    for (const poll of await Promise.all(polls)) expect(poll.events.map((event) => event.data)).toEqual([{ n: 1 }]);
+  });
+});
+
 describeRedis('the log path (Redis)', () => {
   const prefix = testPrefix();
   afterEach(async () => {
     const admin = adminClient();
     await deletePrefix(admin, prefix);
     admin.disconnect();
+  });
+
+  it('redisLog: a first poll on a channel the process watches starts from startKnown; on another, through start', async () => {
+    // `shared`: holds wait on the process's subscription (the watcher), which knows the head.
+    const log = redisLog({ url: REDIS_URL, prefix, waiting: 'shared' });
+    try {
+      const paths: StartPath[] = [];
+      const hangtime = createHangtime({ log: recordingStarts(log, paths) });
+      await log.append('chat', { n: 0 });
+      const first = hangtime.wait({ channels: ['chat'], waitMs: 20_000 });
+      await until(() => hangtime.stats().waiting === 1);
+      // The first poll's wait subscribes to `chat`; once its check has come back, the head is known.
+      await until(() => log.startKnown!('chat', 'now') !== undefined);
+      const second = hangtime.wait({ channels: ['chat'], waitMs: 20_000 });
+      await until(() => hangtime.stats().waiting === 2);
+      await log.append('chat', { n: 1 });
+      for (const poll of await Promise.all([first, second])) expect(poll.events.map((event) => event.data)).toEqual([{ n: 1 }]);
+      expect(paths).toEqual(['start', 'startKnown']);
+    } finally {
+      await log.close();
+    }
   });
 
   it('redisLog: the hold waits through waitInto (a sink)', async () => {

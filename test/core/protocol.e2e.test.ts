@@ -236,7 +236,8 @@ describe('GET: errors', () => {
 
   it('503 in time when `start` hangs for a new reader, and the waiter slot is freed', async () => {
     const base = memoryLog();
-    const hanging: EventLog = { ...base, start: () => new Promise(() => {}) };
+    // A copy that replaces `start` drops `startKnown`, which would answer for it (src/log.ts).
+    const hanging: EventLog = { ...base, start: () => new Promise(() => {}), startKnown: undefined };
     const { hangtime, poll } = await startServer({ log: hanging, maxWaitMs: 20_000, safetyMarginMs: 1_000 }, { timeLimitMs: 3_000 });
     const started = Date.now();
     await expectError(await poll('channels=a'), 503, 'log_unavailable');

@@ -141,7 +141,12 @@ describe('shutdown around the steps before a hold', () => {
     await base.append('chat', 'before');
     let releaseHead: () => void = () => {};
     const gate = new Promise<void>((resolve) => (releaseHead = resolve));
-    const slow: EventLog = { ...base, start: async (channel, from) => (await gate, base.start(channel, from)) };
+    // A copy that replaces `start` drops `startKnown`, which would answer for it (src/log.ts).
+    const slow: EventLog = {
+      ...base,
+      start: async (channel, from) => (await gate, base.start(channel, from)),
+      startKnown: undefined,
+    };
     const { hangtime, poll } = await startServer({ log: slow, maxWaitMs: 60_000 });
     const pending = poll('channels=chat');
     await until(() => hangtime.stats().waiting === 1);
