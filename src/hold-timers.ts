@@ -28,6 +28,8 @@ class Slot {
   first: Timed | undefined;
   size = 0;
   timer: unknown;
+  /** In its HoldTimers' map (false once its timer fired or it was left empty). */
+  live = true;
 
   constructor(readonly at: number) {}
 
@@ -66,6 +68,7 @@ export type HoldTimer = Slot | unknown;
 
 export class HoldTimers {
   readonly #slots = new Map<number, Slot>();
+  #lastSlot: Slot | undefined;
 
   constructor(
     readonly timers: Timers,
@@ -76,12 +79,15 @@ export class HoldTimers {
     if (remainingMs <= 1_000 || !shareTimers) return this.timers.setTimeout(onHoldTimer, remainingMs, holder);
     const now = this.now();
     const at = Math.floor((now + remainingMs) / SLOT_MS) * SLOT_MS;
-    let slot = this.#slots.get(at);
+    // Holds that start together share a slot: the last one used is the likely one.
+    const last = this.#lastSlot;
+    let slot = last !== undefined && last.at === at && last.live ? last : this.#slots.get(at);
     if (slot === undefined) {
       slot = new Slot(at);
       slot.timer = this.timers.setTimeout((due: Slot) => this.#onSlotTimer(due), at - now, slot);
       this.#slots.set(at, slot);
     }
+    this.#lastSlot = slot;
     slot.add(holder);
     return slot;
   }
@@ -90,13 +96,15 @@ export class HoldTimers {
     if (timer === undefined) return;
     if (!(timer instanceof Slot)) return this.timers.clearTimeout(timer);
     timer.delete(holder);
-    if (timer.size === 0 && this.#slots.get(timer.at) === timer) {
+    if (timer.size === 0 && timer.live) {
+      timer.live = false;
       this.timers.clearTimeout(timer.timer);
       this.#slots.delete(timer.at);
     }
   }
 
   #onSlotTimer(slot: Slot): void {
+    slot.live = false;
     this.#slots.delete(slot.at);
     // timedOut() unlinks each holder (stop), and its answer may end others: collect them first.
     const holders: Timed[] = [];
