@@ -76,6 +76,8 @@ export const SYSTEMS = [
       const running = await startNodeServer('servers/workerd.mjs', [], ctx, 'the channel’s Durable Object: waiters it holds');
       // workerd is a child of the Node process that started it; both are counted.
       running.pids = () => [running.handle.pid, ...childPids(running.handle.pid)];
+      // Requests go to workerd itself (no `/_bench/memory`), whose heap is not Node's.
+      running.heap = undefined;
       return running;
     },
   },
