@@ -63,7 +63,6 @@ export function show(value: unknown): string {
   return typeof value;
 }
 
-/** Check a {@link StartFrom}: `'now'`, `'oldest'` or `{ last: n }` with n a positive integer. */
 /** Whether {@link assertStartFrom} accepts `value`. */
 export function isStartFrom(value: unknown): value is StartFrom {
   if (value === 'now' || value === 'oldest') return true;
@@ -72,6 +71,7 @@ export function isStartFrom(value: unknown): value is StartFrom {
   return typeof last === 'number' && Number.isSafeInteger(last) && last > 0;
 }
 
+/** Check a {@link StartFrom}: `'now'`, `'oldest'` or `{ last: n }` with n a positive integer. */
 export function assertStartFrom(value: unknown, name = 'from'): StartFrom {
   if (isStartFrom(value)) return value;
   // `{ last }` with a bad number: say so about `last` (this throws).
