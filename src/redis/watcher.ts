@@ -42,7 +42,10 @@ export interface WatcherOptions {
 
 /** A wait on the Redis log: an entry in the waiters of each watched channel until it settles. */
 class RedisWaiter extends LogWaiter {
-  readonly watches: Watch[] = [];
+  /** The watches it waits in: the first in a field of its own (the usual wait is on one
+   * channel; an array would be one more object, with room for 16, per held poll), the rest in a list. */
+  first: Watch | undefined;
+  others: Watch[] | undefined;
 
   constructor(
     readonly watcher: Watcher,
@@ -50,6 +53,11 @@ class RedisWaiter extends LogWaiter {
     sink: WaitSink,
   ) {
     super(signal, sink);
+  }
+
+  add(watch: Watch): void {
+    if (this.first === undefined) this.first = watch;
+    else (this.others ??= []).push(watch);
   }
 
   protected release(): void {
@@ -78,7 +86,7 @@ export class Watcher {
     return new Promise<boolean>((resolve) => this.waitInto(targets, signal, { woken: resolve }));
   }
 
-  /** `wait` without its promise: see `WAIT_INTO` in src/log.ts. */
+  /** `wait` without its promise: see `EventLog.waitInto` in src/log.ts. */
   waitInto(targets: readonly WaitTarget[], signal: SignalLike, sink: WaitSink): void {
     if (this.#closed || signal.aborted) return sink.woken(false);
     for (const { channel, after } of targets) {
@@ -89,18 +97,21 @@ export class Watcher {
     const waiter = new RedisWaiter(this, signal, sink);
     for (const { channel, after } of targets) {
       const watch = this.#acquire(channel);
-      waiter.watches.push(watch);
+      waiter.add(watch);
       watch.waiters.set(waiter, after);
     }
   }
 
   /** A waiter settled: drop it from its watches (see RedisWaiter). */
   release(waiter: RedisWaiter): void {
-    for (const watch of waiter.watches) {
-      watch.waiters.delete(waiter);
-      if (watch.waiters.size === 0) this.#linger(watch);
-    }
+    if (waiter.first !== undefined) this.#leave(waiter, waiter.first);
+    if (waiter.others !== undefined) for (const watch of waiter.others) this.#leave(waiter, watch);
     this.#waiterCount--;
+  }
+
+  #leave(waiter: RedisWaiter, watch: Watch): void {
+    watch.waiters.delete(waiter);
+    if (watch.waiters.size === 0) this.#linger(watch);
   }
 
   /** True when the channel is known to have nothing after `after`: a read needs no Redis. */
