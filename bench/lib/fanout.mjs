@@ -135,6 +135,13 @@ export async function fanoutStage(system, n, ctx) {
         ? {
             heapUsedPerHeldPollKiB: round((median(heldSamples.map((s) => s.heap.heapUsed)) - idleHeap.heapUsed) / 1024 / n, 2),
             heapTotalPerHeldPollKiB: round((median(heldSamples.map((s) => s.heap.heapTotal)) - idleHeap.heapTotal) / 1024 / n, 2),
+            // Which spaces grew, in MiB, from idle to held (median over rounds).
+            heapSpacesGrowthMiB: Object.fromEntries(
+              Object.keys(idleHeap.spaces ?? {}).map((space) => [
+                space,
+                round((median(heldSamples.map((s) => s.heap.spaces[space])) - idleHeap.spaces[space]) / 1048576, 1),
+              ]),
+            ),
           }
         : {}),
       // Delivery phases over every measured round; re-poll phases over the rounds followed by one.

@@ -3,6 +3,7 @@
 // (`process.memoryUsage()`), and the
 // start-up handshake with bench/run.mjs over IPC.
 import { createServer } from 'node:http';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 
@@ -35,6 +36,12 @@ export function pollRoutes(onPoll, onPublish) {
   };
 }
 
+/** `process.memoryUsage()`, and the size of each V8 heap space (`spaces`, bytes). */
+function memory() {
+  const spaces = Object.fromEntries(getHeapSpaceStatistics().map((space) => [space.space_name, space.space_size]));
+  return { ...process.memoryUsage(), spaces };
+}
+
 /**
  * Listen on a free loopback port with `listener`, `GET /_bench/stats` answering `stats()`.
  * @param {import('node:http').RequestListener} listener
@@ -44,7 +51,7 @@ export async function listen(listener, stats, { onClose = async () => {} } = {})
   const server = createServer((req, res) => {
     if (req.url === '/_bench/stats' || req.url === '/_bench/memory') {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(req.url === '/_bench/stats' ? stats() : process.memoryUsage()));
+      res.end(JSON.stringify(req.url === '/_bench/stats' ? stats() : memory()));
       return;
     }
     listener(req, res);
