@@ -124,18 +124,7 @@ export class Poller {
       return undefined;
     }
     const last = this.#lastStarted;
-    if (last !== undefined && last.size === channels.length) {
-      let i = 0;
-      let same = true;
-      for (const [channel, position] of last) {
-        if (channel !== channels[i] || position !== starts[i]) {
-          same = false;
-          break;
-        }
-        i++;
-      }
-      if (same) return last;
-    }
+    if (last !== undefined && sameChannels(last, channels) && channels.every((channel, i) => last.get(channel) === starts[i])) return last;
     const positions = new Map(channels.map((channel, i) => [channel, starts[i]!]));
     this.#lastStarted = positions;
     return positions;

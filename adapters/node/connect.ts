@@ -1,7 +1,7 @@
 import { STATUS_CODES, validateHeaderName, validateHeaderValue, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { errorResponse, responseForError, type HangtimeRequest, type PlainResponse } from '../../src/http.js';
-import { headerValue, LINGER_MS } from './exchange.js';
+import { headerValue, LINGER_MS, respondingTarget } from './exchange.js';
 import type { NodeTarget } from './types.js';
 
 /** The methods a Web `Request` can carry (the Fetch standard forbids CONNECT, TRACE and TRACK). */
@@ -23,7 +23,7 @@ export function forbiddenMethodAnswer(method: string): PlainResponse {
  * cannot be given CONNECT. Then the connection is closed: it never becomes a tunnel.
  */
 export function connectListener(target: NodeTarget): (req: IncomingMessage, socket: Duplex) => void {
-  const hangtime = typeof target === 'object' && target !== null && typeof target.respond === 'function' ? target : undefined;
+  const hangtime = respondingTarget(target);
   return (req, socket) => {
     // A client that leaves first: nothing to answer, nothing to report.
     socket.on('error', () => socket.destroy());

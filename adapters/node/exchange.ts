@@ -1,13 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HangtimeError } from '../../src/errors.js';
-import type { Replier } from '../../src/hangtime.js';
+import type { Hangtime, Replier } from '../../src/hangtime.js';
 import type { HangtimeRequest, PlainResponse } from '../../src/http.js';
 import { Trigger } from '../../src/signal.js';
-import type { ListenerState } from './types.js';
+import type { ListenerState, NodeTarget } from './types.js';
 
 // One poll over node:http is two objects: the request the core reads (NodeRequest) and the
 // response side (NodeReply: the disconnect signal and the replier), where closures and a Web
 // `Request` would be several. Thousands are held at once (src/signal.ts says what those cost).
+
+/** The hangtime instance (or wrapper with `respond`) a target is, else `undefined` (a Web handler). */
+export function respondingTarget(target: NodeTarget): Pick<Hangtime, 'respond'> | undefined {
+  return typeof target === 'object' && target !== null && typeof target.respond === 'function' ? target : undefined;
+}
 
 /**
  * The response side of one request: a signal that fires when the client goes away before the

@@ -4,7 +4,7 @@ import { isHangtimeError } from '../../src/errors.js';
 import { responseForError, type HandlerContext, type WebHandler } from '../../src/http.js';
 import { assertOptionalFunction, assertOptions, assertPositiveInteger, assertPositiveNumber } from '../../src/options.js';
 import { forbiddenMethodAnswer, isForbiddenMethod } from './connect.js';
-import { NodeReply, NodeRequest, readBody, send } from './exchange.js';
+import { NodeReply, NodeRequest, readBody, respondingTarget, send } from './exchange.js';
 import type { ListenerState, NodeAdapterOptions, NodeTarget } from './types.js';
 
 export const NODE_OPTION_NAMES = ['timeLimitMs', 'maxBodyBytes', 'onError'] as const;
@@ -33,7 +33,7 @@ export function listener(target: NodeTarget, options: NodeAdapterOptions, state:
   if (timeLimitMs !== undefined) assertPositiveNumber(timeLimitMs, 'timeLimitMs');
   assertPositiveInteger(maxBodyBytes, 'maxBodyBytes');
   assertOptionalFunction(options.onError, 'onError');
-  const hangtime = typeof target === 'object' && target !== null && typeof target.respond === 'function' ? target : undefined;
+  const hangtime = respondingTarget(target);
   if (hangtime === undefined && typeof target !== 'function') {
     throw new TypeError('Expected a hangtime instance (createHangtime()) or a Web handler (request) => Response');
   }

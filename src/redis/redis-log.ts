@@ -146,6 +146,17 @@ export function redisLog(options: RedisLogOptions): RedisLog {
     return pending;
   }
 
+  /**
+   * A start at 'now' on a channel this process watches (polls wait on it), from what it knows of
+   * the head: a burst of new clients starting there costs Redis nothing. A start that races an
+   * append whose message has not come yet starts just before that event and gets it: nothing is
+   * missed. Undefined when not known (see `watcher.knownHead`).
+   */
+  function knownHead(channel: string): string | undefined {
+    const head = watcher.knownHead(channel);
+    return head === undefined ? undefined : encodePosition(head.generation, head.last);
+  }
+
   function assertOpen(): void {
     if (closing !== undefined) throw new Error('The Redis log is closed');
   }
@@ -215,11 +226,8 @@ export function redisLog(options: RedisLogOptions): RedisLog {
       assertChannel(channel);
       const [mode, n] = startArguments(from);
       assertOpen();
-      // A channel this process watches (polls wait on it) is known to be at its head: a burst of
-      // new clients starting there costs Redis nothing. A start that races an append whose
-      // message has not come yet starts just before that event and gets it: nothing is missed.
-      const head = mode === 'now' ? watcher.knownHead(channel) : undefined;
-      if (head !== undefined) return encodePosition(head.generation, head.last);
+      const known = mode === 'now' ? knownHead(channel) : undefined;
+      if (known !== undefined) return known;
       return coalesce(`s\u0000${channel}\u0000${mode}\u0000${n}`, channel, async () => {
         const snapshot = watcher.snapshot(channel);
         const args = [newGeneration(), mode, n, emptyChannelTtlMs, ...retention];
@@ -235,11 +243,7 @@ export function redisLog(options: RedisLogOptions): RedisLog {
     },
 
     // Without a command only where `start` needs none: at 'now' on a channel known to be current.
-    startKnown(channel, from) {
-      if (from !== 'now' || closing !== undefined) return undefined;
-      const head = watcher.knownHead(channel);
-      return head === undefined ? undefined : encodePosition(head.generation, head.last);
-    },
+    startKnown: (channel, from) => (from === 'now' && closing === undefined ? knownHead(channel) : undefined),
 
     waitFor(targets, signal) {
       try {
