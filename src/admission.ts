@@ -1,6 +1,6 @@
 import { HangtimeError, isHangtimeError } from './errors.js';
 import type { HoldOutcome, HoldSink } from './hold.js';
-import { Trigger, takesListenerObjects, type SignalLike } from './signal.js';
+import { ONCE, Trigger, takesListenerObjects, type SignalLike } from './signal.js';
 
 /**
  * Which polls one hangtime instance holds, counted in and out in one place: `enter` when a poll
@@ -115,7 +115,7 @@ export abstract class HeldPoll extends Trigger implements HoldSink {
     this.#client = client;
     // A Trigger or an AbortSignal calls `handleEvent` on a listener object: no closure per poll.
     this.#clientListener = takesListenerObjects(client) ? this : () => this.handleEvent();
-    client.addEventListener('abort', this.#clientListener as () => void, { once: true });
+    client.addEventListener('abort', this.#clientListener as () => void, ONCE);
   }
 
   /** The client left. */

@@ -78,7 +78,7 @@ function pollAnswer(outcome: HoldOutcome, cursor: string): PlainResponse {
   };
 }
 
-// A batch may be shared by every poll a publish woke (see `readAll` in hold.ts): its cursor
+// A batch may be shared by every poll a publish woke (see `SharedRead` in read.ts): its cursor
 // and its answer body are built once for all of them, so a fan-out to N polls costs one
 // body, not N.
 const cursors = new WeakMap<Batch, string>();

@@ -1,8 +1,8 @@
 import type { Budget, WakeReason } from './budget.js';
 import type { HoldTimer, HoldTimers, Timed } from './hold-timers.js';
 import type { EventLog, WaitSink, WaitTarget } from './log.js';
-import { emptyBatch, logUnavailable, readAll, type Batch, type ReadInput } from './read.js';
-import { Trigger, takesListenerObjects, type SignalLike } from './signal.js';
+import { emptyBatch, logUnavailable, readInto, type Batch, type ReadInput, type ReadSink } from './read.js';
+import { ONCE, Trigger, takesListenerObjects, type SignalLike } from './signal.js';
 
 export { envelopeBytes, mergeFairly } from './read.js';
 export type { Batch, DeliveredEvent, Gap } from './read.js';
@@ -72,11 +72,12 @@ export function holdInto(shared: HoldShared, input: HoldInput, sink: HoldSink): 
  * thousands of polls held, what each keeps alive is what the garbage collector walks, and
  * that was most of a fan-out's server CPU (docs/benchmarks.md). The holder keeps the poll's own
  * fields (not its {@link HoldInput}, nor its {@link Budget}) and is the input of its reads
- * (ReadInput). It is also the signal (a Trigger) of the log's first wait, fired when the timer
+ * (ReadInput) and their sink (ReadSink: a read shared by many polls reaches them all in one
+ * pass). It is also the signal (a Trigger) of the log's first wait, fired when the timer
  * or the client ends it; the sink of that wait (`woken`); and the listener of the client's
  * signal (`handleEvent`, which the DOM's EventTarget and `Trigger` call on listener objects).
  */
-class Holder extends Trigger implements WaitSink, ReadInput, Timed {
+class Holder extends Trigger implements WaitSink, ReadInput, ReadSink, Timed {
   readonly positions: ReadonlyMap<string, string>;
   readonly limit: number;
   readonly maxBytes: number;
@@ -131,14 +132,20 @@ class Holder extends Trigger implements WaitSink, ReadInput, Timed {
 
   /** No budget: one read, whatever it finds. */
   readOnce(): void {
-    readAll(this).then(
-      (batch) =>
-        this.#finish(
-          batch,
-          batch.gaps.length > 0 ? 'gap' : batch.events.length > 0 ? 'events' : this.#client?.aborted ? 'abort' : this.#limitedBy,
-        ),
-      (error: unknown) => this.#sink.failed(error),
-    );
+    readInto(this, this);
+  }
+
+  /** What a read found (the ReadSink side): after a wake, or the one read of a poll without budget. */
+  read(batch: Batch): void {
+    if (batch.gaps.length > 0) this.#finish(batch, 'gap');
+    else if (batch.events.length > 0) this.#finish(batch, 'events');
+    else if (this.#budgetMs <= 0) this.#finish(batch, this.#client?.aborted ? 'abort' : this.#limitedBy);
+    // A spurious wake found nothing: wait for what is left of the budget.
+    else this.#waitAgain();
+  }
+
+  readFailed(error: unknown): void {
+    this.#sink.failed(error);
   }
 
   /** Wait for the log to say that events follow the positions, for what is left of the budget. */
@@ -154,7 +161,7 @@ class Holder extends Trigger implements WaitSink, ReadInput, Timed {
     if (client !== undefined) {
       // A Trigger or an AbortSignal calls `handleEvent` on a listener object: no closure per hold.
       this.#clientListener = takesListenerObjects(client) ? this : () => this.handleEvent();
-      client.addEventListener('abort', this.#clientListener as () => void, { once: true });
+      client.addEventListener('abort', this.#clientListener as () => void, ONCE);
     }
     const signal = this.#logSignal === undefined ? this : new Trigger();
     this.#logSignal = signal;
@@ -198,15 +205,7 @@ class Holder extends Trigger implements WaitSink, ReadInput, Timed {
   #woken(woken: boolean): void {
     if (!this.#stopWaiting()) return;
     if (!woken) return this.#finish(emptyBatch(this.positions), this.#limitedBy);
-    readAll(this).then(
-      (batch) => {
-        if (batch.gaps.length > 0) this.#finish(batch, 'gap');
-        else if (batch.events.length > 0) this.#finish(batch, 'events');
-        // A spurious wake found nothing: wait for what is left of the budget.
-        else this.#waitAgain();
-      },
-      (error: unknown) => this.#sink.failed(error),
-    );
+    readInto(this, this);
   }
 
   /**

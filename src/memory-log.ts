@@ -22,7 +22,7 @@ import {
   isStartFrom,
 } from './options.js';
 import type { SignalLike } from './signal.js';
-import { LogWaiter } from './waiter.js';
+import { ListedWaiter, WaitList } from './wait-list.js';
 
 export interface MemoryLogOptions {
   /** Events kept per channel; older ones are dropped first. Default `1000`. */
@@ -50,34 +50,35 @@ export interface MemoryLog extends EventLog {
 
 /** The waiters of one log: per channel, and their count. */
 interface Waiters {
-  readonly byChannel: Map<string, Set<Waiter>>;
+  readonly byChannel: Map<string, WaitList>;
   count: number;
 }
 
-/** A wait on the memory log: registered on every target channel until it settles. */
-class Waiter extends LogWaiter {
+/** A wait on the memory log: in the list of every target channel until it settles. */
+class Waiter extends ListedWaiter {
   constructor(
     readonly registry: Waiters,
-    readonly targets: readonly WaitTarget[],
+    targets: readonly WaitTarget[],
     signal: SignalLike,
     sink: WaitSink,
   ) {
     super(signal, sink);
-    for (const { channel } of targets) {
-      let set = registry.byChannel.get(channel);
-      if (set === undefined) registry.byChannel.set(channel, (set = new Set()));
-      set.add(this);
+    for (const { channel, after } of targets) {
+      let list = registry.byChannel.get(channel);
+      if (list === undefined) registry.byChannel.set(channel, (list = new WaitList(channel)));
+      this.join(list, after);
     }
     registry.count++;
   }
 
   protected release(): void {
-    const { byChannel } = this.registry;
-    for (const { channel } of this.targets) {
-      const set = byChannel.get(channel);
-      if (set?.delete(this) && set.size === 0) byChannel.delete(channel);
-    }
+    this.leaveAll();
     this.registry.count--;
+  }
+
+  protected emptied(list: WaitList): void {
+    const { byChannel } = this.registry;
+    if (byChannel.get(list.channel) === list) byChannel.delete(list.channel);
   }
 }
 
@@ -131,8 +132,8 @@ export function memoryLog(options: MemoryLogOptions = {}): MemoryLog {
     const channelsToWake = [...toWake];
     toWake.clear();
     for (const channel of channelsToWake) {
-      const set = waiters.byChannel.get(channel);
-      if (set !== undefined) for (const waiter of set) waiter.settle(true);
+      const list = waiters.byChannel.get(channel);
+      if (list !== undefined) for (const waiter of list.waiters()) waiter.settle(true);
     }
   }
 
@@ -218,7 +219,7 @@ export function memoryLog(options: MemoryLogOptions = {}): MemoryLog {
     async close() {
       if (closed) return;
       closed = true;
-      for (const set of [...waiters.byChannel.values()]) for (const waiter of [...set]) waiter.settle(false);
+      for (const list of [...waiters.byChannel.values()]) for (const waiter of list.waiters()) waiter.settle(false);
     },
   };
 }

@@ -41,7 +41,7 @@ export interface ReadInput {
 
 /**
  * What one read of a poll's channels found. Immutable and possibly shared: polls with the
- * same positions that read at the same time share one batch (see `readAll`).
+ * same positions that read at the same time share one batch (see `SharedRead`).
  */
 export interface Batch {
   readonly events: readonly DeliveredEvent[];
@@ -66,29 +66,103 @@ export function emptyBatch(positions: ReadonlyMap<string, string>): Batch {
   return batch;
 }
 
-// Reads in flight, per log, by what they read. When a publish wakes N polls that share a
-// cursor (a fan-out), or N clients re-poll with the cursor they all just got, one read and
-// one batch serve them all instead of N. Sharing is safe whatever the timing: a poll that
-// joins a read started just before an append gets a batch without that event, and a cursor
-// that says so, so its next poll (or its wait, which is defined by positions) picks it up.
-const inflight = new WeakMap<EventLog, Map<string, Promise<Batch>>>();
+/** Where a read's outcome goes (the hold): exactly one of the two is called, once. */
+export interface ReadSink {
+  read(batch: Batch): void;
+  readFailed(error: unknown): void;
+}
 
-/** Read every channel after its position and merge, within the count and byte bounds. */
-export function readAll(input: ReadInput): Promise<Batch> {
-  let byKey = inflight.get(input.log);
-  if (byKey === undefined) inflight.set(input.log, (byKey = new Map()));
-  let key = `${input.limit}/${input.maxBytes}`;
-  for (const [channel, position] of input.positions) key += `,${channel}=${position}`;
-  let shared = byKey.get(key);
-  if (shared === undefined) {
-    const reads = byKey;
-    // Bounded by logTimeoutMs, so a hung read cannot keep its key busy for later polls.
-    shared = readAllNow(input, input.logTimeoutMs).finally(() => reads.delete(key));
-    byKey.set(key, shared);
+/**
+ * One read in flight, shared by every poll that reads the same channels from the same positions
+ * within the same bounds. When a publish wakes N polls that share a cursor (a fan-out), or N
+ * clients re-poll with the cursor they all just got, one read and one batch serve them all
+ * instead of N, and the batch reaches them in one pass: one `then` per read, not a promise and
+ * two closures per poll. Sharing is safe whatever the timing: a poll that joins a read started
+ * just before an append gets a batch without that event, and a cursor that says so, so its next
+ * poll (or its wait, which is defined by positions) picks it up.
+ */
+class SharedRead {
+  readonly sinks: ReadSink[] = [];
+  constructor(
+    readonly limit: number,
+    readonly maxBytes: number,
+    /** Bounded by logTimeoutMs, so a hung read cannot keep its place for later polls. */
+    readonly batch: Promise<Batch>,
+  ) {}
+}
+
+/** Reads in flight, per log, by the positions they read from (then by bounds: usually one). */
+const inflight = new WeakMap<EventLog, Map<string, SharedRead[]>>();
+
+/** Each positions map's key in `inflight`, built once per map: the polls that carry the same
+ * cursor share their map (poll.ts), so a fan-out builds no string per poll. */
+const positionKeys = new WeakMap<ReadonlyMap<string, string>, string>();
+
+function positionsKey(positions: ReadonlyMap<string, string>): string {
+  let key = positionKeys.get(positions);
+  if (key === undefined) {
+    key = '';
+    for (const [channel, position] of positions) key += `${channel}=${position},`;
+    positionKeys.set(positions, key);
+  }
+  return key;
+}
+
+/** Read every channel after its position and merge, within the count and byte bounds; the
+ * batch (or the error) goes to `sink`. Never throws. */
+export function readInto(input: ReadInput, sink: ReadSink): void {
+  let shared: SharedRead;
+  try {
+    shared = sharedRead(input);
+  } catch (error) {
+    return sink.readFailed(logUnavailable(error));
   }
   // A poll whose platform deadline comes sooner gives up sooner, on its own.
   const ownMs = input.readBy === undefined ? Infinity : input.readBy - input.now();
-  return ownMs >= input.logTimeoutMs ? shared : withTimeout(shared, Math.max(1, ownMs), () => readTimeout(ownMs), input.timers.timers);
+  if (ownMs >= input.logTimeoutMs) return void shared.sinks.push(sink);
+  withTimeout(shared.batch, Math.max(1, ownMs), () => readTimeout(ownMs), input.timers.timers).then(
+    (batch) => sink.read(batch),
+    (error: unknown) => sink.readFailed(error),
+  );
+}
+
+/** The read in flight that `input` joins, started when there is none. */
+function sharedRead(input: ReadInput): SharedRead {
+  const { log, limit, maxBytes } = input;
+  let byKey = inflight.get(log);
+  if (byKey === undefined) inflight.set(log, (byKey = new Map()));
+  const key = positionsKey(input.positions);
+  let reads = byKey.get(key);
+  if (reads !== undefined) for (const read of reads) if (read.limit === limit && read.maxBytes === maxBytes) return read;
+  const read = new SharedRead(limit, maxBytes, readAllNow(input, input.logTimeoutMs));
+  if (reads === undefined) byKey.set(key, (reads = []));
+  reads.push(read);
+  const done = (): ReadSink[] => {
+    // Out of the map before anyone hears: a poll that reads again (a spurious wake) starts a new read.
+    reads.splice(reads.indexOf(read), 1);
+    if (reads.length === 0 && byKey.get(key) === reads) byKey.delete(key);
+    return read.sinks;
+  };
+  read.batch.then(
+    (batch) => deliverEach(done(), (sink) => sink.read(batch)),
+    (error: unknown) => deliverEach(done(), (sink) => sink.readFailed(error)),
+  );
+  return read;
+}
+
+/** @internal Call `deliver` for every sink, each in isolation: one that throws (a bug) does
+ * not keep the others without their answer. The first such error is rethrown at the end, so
+ * that it is seen (an unhandled rejection, as a throwing `then` callback per poll was before). */
+export function deliverEach(sinks: readonly ReadSink[], deliver: (sink: ReadSink) => void): void {
+  let failure: { error: unknown } | undefined;
+  for (const sink of sinks) {
+    try {
+      deliver(sink);
+    } catch (error) {
+      failure ??= { error };
+    }
+  }
+  if (failure !== undefined) throw failure.error;
 }
 
 async function readAllNow(input: ReadInput, timeoutMs: number): Promise<Batch> {

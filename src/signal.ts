@@ -10,6 +10,10 @@ export interface SignalLike {
   removeEventListener(type: 'abort', listener: () => void): void;
 }
 
+/** The options of every abort listener the hold adds: one object, where a literal at each call
+ * is an allocation per held poll (three per poll: the poll, its hold, the log's waiter). */
+export const ONCE: { readonly once: true } = Object.freeze({ once: true });
+
 /** A listener function, or an object whose `handleEvent()` is called (as EventTarget does). */
 export type AbortListener = (() => void) | { handleEvent(): void };
 

@@ -1,5 +1,5 @@
 import type { WaitSink } from './log.js';
-import { takesListenerObjects, type SignalLike } from './signal.js';
+import { ONCE, takesListenerObjects, type SignalLike } from './signal.js';
 
 /**
  * One wait of a log in progress, settled once: by the log (`settle(true)`, events follow) or
@@ -16,7 +16,7 @@ export abstract class LogWaiter {
     readonly sink: WaitSink,
   ) {
     this.#listener = takesListenerObjects(signal) ? this : () => this.settle(false);
-    signal.addEventListener('abort', this.#listener as () => void, { once: true });
+    signal.addEventListener('abort', this.#listener as () => void, ONCE);
   }
 
   /** Drop every registration of this waiter in its log. Called once, on settling. */

@@ -102,8 +102,10 @@ export function redisLog(options: RedisLogOptions): RedisLog {
 
   /** Whether a wait starting now may block on the command connection (see `waiting`). */
   function mayBlock(): boolean {
-    if (waiting === 'shared') return false;
-    const busy = blocking.waiters + watcher.stats().waiters > 0;
+    // Once `holdsMany` is set (only in 'auto'), the answer is settled: a busy process asks
+    // nothing more on this path, which every one of its polls takes.
+    if (waiting === 'shared' || holdsMany) return false;
+    const busy = blocking.waiters + watcher.waiters > 0;
     if (waiting === 'blocking') return !busy;
     if (busy && !oneRequestPerInstance()) holdsMany = true;
     return !holdsMany && !busy;

@@ -1,4 +1,4 @@
-import type { LogWaiter } from '../waiter.js';
+import { WaitList } from '../wait-list.js';
 import { follows } from './follows.js';
 import { compareIds } from './position.js';
 import type { ChannelState } from './types.js';
@@ -27,7 +27,8 @@ export interface Snapshot {
 export interface Watch {
   readonly channel: string;
   readonly wake: string;
-  readonly waiters: Map<LogWaiter, string>;
+  /** Who waits on the channel, each after its own position. */
+  readonly waiters: WaitList;
   /** Names this live subscription (unique per watch and connection); `undefined` when the
    * subscription is not live (yet, or any more). An answer counts only for the subscription
    * it was sent under: appends between two subscriptions sent no message we received. */
@@ -53,7 +54,7 @@ export function newWatch(channel: string, wake: string): Watch {
   return {
     channel,
     wake,
-    waiters: new Map(),
+    waiters: new WaitList(channel),
     live: undefined,
     state: undefined,
     messages: 0,
@@ -146,7 +147,5 @@ export function forgetState(watch: Watch): void {
 export function wakeFollowing(watch: Watch): void {
   const state = watch.state;
   if (state === undefined || watch.waiters.size === 0) return;
-  const woken: LogWaiter[] = [];
-  for (const [waiter, after] of watch.waiters) if (follows(state, after)) woken.push(waiter);
-  for (const waiter of woken) waiter.settle(true);
+  for (const waiter of watch.waiters.waiters((after) => follows(state, after))) waiter.settle(true);
 }

@@ -1,6 +1,6 @@
 import type { WaitSink, WaitTarget } from '../log.js';
 import type { SignalLike } from '../signal.js';
-import { LogWaiter } from '../waiter.js';
+import { ListedWaiter, type WaitList } from '../wait-list.js';
 import { channelOfWake, redisKeys } from './keys.js';
 import { follows } from './follows.js';
 import type { Subscriber } from './subscriber.js';
@@ -8,9 +8,9 @@ import type { ChannelState } from './types.js';
 import { forgetState, isStale, learnAnswer, learnMessage, newWatch, wakeFollowing, type Snapshot, type Watch } from './watch.js';
 
 /**
- * Waiting without a connection per waiter. Every waiter of the process is an entry in a map;
- * one pub/sub connection carries a wake message per append (`<gen> <id>`, published by the
- * append script); one message wakes every waiter of its channel.
+ * Waiting without a connection per waiter. Every waiter of the process is a link in its
+ * channel's list (src/wait-list.ts); one pub/sub connection carries a wake message per append
+ * (`<gen> <id>`, published by the append script); one message wakes every waiter of its channel.
  *
  * Race-freedom rests on one invariant per watched channel: while its subscription is live,
  * `state` (when known) is at least as new as every append whose message has not arrived yet.
@@ -40,13 +40,8 @@ export interface WatcherOptions {
   readonly lingerMs: number;
 }
 
-/** A wait on the Redis log: an entry in the waiters of each watched channel until it settles. */
-class RedisWaiter extends LogWaiter {
-  /** The watches it waits in: the first in a field of its own (the usual wait is on one
-   * channel; an array would be one more object, with room for 16, per held poll), the rest in a list. */
-  first: Watch | undefined;
-  others: Watch[] | undefined;
-
+/** A wait on the Redis log: in the waiters of each watched channel until it settles. */
+class RedisWaiter extends ListedWaiter {
   constructor(
     readonly watcher: Watcher,
     signal: SignalLike,
@@ -55,13 +50,13 @@ class RedisWaiter extends LogWaiter {
     super(signal, sink);
   }
 
-  add(watch: Watch): void {
-    if (this.first === undefined) this.first = watch;
-    else (this.others ??= []).push(watch);
+  protected release(): void {
+    this.leaveAll();
+    this.watcher.released();
   }
 
-  protected release(): void {
-    this.watcher.release(this);
+  protected emptied(list: WaitList): void {
+    this.watcher.emptied(list);
   }
 }
 
@@ -96,22 +91,19 @@ export class Watcher {
     this.#waiterCount++;
     const waiter = new RedisWaiter(this, signal, sink);
     for (const { channel, after } of targets) {
-      const watch = this.#acquire(channel);
-      waiter.add(watch);
-      watch.waiters.set(waiter, after);
+      waiter.join(this.#acquire(channel).waiters, after);
     }
   }
 
-  /** A waiter settled: drop it from its watches (see RedisWaiter). */
-  release(waiter: RedisWaiter): void {
-    if (waiter.first !== undefined) this.#leave(waiter, waiter.first);
-    if (waiter.others !== undefined) for (const watch of waiter.others) this.#leave(waiter, watch);
+  /** A waiter settled (it has left its watches' lists: see RedisWaiter). */
+  released(): void {
     this.#waiterCount--;
   }
 
-  #leave(waiter: RedisWaiter, watch: Watch): void {
-    watch.waiters.delete(waiter);
-    if (watch.waiters.size === 0) this.#linger(watch);
+  /** The last waiter of a watch left it. */
+  emptied(waiters: WaitList): void {
+    const watch = this.#watches.get(waiters.channel);
+    if (watch?.waiters === waiters) this.#linger(watch);
   }
 
   /** True when the channel is known to have nothing after `after`: a read needs no Redis. */
@@ -170,6 +162,11 @@ export class Watcher {
     if (watch.waiters.size > 0) this.#check(watch);
   }
 
+  /** Waiters held right now. */
+  get waiters(): number {
+    return this.#waiterCount;
+  }
+
   stats(): { channels: number; waiters: number } {
     return { channels: this.#watches.size, waiters: this.#waiterCount };
   }
@@ -178,7 +175,7 @@ export class Watcher {
     this.#closed = true;
     for (const watch of this.#watches.values()) {
       clearTimeout(watch.linger);
-      for (const waiter of [...watch.waiters.keys()]) waiter.settle(false);
+      for (const waiter of watch.waiters.waiters()) waiter.settle(false);
     }
     this.#watches.clear();
     this.#toSubscribe.clear();
@@ -205,7 +202,7 @@ export class Watcher {
     if (learnMessage(watch, message)) return wakeFollowing(watch);
     // Not our format (a publisher that is not hangtime): something was appended, but what
     // stands where is unknown. Wake everyone to read, and check before anyone sleeps again.
-    for (const waiter of [...watch.waiters.keys()]) waiter.settle(true);
+    for (const waiter of watch.waiters.waiters()) waiter.settle(true);
     this.#check(watch);
   }
 

@@ -1,0 +1,113 @@
+import { LogWaiter } from './waiter.js';
+
+/** One waiter's registration on one channel: a link of that channel's {@link WaitList}. */
+export interface WaitLink {
+  readonly waiter: LogWaiter;
+  /** Where the waiter stands on this channel: it waits for what follows. */
+  readonly after: string;
+  /** @internal Neighbours in the list. */
+  previousLink: WaitLink | undefined;
+  /** @internal */
+  nextLink: WaitLink | undefined;
+}
+
+/**
+ * The waiters of one channel, as a list threaded through their links: joining and leaving
+ * allocate nothing and hash nothing. A Set or Map entry per waiter (before) grew and shrank
+ * its table at every fan-out, as thousands of waiters left a channel at once and came back.
+ */
+export class WaitList {
+  #first: WaitLink | undefined;
+  /** Links in the list. */
+  size = 0;
+
+  constructor(readonly channel: string) {}
+
+  add(link: WaitLink): void {
+    link.previousLink = undefined;
+    link.nextLink = this.#first;
+    if (this.#first !== undefined) this.#first.previousLink = link;
+    this.#first = link;
+    this.size++;
+  }
+
+  /** Take `link` out; a link not in this list is left alone. */
+  remove(link: WaitLink): void {
+    const { previousLink: previous, nextLink: next } = link;
+    if (previous !== undefined) previous.nextLink = next;
+    else if (this.#first === link) this.#first = next;
+    else return;
+    if (next !== undefined) next.previousLink = previous;
+    link.previousLink = link.nextLink = undefined;
+    this.size--;
+  }
+
+  /** The waiters whose position `wakes` accepts (all without it), as they are now: settling
+   * one takes it out of the list, so the caller settles them from this copy. */
+  waiters(wakes?: (after: string) => boolean): LogWaiter[] {
+    const found: LogWaiter[] = [];
+    for (let link = this.#first; link !== undefined; link = link.nextLink) {
+      if (wakes === undefined || wakes(link.after)) found.push(link.waiter);
+    }
+    return found;
+  }
+}
+
+/** The link of a waiter's second and later channels (the first one's is the waiter itself). */
+class ExtraLink implements WaitLink {
+  previousLink: WaitLink | undefined;
+  nextLink: WaitLink | undefined;
+
+  constructor(
+    readonly waiter: LogWaiter,
+    readonly after: string,
+    readonly list: WaitList,
+  ) {}
+}
+
+/**
+ * A log's waiter that waits in channel lists. It is its own link in the first list it joins
+ * (the usual poll follows one channel: no object more per held poll); each further channel
+ * takes an {@link ExtraLink}.
+ */
+export abstract class ListedWaiter extends LogWaiter implements WaitLink {
+  after = '';
+  previousLink: WaitLink | undefined;
+  nextLink: WaitLink | undefined;
+  #list: WaitList | undefined;
+  #others: ExtraLink[] | undefined;
+
+  get waiter(): LogWaiter {
+    return this;
+  }
+
+  /** Wait in `list` for what follows `after`. */
+  join(list: WaitList, after: string): void {
+    if (this.#list === undefined) {
+      this.#list = list;
+      this.after = after;
+      list.add(this);
+      return;
+    }
+    const link = new ExtraLink(this, after, list);
+    (this.#others ??= []).push(link);
+    list.add(link);
+  }
+
+  /** A list this waiter left has no waiter any more (the log may forget it). */
+  protected abstract emptied(list: WaitList): void;
+
+  /** Leave every list joined (from `release`). */
+  protected leaveAll(): void {
+    const list = this.#list;
+    if (list === undefined) return;
+    list.remove(this);
+    if (list.size === 0) this.emptied(list);
+    if (this.#others !== undefined) {
+      for (const link of this.#others) {
+        link.list.remove(link);
+        if (link.list.size === 0) this.emptied(link.list);
+      }
+    }
+  }
+}
