@@ -11,6 +11,12 @@ import { fanoutChart } from './lib/chart.mjs';
 import { SATURATED } from './lib/fanout.mjs';
 import { errorsText, kib, mib, num, ratio, table, textTable } from './lib/format.mjs';
 
+/** What changed in the code since the last row of the history table, for the row of the run
+ * this report shows (its figures come from the results: see historyRow). */
+const CHANGES_OF_THIS_RUN =
+  'a read shared by many polls reaches them in one pass (no promise and closures per poll); each channel’s waiters are a list threaded through them, not Set or Map entries; one options object for every abort listener';
+const THIS_RUN = Symbol('the row of this run');
+
 /** What changed the figures, and by how much: written by hand when a change moves them. */
 const HISTORY = [
   '## What moved the figures',
@@ -30,12 +36,32 @@ const HISTORY = [
   '| morning, K = 3, each system’s runs one after the other | – | 1.19× / 1.14× | **1.57×** / 1.27× | 1.07× / 1.17×; 0.88× / 1.21× |',
   '| 19:20 UTC, K = 3, after: a start at `now` on a channel the Redis log watches costs no command (it sent one START_AT script per new client) | 94.3 / 76.7 | 107.3 (1.14×) / 96.7 (1.26×) | 107.6 (1.14×) / 112.2 (1.46×) | 1.10× / 1.19×; 1.09× / 1.27× |',
   '| 21:08 UTC, K = 3, systems taking turns, after: a first poll starts without a promise or timer when the log knows where (`startKnown`) and such polls share their positions; the Holder keeps its own fields, not its inputs; timer slots are lists through their holds; the memory log tells a reader at the head by comparing strings | 79.6 / 74.6 | 96.9 (1.22×) / 91.5 (1.23×) | 105.2 (1.32×) / 92.7 (1.24×) | 1.09× / 1.22×; 1.11× / 1.16× |',
-  '| 21:32 UTC, K = 5 (this report), after: the Redis watcher’s waiter keeps its watch in a field, not an array | 85 / 75.7 | 103.2 (1.21×) / 87.4 (1.15×) | 110.2 (1.30×) / 101.8 (1.34×) | 1.10× / 1.27×; 1.07× / 1.19× |',
+  '| 21:32 UTC, K = 5, after: the Redis watcher’s waiter keeps its watch in a field, not an array | 85 / 75.7 | 103.2 (1.21×) / 87.4 (1.15×) | 110.2 (1.30×) / 101.8 (1.34×) | 1.10× / 1.27×; 1.07× / 1.19× |',
+  // The row of the run this report shows is generated from its results: see historyRow().
+  THIS_RUN,
   '',
   'What each change saves is clearer in process (`node --expose-gc bench/core.mjs`: heap kept per held poll from about 880 to 780 bytes) and in profiles (hangtime’s own JavaScript from 12.6% to about 10% of the floor’s busy samples at N = 10,000) than in these ratios, which move by ±0.1 between full runs of the same code: within the last run one stage’s five runs spread up to 1.5× (the Redis log at N = 10,000: 81.4 to 124.6 µs, 1.02× to 1.39× the floor run beside each). The Targets table above says where the last run stands.',
   '',
 ];
 import { evaluateTargets } from './lib/targets.mjs';
+
+/** The history table's row for `results`: whole-run CPU per delivery of the floor and each log,
+ * and memory per held poll against the floor, at N = 5,000 / 10,000. */
+function historyRow(results) {
+  const at = (system, n) => results.fanout.find((f) => f.system === system && f.n === n && f.status === 'ok')?.server;
+  const sizes = [5_000, 10_000];
+  const cpu = (system) =>
+    sizes
+      .map((n) => {
+        const own = at(system, n)?.cpuUsPerDeliveryWholeRun;
+        if (own === undefined) return '–';
+        return system === 'floor' ? num(own) : `${num(own)} (${ratio(own, at('floor', n)?.cpuUsPerDeliveryWholeRun)})`;
+      })
+      .join(' / ');
+  const memory = (system) => sizes.map((n) => ratio(at(system, n)?.perHeldPollKiB, at('floor', n)?.perHeldPollKiB)).join(' / ');
+  const when = `${results.startedAt.slice(11, 16)} UTC, K = ${results.repeat ?? 1} (this report)`;
+  return `| ${when}, after: ${CHANGES_OF_THIS_RUN} | ${cpu('floor')} | ${cpu('memory')} | ${cpu('redis')} | ${memory('memory')}; ${memory('redis')} |`;
+}
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 const ORDER = ['floor', 'memory', 'redis', 'naive', 'nchan', 'workerd'];
@@ -281,7 +307,7 @@ export function renderMarkdown(results, source = 'bench/results/latest.json') {
     md.push('');
   }
 
-  md.push(...HISTORY);
+  md.push(...HISTORY.map((line) => (line === THIS_RUN ? historyRow(results) : line)));
   md.push('## Fan-out');
   md.push('');
   md.push(
