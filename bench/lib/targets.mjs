@@ -20,6 +20,28 @@ function verdictRatio(value, reference, bound) {
   return { status: 'missed', text: `missed by ${by < 1 ? by.toFixed(1) : Math.round(by)}% (${shown}× the floor, target ≤ ${bound}×)` };
 }
 
+/**
+ * With `--repeat K` the systems take turns run by run (floor, memory, Redis, floor, …), so run i
+ * of a system ran beside run i of the floor, on the machine as it was then. The ratio of each
+ * such pair, and their median, is the estimate of "× the floor" that a machine drifting over the
+ * minutes of a stage (a neighbour's load) moves least: the ratio of two medians can pair a fast
+ * floor run with a slow system run. Undefined with fewer than two pairs that both finished.
+ */
+export function pairedRatios(stage, floor, field) {
+  const [runs, floorRuns] = [stage.runs, floor.runs];
+  if (!Array.isArray(runs) || !Array.isArray(floorRuns)) return undefined;
+  const ratios = [];
+  for (let i = 0; i < Math.min(runs.length, floorRuns.length); i++) {
+    const [a, b] = [runs[i]?.[field], floorRuns[i]?.[field]];
+    if (typeof a === 'number' && typeof b === 'number' && b > 0) ratios.push(a / b);
+  }
+  if (ratios.length < 2) return undefined;
+  const sorted = [...ratios].sort((x, y) => x - y);
+  const mid = sorted.length / 2;
+  const median = sorted.length % 2 === 1 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { ratios, median };
+}
+
 function unavailable(results, system, n) {
   const info = results.systems.find((s) => s.id === system);
   if (info && !info.available) return `not measured: ${info.reason}`;
@@ -229,14 +251,21 @@ export function evaluateTargets(results) {
           rows.push({ target, status: 'not measured', text: unavailable(results, s ? 'floor' : id, n), limits: [] });
           continue;
         }
-        const [value, reference, unit] =
+        const [value, reference, unit, field] =
           what === 'cpu'
-            ? [s.server.cpuUsPerDeliveryWholeRun, f.server.cpuUsPerDeliveryWholeRun, 'µs per delivery']
-            : [s.server.perHeldPollKiB, f.server.perHeldPollKiB, 'KiB per held poll'];
-        const v = verdictRatio(value, reference, bound);
-        if (v.status !== 'not measured')
-          v.text += `: ${num(value, what === 'cpu' ? 1 : 2)} vs ${num(reference, what === 'cpu' ? 1 : 2)} ${unit}`;
-        const repeats = results.repeat > 1 ? [`median of ${results.repeat} runs of the stage`] : [];
+            ? [s.server.cpuUsPerDeliveryWholeRun, f.server.cpuUsPerDeliveryWholeRun, 'µs per delivery', 'cpuUsPerDeliveryWholeRun']
+            : [s.server.perHeldPollKiB, f.server.perHeldPollKiB, 'KiB per held poll', 'perHeldPollKiB'];
+        const digits = what === 'cpu' ? 1 : 2;
+        // Repeated: each run against the floor run of its turn, and the median of those ratios.
+        const paired = pairedRatios(s, f, field);
+        const v = paired === undefined ? verdictRatio(value, reference, bound) : verdictRatio(paired.median, 1, bound);
+        if (v.status !== 'not measured') {
+          v.text +=
+            paired === undefined
+              ? `: ${num(value, digits)} vs ${num(reference, digits)} ${unit}`
+              : `: the median of ${paired.ratios.length} runs' ratios to the floor run beside each (${paired.ratios.map((r) => `${r.toFixed(2)}×`).join(', ')}); the stages' medians: ${num(value, digits)} vs ${num(reference, digits)} ${unit} (${(value / reference).toFixed(2)}×)`;
+        }
+        const repeats = results.repeat > 1 && paired === undefined ? [`median of ${results.repeat} runs of the stage`] : [];
         rows.push({ target, ...v, limits: v.status === 'missed' ? [...repeats, ...limits(results, n, ['floor', id])] : repeats });
       }
     }
