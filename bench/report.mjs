@@ -40,7 +40,7 @@ const HISTORY = [
   // The row of the run this report shows is generated from its results: see historyRow().
   THIS_RUN,
   '',
-  'What each change saves is clearer in process (`node --expose-gc bench/core.mjs`: heap kept per held poll from about 880 to 780 bytes) and in profiles (hangtime’s own JavaScript from 12.6% to about 10% of the floor’s busy samples at N = 10,000) than in these ratios, which move by ±0.1 between full runs of the same code: within the last run one stage’s five runs spread up to 1.5× (the Redis log at N = 10,000: 81.4 to 124.6 µs, 1.02× to 1.39× the floor run beside each). The Targets table above says where the last run stands.',
+  'What each change saves is clearer in process and in profiles than in these ratios, which move by ±0.1 between full runs of the same code. In process (`node --expose-gc bench/core.mjs`): heap kept per held poll from about 880 to 780 bytes (21:32 UTC), then to about 600 (22:54 UTC: shared reads delivered in one pass, waiters in lists). In profiles at N = 10,000: hangtime’s own JavaScript from 12.6% to about 10% (21:32 UTC), then about 8% (22:54 UTC), of the busy samples, no function above 1%. The Targets table above says where the last run stands.',
   '',
 ];
 import { evaluateTargets } from './lib/targets.mjs';
