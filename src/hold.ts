@@ -2,7 +2,7 @@ import type { Budget, WakeReason } from './budget.js';
 import type { HoldTimer, HoldTimers, Timed } from './hold-timers.js';
 import type { EventLog, WaitSink, WaitTarget } from './log.js';
 import { emptyBatch, logUnavailable, readInto, type Batch, type ReadInput, type ReadSink } from './read.js';
-import { ONCE, Trigger, takesListenerObjects, type SignalLike } from './signal.js';
+import { ONCE, Trigger } from './signal.js';
 
 export { envelopeBytes, mergeFairly } from './read.js';
 export type { Batch, DeliveredEvent, Gap } from './read.js';
@@ -13,6 +13,10 @@ export interface HoldShared {
   /** Longest a single log read may take before the poll fails with `log_unavailable`. */
   readonly logTimeoutMs: number;
   readonly now: () => number;
+  /** An instant of `now`, taken when the instance was made. The holds keep their times from
+   * it: small whole numbers that V8 keeps in the field itself, where an epoch instant (or a
+   * fraction) is a heap number boxed per held poll. */
+  readonly clockBase: number;
   /** The instance's timers (the global ones unless `createHangtime({ timers })`). */
   readonly holdTimers: HoldTimers;
 }
@@ -28,8 +32,6 @@ export interface HoldInput {
   /** Instant (epoch ms) by which every log read must be done, when the platform sets one. */
   readonly readBy: number | undefined;
   readonly budget: Budget;
-  /** The client's disconnect (or the caller's cancellation). */
-  readonly signal: SignalLike | undefined;
 }
 
 export interface HoldOutcome {
@@ -38,8 +40,12 @@ export interface HoldOutcome {
   readonly heldMs: number;
 }
 
-/** Where a hold delivers its outcome: exactly one of the two is called, once. */
-export interface HoldSink {
+/**
+ * Where a hold delivers its outcome (exactly one of the two is called, once), and the signal
+ * that ends it early: it fires when the client leaves or the server shuts down (a HeldPoll in
+ * admission.ts). The holder listens to it with itself, so the hold needs no field for it.
+ */
+export interface HoldSink extends Trigger {
   held(outcome: HoldOutcome): void;
   failed(error: unknown): void;
 }
@@ -74,8 +80,9 @@ export function holdInto(shared: HoldShared, input: HoldInput, sink: HoldSink): 
  * fields (not its {@link HoldInput}, nor its {@link Budget}) and is the input of its reads
  * (ReadInput) and their sink (ReadSink: a read shared by many polls reaches them all in one
  * pass). It is also the signal (a Trigger) of the log's first wait, fired when the timer
- * or the client ends it; the sink of that wait (`woken`); and the listener of the client's
- * signal (`handleEvent`, which the DOM's EventTarget and `Trigger` call on listener objects).
+ * or the client ends it; the sink of that wait (`woken`); and the listener of its own sink,
+ * which fires when the client leaves or the server shuts down (`handleEvent`, which `Trigger`
+ * calls on listener objects).
  */
 class Holder extends Trigger implements WaitSink, ReadInput, ReadSink, Timed {
   readonly positions: ReadonlyMap<string, string>;
@@ -83,10 +90,11 @@ class Holder extends Trigger implements WaitSink, ReadInput, ReadSink, Timed {
   readonly maxBytes: number;
   readonly readBy: number | undefined;
   readonly #shared: HoldShared;
+  /** Whole milliseconds (see wholeMs). */
   readonly #budgetMs: number;
   readonly #limitedBy: Budget['limitedBy'];
-  readonly #client: SignalLike | undefined;
   readonly #sink: HoldSink;
+  /** On the instance's clock from its `clockBase` (see HoldShared). */
   readonly #startedAt: number;
   #timer: HoldTimer;
   /** @internal Neighbours in its timer slot (src/hold-timers.ts). */
@@ -95,7 +103,6 @@ class Holder extends Trigger implements WaitSink, ReadInput, ReadSink, Timed {
   nextInSlot: Holder | undefined;
   /** The signal of the current `waitFor`: this holder for the first, a Trigger after a spurious wake. */
   #logSignal: Holder | Trigger | undefined;
-  #clientListener: (() => void) | Holder | undefined;
   #waiting = false;
   #spuriousWakes = 0;
 
@@ -106,11 +113,15 @@ class Holder extends Trigger implements WaitSink, ReadInput, ReadSink, Timed {
     this.maxBytes = input.maxBytes;
     this.readBy = input.readBy;
     this.#shared = shared;
-    this.#budgetMs = input.budget.budgetMs;
+    this.#budgetMs = wholeMs(input.budget.budgetMs);
     this.#limitedBy = input.budget.limitedBy;
-    this.#client = input.signal;
     this.#sink = sink;
-    this.#startedAt = shared.now();
+    this.#startedAt = this.#clock();
+  }
+
+  /** Now, on the instance's clock from its `clockBase`. */
+  #clock(): number {
+    return this.#shared.now() - this.#shared.clockBase;
   }
 
   // The rest of ReadInput, from what every hold shares.
@@ -139,7 +150,7 @@ class Holder extends Trigger implements WaitSink, ReadInput, ReadSink, Timed {
   read(batch: Batch): void {
     if (batch.gaps.length > 0) this.#finish(batch, 'gap');
     else if (batch.events.length > 0) this.#finish(batch, 'events');
-    else if (this.#budgetMs <= 0) this.#finish(batch, this.#client?.aborted ? 'abort' : this.#limitedBy);
+    else if (this.#budgetMs <= 0) this.#finish(batch, this.#sink.aborted ? 'abort' : this.#limitedBy);
     // A spurious wake found nothing: wait for what is left of the budget.
     else this.#waitAgain();
   }
@@ -150,19 +161,15 @@ class Holder extends Trigger implements WaitSink, ReadInput, ReadSink, Timed {
 
   /** Wait for the log to say that events follow the positions, for what is left of the budget. */
   wait(): void {
-    const client = this.#client;
-    if (client?.aborted) return this.#finish(emptyBatch(this.positions), 'abort');
+    if (this.#sink.aborted) return this.#finish(emptyBatch(this.positions), 'abort');
     const remainingMs = this.remainingMs();
     if (remainingMs <= 0) return this.#finish(emptyBatch(this.positions), this.#limitedBy);
     this.#waiting = true;
     // The timer and the client's abort end the wait themselves, not only through the log: a
     // log that fails to honour an abort cannot hold the poll past its budget.
     this.#timer = this.#shared.holdTimers.start(this, remainingMs);
-    if (client !== undefined) {
-      // A Trigger or an AbortSignal calls `handleEvent` on a listener object: no closure per hold.
-      this.#clientListener = takesListenerObjects(client) ? this : () => this.handleEvent();
-      client.addEventListener('abort', this.#clientListener as () => void, ONCE);
-    }
+    // The sink calls `handleEvent` on the holder when the client leaves: no closure per hold.
+    this.#sink.addEventListener('abort', this, ONCE);
     const signal = this.#logSignal === undefined ? this : new Trigger();
     this.#logSignal = signal;
     const { log } = this.#shared;
@@ -189,10 +196,10 @@ class Holder extends Trigger implements WaitSink, ReadInput, ReadSink, Timed {
 
   /** What is left of the budget (the WaitSink side: a blocking log sizes its command with it). */
   remainingMs(): number {
-    return this.#startedAt + this.#budgetMs - this.#shared.now();
+    return this.#startedAt + this.#budgetMs - this.#clock();
   }
 
-  /** The client left. */
+  /** The client left, or the server shuts down (the sink fired). */
   handleEvent(): void {
     if (this.#stopWaiting()) this.#finish(emptyBatch(this.positions), 'abort');
   }
@@ -230,14 +237,13 @@ class Holder extends Trigger implements WaitSink, ReadInput, ReadSink, Timed {
     if (!this.#waiting) return false;
     this.#waiting = false;
     this.#shared.holdTimers.stop(this, this.#timer);
-    if (this.#clientListener !== undefined) this.#client?.removeEventListener('abort', this.#clientListener as () => void);
-    this.#clientListener = undefined;
+    this.#sink.removeEventListener('abort', this);
     this.#logSignal?.fire();
     return true;
   }
 
   #finish(batch: Batch, reason: WakeReason): void {
-    this.#sink.held({ batch, reason, heldMs: this.#shared.now() - this.#startedAt });
+    this.#sink.held({ batch, reason, heldMs: this.#clock() - this.#startedAt });
   }
 }
 
@@ -249,4 +255,10 @@ function targetsOf(positions: ReadonlyMap<string, string>): WaitTarget[] {
   let list = targets.get(positions);
   if (list === undefined) targets.set(positions, (list = [...positions].map(([channel, after]) => ({ channel, after }))));
   return list;
+}
+
+/** A budget in whole milliseconds, rounded down (a hold ends at most 1 ms early), so that the
+ * holder keeps it unboxed; a budget under 1 ms stays as it is, rather than becoming no hold. */
+function wholeMs(budgetMs: number): number {
+  return budgetMs >= 1 ? Math.floor(budgetMs) : budgetMs;
 }

@@ -18,9 +18,9 @@ export interface PollInput {
   clientWaitMs: number | undefined;
   limit: number;
   context: HandlerContext;
-  /** The client's disconnect: the request's signal, else the context's; once the poll is
-   * entered, its {@link HeldPoll} (which also ends it at shutdown). */
-  signal: SignalLike | undefined;
+  /** The client's disconnect: the request's signal, else the context's. The poll's
+   * {@link HeldPoll} listens to it (and also ends the hold at shutdown); the hold listens to that. */
+  readonly signal: SignalLike | undefined;
 }
 
 /**
@@ -59,7 +59,6 @@ export class Poller {
     // From here the poll ends with its client's signal or the shutdown: the hold listens to the
     // sink, which listens to the client.
     this.admission.enter(sink, input.signal);
-    input.signal = sink;
     if (!(start instanceof Promise)) return holdInto(this.settings, this.#holdInput(input, start, margin, readBy), sink);
     start.then(
       (positions) => holdInto(this.settings, this.#holdInput(input, positions, margin, readBy), sink),
@@ -170,7 +169,6 @@ export class Poller {
         minHoldMs: settings.minHoldMs,
         random: settings.random(),
       }),
-      signal: input.signal,
       limit: input.limit,
       maxBytes: Math.min(settings.maxResponseBytes, context.maxResponseBytes ?? Infinity) - ANSWER_OVERHEAD_BYTES,
       readBy,

@@ -58,6 +58,8 @@ export interface Settings {
   readonly authorizePublish: HangtimeOptions['authorizePublish'];
   readonly cors: ResolvedCors | undefined;
   readonly now: () => number;
+  /** `now()` when the instance was made: the holds keep their times from it (see HoldShared). */
+  readonly clockBase: number;
   readonly random: () => number;
   /** `onError`, which may not throw its way out. */
   readonly report: (error: unknown) => void;
@@ -108,6 +110,7 @@ export function resolveSettings(options: HangtimeOptions): Settings {
     authorizePublish: options.authorizePublish,
     cors: resolveCors(options.cors),
     now,
+    clockBase: now(),
     random: options.random ?? Math.random,
     report: reporter(options.onError),
     holdTimers: options.timers === undefined ? GLOBAL_HOLD_TIMERS : new HoldTimers(assertTimers(options.timers), now),

@@ -23,20 +23,34 @@ export class NodeReply extends Trigger implements Replier {
   readonly #res: ServerResponse;
   readonly #state: ListenerState;
 
-  constructor(res: ServerResponse, state: ListenerState) {
+  constructor(res: RepliedResponse, state: ListenerState) {
     super();
     this.#res = res;
     this.#state = state;
-    // `close` before the answer is finished means the client went away. `on`, not `once`: a
+    // `close` before the answer is finished means the client went away. One listener function
+    // for every response, which finds its reply on the response: a closure per poll (and its
+    // context) would be two more objects kept while the poll is held. `on`, not `once`: a
     // response closes once, and `once` would wrap the listener in two more objects per poll.
-    res.on('close', () => {
-      if (!res.writableFinished) this.fire();
-    });
+    res[REPLY] = this;
+    res.on('close', onResponseClose);
   }
 
   reply(answer: PlainResponse): void {
     send(this.#res, answer, this.#state);
   }
+}
+
+/** Where a response keeps its {@link NodeReply}, for {@link onResponseClose}. */
+const REPLY = Symbol('hangtime.reply');
+
+/** A response with its reply (set by the NodeReply constructor). */
+export interface RepliedResponse extends ServerResponse {
+  [REPLY]?: NodeReply;
+}
+
+/** The `close` listener of every response: the client went away if the answer was not finished. */
+function onResponseClose(this: RepliedResponse): void {
+  if (!this.writableFinished) this[REPLY]?.fire();
 }
 
 /** The core's view of a `node:http` request: method, URL, a headers view over `rawHeaders`, the body. */
