@@ -1,5 +1,6 @@
 // Hold timers, apart from the hold (hold.ts) that starts and stops them, on timers that can be
 // injected (`createHangtime({ timers })`, for tests with a fake clock).
+import { LinkedList, type Linked } from './linked-list.js';
 
 /** The timer functions the core uses: the global ones by default. */
 export interface Timers {
@@ -7,50 +8,26 @@ export interface Timers {
   clearTimeout(handle: unknown): void;
 }
 
-/** What a timer ends: a hold, whose budget ran out. */
-export interface Timed {
+/** What a timer ends: a hold, whose budget ran out. It is a member of its slot's list. */
+export interface Timed extends Linked<Timed> {
   timedOut(): void;
-  /** @internal Neighbours in the slot it waits in (kept by {@link HoldTimers}). */
-  previousInSlot: Timed | undefined;
-  /** @internal */
-  nextInSlot: Timed | undefined;
 }
 
 /**
  * Hold timers. Holds of a second or less get a timer each. Longer ones (the usual hold) end on
  * a 50 ms grid, never later than their budget, and share one timer per grid slot: a slot is a
- * list threaded through its holders, so a held poll costs two fields instead of a Timeout
- * object (or a hash-set entry), and the poll that ends early (woken, or its client left) an
+ * list threaded through its holders (a {@link LinkedList}), so a held poll costs two fields
+ * instead of a Timeout object, and the poll that ends early (woken, or its client left) an
  * unlinking instead of a timer-list removal. A slot left empty stops its timer, so nothing
  * keeps the process alive.
  */
-class Slot {
-  first: Timed | undefined;
-  size = 0;
+class Slot extends LinkedList<Timed> {
   timer: unknown;
   /** In its HoldTimers' map (false once its timer fired or it was left empty). */
   live = true;
 
-  constructor(readonly at: number) {}
-
-  add(holder: Timed): void {
-    holder.previousInSlot = undefined;
-    holder.nextInSlot = this.first;
-    if (this.first !== undefined) this.first.previousInSlot = holder;
-    this.first = holder;
-    this.size++;
-  }
-
-  delete(holder: Timed): void {
-    const { previousInSlot: previous, nextInSlot: next } = holder;
-    if (previous === undefined) {
-      // Not in this slot (already removed): nothing to do.
-      if (this.first !== holder) return;
-      this.first = next;
-    } else previous.nextInSlot = next;
-    if (next !== undefined) next.previousInSlot = previous;
-    holder.previousInSlot = holder.nextInSlot = undefined;
-    this.size--;
+  constructor(readonly at: number) {
+    super();
   }
 }
 
@@ -95,7 +72,7 @@ export class HoldTimers {
   stop(holder: Timed, timer: HoldTimer): void {
     if (timer === undefined) return;
     if (!(timer instanceof Slot)) return this.timers.clearTimeout(timer);
-    timer.delete(holder);
+    timer.remove(holder);
     if (timer.size === 0 && timer.live) {
       timer.live = false;
       this.timers.clearTimeout(timer.timer);
@@ -106,10 +83,8 @@ export class HoldTimers {
   #onSlotTimer(slot: Slot): void {
     slot.live = false;
     this.#slots.delete(slot.at);
-    // timedOut() unlinks each holder (stop), and its answer may end others: collect them first.
-    const holders: Timed[] = [];
-    for (let holder = slot.first; holder !== undefined; holder = holder.nextInSlot) holders.push(holder);
-    for (const holder of holders) holder.timedOut();
+    // timedOut() unlinks each holder (stop), and its answer may end others: walk a copy.
+    for (const holder of slot.members()) holder.timedOut();
   }
 }
 

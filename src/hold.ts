@@ -98,9 +98,9 @@ class Holder extends Trigger implements WaitSink, ReadInput, ReadSink, Timed {
   readonly #startedAt: number;
   #timer: HoldTimer;
   /** @internal Neighbours in its timer slot (src/hold-timers.ts). */
-  previousInSlot: Holder | undefined;
+  previousLink: Holder | undefined;
   /** @internal */
-  nextInSlot: Holder | undefined;
+  nextLink: Holder | undefined;
   /** The signal of the current `waitFor`: this holder for the first, a Trigger after a spurious wake. */
   #logSignal: Holder | Trigger | undefined;
   #waiting = false;

@@ -1,54 +1,24 @@
+import { LinkedList, type Linked } from './linked-list.js';
 import { LogWaiter } from './waiter.js';
 
-/** One waiter's registration on one channel: a link of that channel's {@link WaitList}. */
-export interface WaitLink {
+/** One waiter's registration on one channel: a member of that channel's {@link WaitList}. */
+export interface WaitLink extends Linked<WaitLink> {
   readonly waiter: LogWaiter;
   /** Where the waiter stands on this channel: it waits for what follows. */
   readonly after: string;
-  /** @internal Neighbours in the list. */
-  previousLink: WaitLink | undefined;
-  /** @internal */
-  nextLink: WaitLink | undefined;
 }
 
-/**
- * The waiters of one channel, as a list threaded through their links: joining and leaving
- * allocate nothing and hash nothing. A Set or Map entry per waiter (before) grew and shrank
- * its table at every fan-out, as thousands of waiters left a channel at once and came back.
- */
-export class WaitList {
-  #first: WaitLink | undefined;
-  /** Links in the list. */
-  size = 0;
-
-  constructor(readonly channel: string) {}
-
-  add(link: WaitLink): void {
-    link.previousLink = undefined;
-    link.nextLink = this.#first;
-    if (this.#first !== undefined) this.#first.previousLink = link;
-    this.#first = link;
-    this.size++;
-  }
-
-  /** Take `link` out; a link not in this list is left alone. */
-  remove(link: WaitLink): void {
-    const { previousLink: previous, nextLink: next } = link;
-    if (previous !== undefined) previous.nextLink = next;
-    else if (this.#first === link) this.#first = next;
-    else return;
-    if (next !== undefined) next.previousLink = previous;
-    link.previousLink = link.nextLink = undefined;
-    this.size--;
+/** The waiters of one channel (a {@link LinkedList}: they join and leave at every fan-out). */
+export class WaitList extends LinkedList<WaitLink> {
+  constructor(readonly channel: string) {
+    super();
   }
 
   /** The waiters whose position `wakes` accepts (all without it), as they are now: settling
    * one takes it out of the list, so the caller settles them from this copy. */
   waiters(wakes?: (after: string) => boolean): LogWaiter[] {
     const found: LogWaiter[] = [];
-    for (let link = this.#first; link !== undefined; link = link.nextLink) {
-      if (wakes === undefined || wakes(link.after)) found.push(link.waiter);
-    }
+    for (const link of this.members()) if (wakes === undefined || wakes(link.after)) found.push(link.waiter);
     return found;
   }
 }

@@ -5,10 +5,11 @@ import { WaitList, type WaitLink } from '../../src/wait-list.js';
 import type { LogWaiter } from '../../src/waiter.js';
 import { REDIS_URL, adminClient, deletePrefix, describeRedis, testPrefix, until } from '../support/redis.js';
 
-// The logs keep each channel's waiters in a list threaded through the waiters (src/wait-list.ts),
-// not in a Set. What could go wrong: a link lost or left behind when waiters leave from the
-// head, the middle or the tail, and a wake that stops early when settling one waiter takes
-// another out of the list while the wake walks it.
+// The logs keep each channel's waiters in a list threaded through the waiters (src/wait-list.ts,
+// a LinkedList of src/linked-list.ts, as the hold-timer slots are), not in a Set. What could go
+// wrong: a link lost or left behind when waiters leave from the head, the middle or the tail,
+// and a wake that stops early when settling one waiter takes another out of the list while the
+// wake walks it.
 
 /** A bare link with a name for a waiter (the list never calls the waiter). */
 function link(name: string, after = '0'): WaitLink {
