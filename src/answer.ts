@@ -1,6 +1,7 @@
 import { HeldPoll, isShuttingDown } from './admission.js';
 import { encodeCursor } from './cursor.js';
-import type { Batch, HoldOutcome } from './hold.js';
+import type { WakeReason } from './budget.js';
+import type { Batch } from './hold.js';
 import { JSON_HEADERS, errorResponse, responseForError, type PlainResponse } from './http.js';
 import type { Replier } from './types.js';
 
@@ -10,7 +11,7 @@ export const ANSWER_OVERHEAD_BYTES = 16 * 1024;
 /** Turns a hold's outcome, or an error, into an answer. One per instance, not per poll. */
 export interface Answers {
   /** The answer to a poll that held: events, an empty timeout, or a gap. Never throws. */
-  held(outcome: HoldOutcome): PlainResponse;
+  held(batch: Batch, reason: WakeReason, heldMs: number): PlainResponse;
   /** The answer to an error: 5xx go to `onError`. */
   failed(error: unknown): PlainResponse;
 }
@@ -22,9 +23,9 @@ export function answersFor(report: (error: unknown) => void): Answers {
     if (answer.status >= 500 && !isShuttingDown(error)) report(error);
     return answer;
   };
-  const held = (outcome: HoldOutcome): PlainResponse => {
+  const held = (batch: Batch, reason: WakeReason, heldMs: number): PlainResponse => {
     try {
-      return pollAnswer(outcome, cursorOf(outcome.batch));
+      return pollAnswer(batch, reason, heldMs, cursorOf(batch));
     } catch (error) {
       return failed(error);
     }
@@ -41,8 +42,8 @@ export class PollSink extends HeldPoll {
     super();
   }
 
-  protected deliver(outcome: HoldOutcome): void {
-    this.replier.reply(this.answers.held(outcome));
+  protected deliver(batch: Batch, reason: WakeReason, heldMs: number): void {
+    this.replier.reply(this.answers.held(batch, reason, heldMs));
   }
 
   protected deliverError(error: unknown): void {
@@ -60,9 +61,8 @@ export function assertResponseCap(maxResponseBytes: number, maxEventBytes: numbe
 }
 
 /** The answer to a poll that held: events, an empty timeout, or a gap. */
-function pollAnswer(outcome: HoldOutcome, cursor: string): PlainResponse {
-  const timing = `hold;dur=${outcome.heldMs.toFixed(1)};desc="${outcome.reason}"`;
-  const { batch } = outcome;
+function pollAnswer(batch: Batch, reason: WakeReason, heldMs: number, cursor: string): PlainResponse {
+  const timing = serverTiming(reason, heldMs);
   if (batch.gaps.length > 0) {
     const first = batch.gaps[0]!;
     return errorResponse(410, 'cursor_expired', `History after the cursor is no longer retained on channel "${first.channel}"`, {
@@ -77,6 +77,29 @@ function pollAnswer(outcome: HoldOutcome, cursor: string): PlainResponse {
     body: bodyOf(batch, cursor),
   };
 }
+
+/**
+ * The `Server-Timing` value of an answer. Polls a publish wakes together have held for about as
+ * long (whole ms, see hold.ts): each value is built once, not once per answer (a formatted
+ * number and three strings each). The cache is dropped when it grows past a bound.
+ */
+const timings = new Map<number, string>();
+const REASONS: readonly WakeReason[] = ['events', 'timeout', 'deadline', 'abort', 'gap', 'shutdown'];
+
+function serverTiming(reason: WakeReason, heldMs: number): string {
+  const index = REASONS.indexOf(reason);
+  // Whole ms within ±2^27 (37 hours) fit a small-integer key; anything else is built each time.
+  if (!Number.isInteger(heldMs) || Math.abs(heldMs) >= 2 ** 27) return timingText(reason, heldMs);
+  const key = heldMs * 8 + index;
+  let timing = timings.get(key);
+  if (timing === undefined) {
+    if (timings.size >= 4_096) timings.clear();
+    timings.set(key, (timing = timingText(reason, heldMs)));
+  }
+  return timing;
+}
+
+const timingText = (reason: WakeReason, heldMs: number): string => `hold;dur=${heldMs.toFixed(1)};desc="${reason}"`;
 
 // A batch may be shared by every poll a publish woke (see `SharedRead` in read.ts): its cursor
 // and its answer body are built once for all of them, so a fan-out to N polls costs one

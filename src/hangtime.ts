@@ -2,7 +2,7 @@ import { Admission } from './admission.js';
 import { answersFor } from './answer.js';
 import { toResponse, type HandlerContext, type HangtimeRequest, type PlainResponse } from './http.js';
 import { Poller } from './poll.js';
-import { router } from './route.js';
+import { router, type Route } from './route.js';
 import { resolveSettings } from './settings.js';
 import type { ChannelSchemas } from './schema.js';
 import type { Hangtime, HangtimeOptions, Replier } from './types.js';
@@ -49,7 +49,7 @@ export function createHangtime<const C extends ChannelSchemas = ChannelSchemas>(
   function respond(request: HangtimeRequest, context: HandlerContext, replier: Replier): undefined;
   function respond(request: HangtimeRequest, context: HandlerContext = NO_CONTEXT, replier?: Replier): Promise<PlainResponse> | undefined {
     if (replier !== undefined) return void route(request, context, replier);
-    return new Promise((resolve) => route(request, context, { reply: resolve }));
+    return answerOf(route, request, context);
   }
 
   const instance: Hangtime = {
@@ -65,4 +65,10 @@ export function createHangtime<const C extends ChannelSchemas = ChannelSchemas>(
   };
   // Typed by the declaration it validates against (src/schema.ts).
   return instance as unknown as Hangtime<C>;
+}
+
+/** A route's answer as a promise. Apart from `respond`: a function whose closures capture its
+ * variables allocates their context on every call, the replier's path included. */
+function answerOf(route: Route, request: HangtimeRequest, context: HandlerContext): Promise<PlainResponse> {
+  return new Promise((resolve) => route(request, context, { reply: resolve }));
 }

@@ -46,26 +46,36 @@ export type HoldTimer = Slot | unknown;
 export class HoldTimers {
   readonly #slots = new Map<number, Slot>();
   #lastSlot: Slot | undefined;
+  /** `now()` when made: slots are placed from it, in small whole numbers (an epoch instant is a
+   * heap number allocated at every start, as a map key and a slot's `at`). They stay small
+   * integers for 24 days of uptime, and correct after. */
+  readonly #base: number;
 
   constructor(
     readonly timers: Timers,
     readonly now: () => number,
-  ) {}
+  ) {
+    this.#base = Math.floor(now());
+  }
 
   start(holder: Timed, remainingMs: number): HoldTimer {
     if (remainingMs <= 1_000 || !shareTimers) return this.timers.setTimeout(onHoldTimer, remainingMs, holder);
-    const now = this.now();
+    const now = this.now() - this.#base;
     const at = Math.floor((now + remainingMs) / SLOT_MS) * SLOT_MS;
     // Holds that start together share a slot: the last one used is the likely one.
     const last = this.#lastSlot;
     let slot = last !== undefined && last.at === at && last.live ? last : this.#slots.get(at);
-    if (slot === undefined) {
-      slot = new Slot(at);
-      slot.timer = this.timers.setTimeout((due: Slot) => this.#onSlotTimer(due), at - now, slot);
-      this.#slots.set(at, slot);
-    }
+    if (slot === undefined) slot = this.newSlot(at, now);
     this.#lastSlot = slot;
     slot.add(holder);
+    return slot;
+  }
+
+  /** Apart from `start`: a function with closures allocates their context on every call. */
+  private newSlot(at: number, now: number): Slot {
+    const slot = new Slot(at);
+    slot.timer = this.timers.setTimeout((due: Slot) => this.#onSlotTimer(due), at - now, slot);
+    this.#slots.set(at, slot);
     return slot;
   }
 

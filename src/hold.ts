@@ -1,7 +1,7 @@
 import type { Budget, WakeReason } from './budget.js';
 import type { HoldTimer, HoldTimers, Timed } from './hold-timers.js';
 import type { EventLog, WaitSink, WaitTarget } from './log.js';
-import { emptyBatch, logUnavailable, readInto, type Batch, type ReadInput, type ReadSink } from './read.js';
+import { emptyBatch, logUnavailable, readInto, type Batch, type ReadBounds, type ReadInput, type ReadSink } from './read.js';
 import { ONCE, Trigger } from './signal.js';
 
 export { envelopeBytes, mergeFairly } from './read.js';
@@ -21,19 +21,6 @@ export interface HoldShared {
   readonly holdTimers: HoldTimers;
 }
 
-/** One poll's hold: what it reads, and for how long. Read once: the holder keeps its fields,
- * not the object (see {@link Holder}). */
-export interface HoldInput {
-  /** Where each channel of the poll stands (already resolved: no missing channel). */
-  readonly positions: ReadonlyMap<string, string>;
-  readonly limit: number;
-  /** Bytes the delivered events may take in the answer, envelopes included. */
-  readonly maxBytes: number;
-  /** Instant (epoch ms) by which every log read must be done, when the platform sets one. */
-  readonly readBy: number | undefined;
-  readonly budget: Budget;
-}
-
 export interface HoldOutcome {
   readonly batch: Batch;
   readonly reason: WakeReason;
@@ -46,7 +33,8 @@ export interface HoldOutcome {
  * admission.ts). The holder listens to it with itself, so the hold needs no field for it.
  */
 export interface HoldSink extends Trigger {
-  held(outcome: HoldOutcome): void;
+  /** The outcome, as arguments: a {@link HoldOutcome} object per poll only where one is kept. */
+  held(batch: Batch, reason: WakeReason, heldMs: number): void;
   failed(error: unknown): void;
 }
 
@@ -62,10 +50,18 @@ export interface HoldSink extends Trigger {
  *
  * The outcome goes to `sink` rather than to a promise (see `Poller` in poll.ts). Never throws.
  */
-export function holdInto(shared: HoldShared, input: HoldInput, sink: HoldSink): void {
+export function holdInto(
+  shared: HoldShared,
+  /** Where each channel of the poll stands (already resolved: no missing channel). */
+  positions: ReadonlyMap<string, string>,
+  /** Events and bytes an answer may take, and by when the reads must be done. */
+  bounds: ReadBounds,
+  budget: Budget,
+  sink: HoldSink,
+): void {
   try {
-    const holder = new Holder(shared, input, sink);
-    if (input.budget.budgetMs > 0) holder.wait();
+    const holder = new Holder(shared, positions, bounds, budget, sink);
+    if (budget.budgetMs > 0) holder.wait();
     else holder.readOnce();
   } catch (error) {
     // Nothing above throws by design; if something does, the sink still hears of it.
@@ -77,7 +73,7 @@ export function holdInto(shared: HoldShared, input: HoldInput, sink: HoldSink): 
  * One hold in progress, as one object rather than a chain of closures and promises: with
  * thousands of polls held, what each keeps alive is what the garbage collector walks, and
  * that was most of a fan-out's server CPU (docs/benchmarks.md). The holder keeps the poll's own
- * fields (not its {@link HoldInput}, nor its {@link Budget}) and is the input of its reads
+ * fields (not its {@link Budget}) and is the input of its reads
  * (ReadInput) and their sink (ReadSink: a read shared by many polls reaches them all in one
  * pass). It is also the signal (a Trigger) of the log's first wait, fired when the timer
  * or the client ends it; the sink of that wait (`woken`); and the listener of its own sink,
@@ -85,16 +81,18 @@ export function holdInto(shared: HoldShared, input: HoldInput, sink: HoldSink): 
  * calls on listener objects).
  */
 class Holder extends Trigger implements WaitSink, ReadInput, ReadSink, Timed {
+  // A field is 8 bytes per held poll: what every hold of an instance shares is reached through
+  // `#shared`, the bounds are one object for all polls of the same bounds, and there are no
+  // `#private` methods (V8 gives each instance of a class with one a brand field; `private` is
+  // TypeScript's, checked at build time).
   readonly positions: ReadonlyMap<string, string>;
-  readonly limit: number;
-  readonly maxBytes: number;
-  readonly readBy: number | undefined;
+  readonly bounds: ReadBounds;
   readonly #shared: HoldShared;
   /** Whole milliseconds (see wholeMs). */
   readonly #budgetMs: number;
   readonly #limitedBy: Budget['limitedBy'];
   readonly #sink: HoldSink;
-  /** On the instance's clock from its `clockBase` (see HoldShared). */
+  /** On the instance's clock (see `clock`). */
   readonly #startedAt: number;
   #timer: HoldTimer;
   /** @internal Neighbours in its timer slot (src/hold-timers.ts). */
@@ -106,22 +104,29 @@ class Holder extends Trigger implements WaitSink, ReadInput, ReadSink, Timed {
   #waiting = false;
   #spuriousWakes = 0;
 
-  constructor(shared: HoldShared, input: HoldInput, sink: HoldSink) {
+  constructor(shared: HoldShared, positions: ReadonlyMap<string, string>, bounds: ReadBounds, budget: Budget, sink: HoldSink) {
     super();
-    this.positions = input.positions;
-    this.limit = input.limit;
-    this.maxBytes = input.maxBytes;
-    this.readBy = input.readBy;
+    this.positions = positions;
+    this.bounds = bounds;
     this.#shared = shared;
-    this.#budgetMs = wholeMs(input.budget.budgetMs);
-    this.#limitedBy = input.budget.limitedBy;
+    this.#budgetMs = wholeMs(budget.budgetMs);
+    this.#limitedBy = budget.limitedBy;
     this.#sink = sink;
-    this.#startedAt = this.#clock();
+    this.#startedAt = this.clock();
   }
 
-  /** Now, on the instance's clock from its `clockBase`. */
-  #clock(): number {
-    return this.#shared.now() - this.#shared.clockBase;
+  /**
+   * Now, in whole ms from the instance's `clockBase`, as a 32-bit integer: V8 keeps it in the
+   * field itself, where an epoch instant (or a fraction) is a heap number boxed per held poll.
+   * It wraps after 24.8 days; {@link elapsedMs} is exact across the wrap (holds last minutes).
+   */
+  private clock(): number {
+    return (this.#shared.now() - this.#shared.clockBase) | 0;
+  }
+
+  /** Milliseconds since the hold started. */
+  private elapsedMs(): number {
+    return (this.clock() - this.#startedAt) | 0;
   }
 
   // The rest of ReadInput, from what every hold shares.
@@ -148,11 +153,11 @@ class Holder extends Trigger implements WaitSink, ReadInput, ReadSink, Timed {
 
   /** What a read found (the ReadSink side): after a wake, or the one read of a poll without budget. */
   read(batch: Batch): void {
-    if (batch.gaps.length > 0) this.#finish(batch, 'gap');
-    else if (batch.events.length > 0) this.#finish(batch, 'events');
-    else if (this.#budgetMs <= 0) this.#finish(batch, this.#sink.aborted ? 'abort' : this.#limitedBy);
+    if (batch.gaps.length > 0) this.finish(batch, 'gap');
+    else if (batch.events.length > 0) this.finish(batch, 'events');
+    else if (this.#budgetMs <= 0) this.finish(batch, this.#sink.aborted ? 'abort' : this.#limitedBy);
     // A spurious wake found nothing: wait for what is left of the budget.
-    else this.#waitAgain();
+    else this.waitAgain();
   }
 
   readFailed(error: unknown): void {
@@ -161,9 +166,9 @@ class Holder extends Trigger implements WaitSink, ReadInput, ReadSink, Timed {
 
   /** Wait for the log to say that events follow the positions, for what is left of the budget. */
   wait(): void {
-    if (this.#sink.aborted) return this.#finish(emptyBatch(this.positions), 'abort');
+    if (this.#sink.aborted) return this.finish(emptyBatch(this.positions), 'abort');
     const remainingMs = this.remainingMs();
-    if (remainingMs <= 0) return this.#finish(emptyBatch(this.positions), this.#limitedBy);
+    if (remainingMs <= 0) return this.finish(emptyBatch(this.positions), this.#limitedBy);
     this.#waiting = true;
     // The timer and the client's abort end the wait themselves, not only through the log: a
     // log that fails to honour an abort cannot hold the poll past its budget.
@@ -178,40 +183,46 @@ class Holder extends Trigger implements WaitSink, ReadInput, ReadSink, Timed {
       // A log with `waitInto` (those of this package) reports to the holder itself, with no
       // promise per wait; any other log through its `waitFor` promise.
       if (log.waitInto !== undefined) return log.waitInto(targets, signal, this);
-      log.waitFor(targets, signal).then(
-        (woken) => this.woken(woken),
-        (error: unknown) => this.#failed(logUnavailable(error)),
-      );
+      this.waitForPromise(log, targets, signal);
     } catch (error) {
       // A log whose wait throws instead of rejecting.
-      this.#failed(logUnavailable(error));
+      this.failed(logUnavailable(error));
     }
+  }
+
+  /** A log without `waitInto`. Apart from `wait`: a function with closures allocates their
+   * context on every call, whichever branch runs. */
+  private waitForPromise(log: EventLog, targets: readonly WaitTarget[], signal: Trigger): void {
+    log.waitFor(targets, signal).then(
+      (woken) => this.woken(woken),
+      (error: unknown) => this.failed(logUnavailable(error)),
+    );
   }
 
   /** The log's answer to the current wait (the WaitSink side). */
   woken(woken: boolean): void {
     // `true` after the wait was ended (timer, client) is stale: the hold has moved on.
-    this.#woken(woken && this.#logSignal?.aborted === false);
+    this.afterWait(woken && this.#logSignal?.aborted === false);
   }
 
   /** What is left of the budget (the WaitSink side: a blocking log sizes its command with it). */
   remainingMs(): number {
-    return this.#startedAt + this.#budgetMs - this.#clock();
+    return this.#budgetMs - this.elapsedMs();
   }
 
   /** The client left, or the server shuts down (the sink fired). */
   handleEvent(): void {
-    if (this.#stopWaiting()) this.#finish(emptyBatch(this.positions), 'abort');
+    if (this.stopWaiting()) this.finish(emptyBatch(this.positions), 'abort');
   }
 
   /** The budget ran out. */
   timedOut(): void {
-    if (this.#stopWaiting()) this.#finish(emptyBatch(this.positions), this.#limitedBy);
+    if (this.stopWaiting()) this.finish(emptyBatch(this.positions), this.#limitedBy);
   }
 
-  #woken(woken: boolean): void {
-    if (!this.#stopWaiting()) return;
-    if (!woken) return this.#finish(emptyBatch(this.positions), this.#limitedBy);
+  private afterWait(woken: boolean): void {
+    if (!this.stopWaiting()) return;
+    if (!woken) return this.finish(emptyBatch(this.positions), this.#limitedBy);
     readInto(this, this);
   }
 
@@ -221,19 +232,19 @@ class Holder extends Trigger implements WaitSink, ReadInput, ReadSink, Timed {
    * (stale knowledge after a failover, a bug) must not turn the hold into a loop of reads, so
    * from the second on the hold backs off, 25 ms doubling up to 1 s, within its budget.
    */
-  #waitAgain(): void {
+  private waitAgain(): void {
     this.#spuriousWakes++;
     if (this.#spuriousWakes < 2) return this.wait();
     const delayMs = Math.min(1_000, 25 * 2 ** (this.#spuriousWakes - 2), Math.max(0, this.remainingMs()));
     this.#shared.holdTimers.timers.setTimeout((holder: Holder) => holder.wait(), delayMs, this);
   }
 
-  #failed(error: unknown): void {
-    if (this.#stopWaiting()) this.#sink.failed(error);
+  private failed(error: unknown): void {
+    if (this.stopWaiting()) this.#sink.failed(error);
   }
 
   /** Release the timer and every listener; false when the wait had already ended. */
-  #stopWaiting(): boolean {
+  private stopWaiting(): boolean {
     if (!this.#waiting) return false;
     this.#waiting = false;
     this.#shared.holdTimers.stop(this, this.#timer);
@@ -242,8 +253,8 @@ class Holder extends Trigger implements WaitSink, ReadInput, ReadSink, Timed {
     return true;
   }
 
-  #finish(batch: Batch, reason: WakeReason): void {
-    this.#sink.held({ batch, reason, heldMs: this.#clock() - this.#startedAt });
+  private finish(batch: Batch, reason: WakeReason): void {
+    this.#sink.held(batch, reason, this.elapsedMs());
   }
 }
 
@@ -257,8 +268,11 @@ function targetsOf(positions: ReadonlyMap<string, string>): WaitTarget[] {
   return list;
 }
 
-/** A budget in whole milliseconds, rounded down (a hold ends at most 1 ms early), so that the
- * holder keeps it unboxed; a budget under 1 ms stays as it is, rather than becoming no hold. */
+/** A budget in whole milliseconds, so that the holder keeps it unboxed (one fraction would make
+ * V8 box the field in every holder): rounded down (a hold ends at most 1 ms early), but a budget
+ * under 1 ms is 1 ms rather than no hold (well within the safety margin before any deadline);
+ * no budget stays 0. */
 function wholeMs(budgetMs: number): number {
-  return budgetMs >= 1 ? Math.floor(budgetMs) : budgetMs;
+  if (budgetMs >= 1) return Math.floor(budgetMs);
+  return budgetMs > 0 ? 1 : 0;
 }

@@ -22,7 +22,7 @@ import {
   isStartFrom,
 } from './options.js';
 import type { SignalLike } from './signal.js';
-import { ListedWaiter, WaitList } from './wait-list.js';
+import { ListedWaiter, WaitList, type WaitListOwner } from './wait-list.js';
 
 export interface MemoryLogOptions {
   /** Events kept per channel; older ones are dropped first. Default `1000`. */
@@ -49,36 +49,30 @@ export interface MemoryLog extends EventLog {
 }
 
 /** The waiters of one log: per channel, and their count. */
-interface Waiters {
-  readonly byChannel: Map<string, WaitList>;
-  count: number;
-}
+class Waiters implements WaitListOwner {
+  readonly byChannel = new Map<string, WaitList>();
+  count = 0;
 
-/** A wait on the memory log: in the list of every target channel until it settles. */
-class Waiter extends ListedWaiter {
-  constructor(
-    readonly registry: Waiters,
-    targets: readonly WaitTarget[],
-    signal: SignalLike,
-    sink: WaitSink,
-  ) {
-    super(signal, sink);
+  /** A wait on the memory log: in the list of every target channel until it settles. */
+  wait(targets: readonly WaitTarget[], signal: SignalLike, sink: WaitSink): void {
+    const waiter = new ListedWaiter(signal, sink);
     for (const { channel, after } of targets) {
-      let list = registry.byChannel.get(channel);
-      if (list === undefined) registry.byChannel.set(channel, (list = new WaitList(channel)));
-      this.join(list, after);
+      let list = this.byChannel.get(channel);
+      if (list === undefined) this.byChannel.set(channel, (list = new WaitList(channel, this)));
+      waiter.join(list, after);
     }
-    registry.count++;
   }
 
-  protected release(): void {
-    this.leaveAll();
-    this.registry.count--;
+  waiterJoined(): void {
+    this.count++;
   }
 
-  protected emptied(list: WaitList): void {
-    const { byChannel } = this.registry;
-    if (byChannel.get(list.channel) === list) byChannel.delete(list.channel);
+  waiterLeft(): void {
+    this.count--;
+  }
+
+  emptied(list: WaitList): void {
+    if (this.byChannel.get(list.channel) === list) this.byChannel.delete(list.channel);
   }
 }
 
@@ -106,7 +100,7 @@ export function memoryLog(options: MemoryLogOptions = {}): MemoryLog {
   // Recent append ids, by channel and id, oldest first (a Map keeps insertion order).
   const appendIds = new Map<string, { readonly position: string; readonly atMs: number }>();
   // Kept apart from the channels so that waiting on a channel never creates it.
-  const waiters: Waiters = { byChannel: new Map(), count: 0 };
+  const waiters = new Waiters();
   const store = new MemoryChannels({
     maxEvents: assertPositiveInteger(options.maxEventsPerChannel ?? 1000, 'maxEventsPerChannel'),
     maxAgeMs: assertPositiveNumber(options.maxAgeMs ?? 3_600_000, 'maxAgeMs'),
@@ -140,7 +134,7 @@ export function memoryLog(options: MemoryLogOptions = {}): MemoryLog {
   function waitInto(targets: readonly WaitTarget[], signal: SignalLike, sink: WaitSink): void {
     if (signal.aborted || closed) return sink.woken(false);
     for (const { channel, after } of targets) if (store.follows(channel, after)) return sink.woken(true);
-    new Waiter(waiters, targets, signal, sink);
+    waiters.wait(targets, signal, sink);
   }
 
   const linked = (position: string): LinkedAppend => ({ position, previous: store.previousOf(position) });

@@ -1,23 +1,30 @@
 import { PromisedPoll, type Admission, type HeldPoll } from './admission.js';
 import { ANSWER_OVERHEAD_BYTES } from './answer.js';
-import { holdBudget } from './budget.js';
+import { holdBudget, type Budget } from './budget.js';
 import { decodeCursor } from './cursor.js';
 import { HangtimeError } from './errors.js';
-import { holdInto, type HoldInput, type HoldOutcome } from './hold.js';
+import { holdInto, type HoldOutcome } from './hold.js';
 import type { HandlerContext } from './http.js';
 import type { StartFrom } from './log.js';
+import type { ReadBounds } from './read.js';
 import type { Settings } from './settings.js';
 import type { SignalLike } from './signal.js';
 import { withTimeout } from './timeout.js';
 
-/** One poll, from an HTTP query or from `wait()`. */
+/** What one poll asks for, from an HTTP query or from `wait()`. The parsed query itself
+ * (poll-query.ts), which the polls of the same URL share: no object per poll for it. */
 export interface PollInput {
-  channels: readonly string[];
-  cursor: string | undefined;
-  from: StartFrom;
-  clientWaitMs: number | undefined;
-  limit: number;
-  context: HandlerContext;
+  readonly channels: readonly string[];
+  readonly cursor: string | undefined;
+  readonly from: StartFrom;
+  readonly limit: number;
+}
+
+/** The rest of a poll: what belongs to its request. Arguments, not an object per poll. */
+export interface PollRequest {
+  /** The client's wait, in ms, when it asked for one. */
+  readonly clientWaitMs: number | undefined;
+  readonly context: HandlerContext;
   /** The client's disconnect: the request's signal, else the context's. The poll's
    * {@link HeldPoll} listens to it (and also ends the hold at shutdown); the hold listens to that. */
   readonly signal: SignalLike | undefined;
@@ -39,6 +46,7 @@ export class Poller {
   /** The positions of the last poll started without a cursor from what the log knows
    * (never mutated, see #startPositionsKnown). */
   #lastStarted: ReadonlyMap<string, string> | undefined;
+  #lastBounds: ReadBounds | undefined;
 
   constructor(
     readonly settings: Settings,
@@ -50,27 +58,47 @@ export class Poller {
    * poll is entered in the admission (too many waiters, a bad cursor); from then on every
    * outcome, errors included, reaches the sink, which counts the poll out.
    */
-  pollInto(input: PollInput, sink: HeldPoll): void {
+  pollInto(
+    input: PollInput,
+    clientWaitMs: PollRequest['clientWaitMs'],
+    context: PollRequest['context'],
+    signal: PollRequest['signal'],
+    sink: HeldPoll,
+  ): void {
     this.admission.assertRoom();
-    const margin = input.context.safetyMarginMs ?? this.settings.safetyMarginMs;
+    const margin = context.safetyMarginMs ?? this.settings.safetyMarginMs;
     // Log calls finish half the margin before the deadline: the other half is for answering.
-    const readBy = input.context.deadline === undefined ? undefined : input.context.deadline - margin / 2;
+    const readBy = context.deadline === undefined ? undefined : context.deadline - margin / 2;
     const start = this.#startPositions(input.channels, input.cursor, input.from, readBy);
     // From here the poll ends with its client's signal or the shutdown: the hold listens to the
     // sink, which listens to the client.
-    this.admission.enter(sink, input.signal);
-    if (!(start instanceof Promise)) return holdInto(this.settings, this.#holdInput(input, start, margin, readBy), sink);
+    this.admission.enter(sink, signal);
+    const bounds = this.#boundsOf(input.limit, context, readBy);
+    if (start instanceof Promise) return this.#holdWhenStarted(start, bounds, clientWaitMs, context, margin, sink);
+    holdInto(this.settings, start, bounds, this.#budget(clientWaitMs, context, margin), sink);
+  }
+
+  // Apart from pollInto: a function whose closures capture its variables allocates their
+  // context on every call, whichever branch runs (about 130 bytes per poll here).
+  #holdWhenStarted(
+    start: Promise<ReadonlyMap<string, string>>,
+    bounds: ReadBounds,
+    clientWaitMs: number | undefined,
+    context: HandlerContext,
+    margin: number,
+    sink: HeldPoll,
+  ): void {
     start.then(
-      (positions) => holdInto(this.settings, this.#holdInput(input, positions, margin, readBy), sink),
+      (positions) => holdInto(this.settings, positions, bounds, this.#budget(clientWaitMs, context, margin), sink),
       (error: unknown) => sink.failed(error),
     );
   }
 
   /** {@link pollInto} as a promise. Throws like it, synchronously. */
-  poll(input: PollInput): Promise<HoldOutcome> {
+  poll(input: PollInput, { clientWaitMs, context, signal }: PollRequest): Promise<HoldOutcome> {
     let sink: PromisedPoll | undefined;
     const outcome = new Promise<HoldOutcome>((resolve, reject) => (sink = new PromisedPoll(resolve, reject)));
-    this.pollInto(input, sink!);
+    this.pollInto(input, clientWaitMs, context, signal, sink!);
     return outcome;
   }
 
@@ -123,8 +151,9 @@ export class Poller {
       return undefined;
     }
     const last = this.#lastStarted;
-    if (last !== undefined && sameChannels(last, channels) && channels.every((channel, i) => last.get(channel) === starts[i])) return last;
-    const positions = new Map(channels.map((channel, i) => [channel, starts[i]!]));
+    if (last !== undefined && sameStarts(last, channels, starts)) return last;
+    const positions = new Map<string, string>();
+    for (let i = 0; i < channels.length; i++) positions.set(channels[i]!, starts[i]!);
     this.#lastStarted = positions;
     return positions;
   }
@@ -153,34 +182,46 @@ export class Poller {
     return new Map(channels.map((channel, i) => [channel, starts[i]!]));
   }
 
-  /** The hold's own input: the holder copies its fields, so this object dies young. */
-  #holdInput(input: PollInput, positions: ReadonlyMap<string, string>, margin: number, readBy: number | undefined): HoldInput {
-    const { context } = input;
+  /** The hold's budget, from now. */
+  #budget(clientWaitMs: number | undefined, context: HandlerContext, margin: number): Budget {
     const settings = this.settings;
-    return {
-      positions,
-      budget: holdBudget({
-        now: settings.now(),
-        maxWaitMs: settings.maxWaitMs,
-        // The adapter's cap (context.maxWaitMs) is one more cap of the same kind as the client's.
-        clientWaitMs: context.maxWaitMs === undefined ? input.clientWaitMs : Math.min(input.clientWaitMs ?? Infinity, context.maxWaitMs),
-        deadline: context.deadline,
-        safetyMarginMs: margin,
-        minHoldMs: settings.minHoldMs,
-        random: settings.random(),
-      }),
-      limit: input.limit,
-      maxBytes: Math.min(settings.maxResponseBytes, context.maxResponseBytes ?? Infinity) - ANSWER_OVERHEAD_BYTES,
-      readBy,
-    };
+    return holdBudget({
+      now: settings.now(),
+      maxWaitMs: settings.maxWaitMs,
+      // The adapter's cap (context.maxWaitMs) is one more cap of the same kind as the client's.
+      clientWaitMs: context.maxWaitMs === undefined ? clientWaitMs : Math.min(clientWaitMs ?? Infinity, context.maxWaitMs),
+      deadline: context.deadline,
+      safetyMarginMs: margin,
+      minHoldMs: settings.minHoldMs,
+      random: settings.random(),
+    });
+  }
+
+  /** The bounds of a poll: the last poll's object when they are the same (the usual case,
+   * where every poll of an instance has the same), so that the held polls share one. */
+  #boundsOf(limit: number, context: HandlerContext, readBy: number | undefined): ReadBounds {
+    const maxBytes = Math.min(this.settings.maxResponseBytes, context.maxResponseBytes ?? Infinity) - ANSWER_OVERHEAD_BYTES;
+    const last = this.#lastBounds;
+    if (last !== undefined && last.limit === limit && last.maxBytes === maxBytes && last.readBy === readBy) return last;
+    return (this.#lastBounds = { limit, maxBytes, readBy });
   }
 }
 
 const NO_POSITIONS: ReadonlyMap<string, string> = new Map();
 
+/** Whether `positions` are `starts` for `channels`, in order. A loop, not `every` with a closure:
+ * a function with closures allocates their context on every call (every new client's poll). */
+function sameStarts(positions: ReadonlyMap<string, string>, channels: readonly string[], starts: readonly string[]): boolean {
+  if (!sameChannels(positions, channels)) return false;
+  for (let i = 0; i < channels.length; i++) if (positions.get(channels[i]!) !== starts[i]) return false;
+  return true;
+}
+
 /** Whether the cursor names exactly the poll's channels, in the same order (the usual case). */
 function sameChannels(known: ReadonlyMap<string, string>, channels: readonly string[]): boolean {
   if (known.size !== channels.length) return false;
+  // One channel (the usual poll): no iterator object.
+  if (channels.length === 1) return known.has(channels[0]!);
   let i = 0;
   for (const channel of known.keys()) if (channel !== channels[i++]) return false;
   return true;

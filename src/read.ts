@@ -1,5 +1,5 @@
 import { HangtimeError, isHangtimeError } from './errors.js';
-import { utf8Length, type EventLog, type GapReason, type ReadResult, type StoredEvent } from './log.js';
+import { utf8Length, type EventLog, type GapReason, type ReadOptions, type ReadResult, type StoredEvent } from './log.js';
 import type { HoldTimers } from './hold-timers.js';
 import { withTimeout } from './timeout.js';
 
@@ -22,18 +22,23 @@ export interface DeliveredEvent {
   readonly event: StoredEvent;
 }
 
+/** How much one read may return, and by when: the same object for every poll of the same
+ * bounds (see `Poller`), so that a held poll keeps one field for them, and a shared read
+ * recognises its bounds by identity. */
+export interface ReadBounds extends ReadOptions {
+  /** Instant (epoch ms) by which every log read must be done, when the platform sets one. */
+  readonly readBy: number | undefined;
+}
+
 /** What a read needs of a hold's input. */
 export interface ReadInput {
   readonly log: EventLog;
   /** Where each channel of the poll stands (already resolved: no missing channel). */
   readonly positions: ReadonlyMap<string, string>;
-  readonly limit: number;
-  /** Bytes the delivered events may take in the answer, envelopes included. */
-  readonly maxBytes: number;
+  /** `maxBytes`: bytes the delivered events may take in the answer, envelopes included. */
+  readonly bounds: ReadBounds;
   /** Longest a single log read may take before the poll fails with `log_unavailable`. */
   readonly logTimeoutMs: number;
-  /** Instant (epoch ms) by which every log read must be done, when the platform sets one. */
-  readonly readBy?: number | undefined;
   readonly now: () => number;
   /** The instance's timers (the global ones unless `createHangtime({ timers })`). */
   readonly timers: HoldTimers;
@@ -84,8 +89,7 @@ export interface ReadSink {
 class SharedRead {
   readonly sinks: ReadSink[] = [];
   constructor(
-    readonly limit: number,
-    readonly maxBytes: number,
+    readonly bounds: ReadBounds,
     /** Bounded by logTimeoutMs, so a hung read cannot keep its place for later polls. */
     readonly batch: Promise<Batch>,
   ) {}
@@ -118,8 +122,15 @@ export function readInto(input: ReadInput, sink: ReadSink): void {
     return sink.readFailed(logUnavailable(error));
   }
   // A poll whose platform deadline comes sooner gives up sooner, on its own.
-  const ownMs = input.readBy === undefined ? Infinity : input.readBy - input.now();
+  const { readBy } = input.bounds;
+  const ownMs = readBy === undefined ? Infinity : readBy - input.now();
   if (ownMs >= input.logTimeoutMs) return void shared.sinks.push(sink);
+  readWithin(shared, ownMs, input, sink);
+}
+
+/** The shared read, within the poll's own time. Apart from `readInto`: a function with closures
+ * allocates their context on every call, whichever branch runs. */
+function readWithin(shared: SharedRead, ownMs: number, input: ReadInput, sink: ReadSink): void {
   withTimeout(shared.batch, Math.max(1, ownMs), () => readTimeout(ownMs), input.timers.timers).then(
     (batch) => sink.read(batch),
     (error: unknown) => sink.readFailed(error),
@@ -128,13 +139,20 @@ export function readInto(input: ReadInput, sink: ReadSink): void {
 
 /** The read in flight that `input` joins, started when there is none. */
 function sharedRead(input: ReadInput): SharedRead {
-  const { log, limit, maxBytes } = input;
+  const { log, bounds } = input;
   let byKey = inflight.get(log);
   if (byKey === undefined) inflight.set(log, (byKey = new Map()));
   const key = positionsKey(input.positions);
-  let reads = byKey.get(key);
-  if (reads !== undefined) for (const read of reads) if (read.limit === limit && read.maxBytes === maxBytes) return read;
-  const read = new SharedRead(limit, maxBytes, readAllNow(input, input.logTimeoutMs));
+  const reads = byKey.get(key);
+  if (reads !== undefined) for (const read of reads) if (sameBounds(read.bounds, bounds)) return read;
+  return startRead(input, byKey, key, reads);
+}
+
+/** A new shared read. Apart from `sharedRead`, which every poll calls: a function whose
+ * closures capture its variables allocates their context on every call, whichever branch runs. */
+function startRead(input: ReadInput, byKey: Map<string, SharedRead[]>, key: string, existing: SharedRead[] | undefined): SharedRead {
+  const read = new SharedRead(input.bounds, readAllNow(input, input.logTimeoutMs));
+  let reads = existing;
   if (reads === undefined) byKey.set(key, (reads = []));
   reads.push(read);
   const done = (): ReadSink[] => {
@@ -148,6 +166,11 @@ function sharedRead(input: ReadInput): SharedRead {
     (error: unknown) => deliverEach(done(), (sink) => sink.readFailed(error)),
   );
   return read;
+}
+
+/** Whether two reads return the same (their deadlines aside: each poll keeps its own, see `readInto`). */
+function sameBounds(a: ReadBounds, b: ReadBounds): boolean {
+  return a === b || (a.limit === b.limit && a.maxBytes === b.maxBytes);
 }
 
 /** @internal Call `deliver` for every sink, each in isolation: one that throws (a bug) does
@@ -166,11 +189,13 @@ export function deliverEach(sinks: readonly ReadSink[], deliver: (sink: ReadSink
 }
 
 async function readAllNow(input: ReadInput, timeoutMs: number): Promise<Batch> {
-  const { log, positions, limit, maxBytes } = input;
+  const { log, positions, bounds } = input;
+  const { limit, maxBytes } = bounds;
   const channels = [...positions.keys()];
   let results: readonly ReadResult[];
   try {
-    const options = { limit, maxBytes };
+    // One per read, not per poll (the read is shared); the log is not told `readBy`.
+    const options: ReadOptions = { limit, maxBytes };
     // One channel (the usual poll) needs no Promise.all.
     const reads =
       channels.length === 1

@@ -4,7 +4,8 @@ import { denialFor } from './authorize.js';
 import { corsHeaders, preflight, type ResolvedCors } from './cors.js';
 import { errorResponse, type HandlerContext, type HangtimeRequest, type PlainResponse } from './http.js';
 import { clientWaitMs, pollQueryParser } from './poll-query.js';
-import type { PollInput, Poller } from './poll.js';
+import type { HeldPoll } from './admission.js';
+import type { PollRequest, Poller } from './poll.js';
 import { publish } from './publish.js';
 import type { Settings } from './settings.js';
 import type { Replier } from './types.js';
@@ -25,11 +26,11 @@ export function router(settings: Settings, poller: Poller, admission: Admission,
   const denyPublish = denialFor('authorizePublish', settings.report);
   const assertOpen = (): void => admission.assertOpen();
 
-  function pollInputOf(request: HangtimeRequest, context: HandlerContext): PollInput {
+  /** The poll of a GET: its parsed query (shared by the polls of the same URL) is its input. */
+  function pollOf(request: HangtimeRequest, context: HandlerContext, sink: HeldPoll): void {
     const query = parsePollQuery(request.url);
-    const { channels, cursor, from, limit } = query;
     const waitMs = clientWaitMs(query, request.headers.get('prefer'));
-    return { channels, cursor, from, clientWaitMs: waitMs, limit, context, signal: request.signal ?? context.signal };
+    poller.pollInto(query, waitMs, context, request.signal ?? context.signal, sink);
   }
 
   /** A poll with `authorize`: a promise chain (the decision may be async). */
@@ -38,11 +39,18 @@ export function router(settings: Settings, poller: Poller, admission: Admission,
     context: HandlerContext,
     hook: NonNullable<Settings['authorize']>,
   ): Promise<PlainResponse> {
-    const input = pollInputOf(request, context);
+    const query = parsePollQuery(request.url);
+    const poll: PollRequest = {
+      clientWaitMs: clientWaitMs(query, request.headers.get('prefer')),
+      context,
+      signal: request.signal ?? context.signal,
+    };
     // Not worth asking the hook during shutdown (pollInto checks again, after it).
     admission.assertOpen();
-    return Promise.resolve(hook(request, input.channels)).then(
-      (decision) => denyPoll(decision) ?? poller.poll(input).then(answers.held, answers.failed),
+    return Promise.resolve(hook(request, query.channels)).then(
+      (decision) =>
+        denyPoll(decision) ??
+        poller.poll(query, poll).then(({ batch, reason, heldMs }) => answers.held(batch, reason, heldMs), answers.failed),
     );
   }
 
@@ -57,7 +65,7 @@ export function router(settings: Settings, poller: Poller, admission: Admission,
     try {
       switch (request.method) {
         case 'GET':
-          if (authorize === undefined) return poller.pollInto(pollInputOf(request, context), new PollSink(answers, out));
+          if (authorize === undefined) return pollOf(request, context, new PollSink(answers, out));
           answer = respondToPoll(request, context, authorize);
           break;
         case 'POST':
@@ -75,13 +83,18 @@ export function router(settings: Settings, poller: Poller, admission: Admission,
     } catch (error) {
       answer = answers.failed(error);
     }
-    if (answer instanceof Promise)
-      answer.then(
-        (plain) => out.reply(plain),
-        (error: unknown) => out.reply(answers.failed(error)),
-      );
+    if (answer instanceof Promise) replyWhenSettled(answer, out, answers);
     else out.reply(answer);
   };
+}
+
+/** Reply with a promised answer. Apart from the route: a function whose closures capture its
+ * variables allocates their context on every call, the polls' too. */
+function replyWhenSettled(answer: Promise<PlainResponse>, out: Replier, answers: Answers): void {
+  answer.then(
+    (plain) => out.reply(plain),
+    (error: unknown) => out.reply(answers.failed(error)),
+  );
 }
 
 /** A replier that adds the CORS headers for `origin` first. */

@@ -57,6 +57,45 @@ function call(listener: AbortListener): void {
   else listener.handleEvent();
 }
 
+/** A listener registered on a signal for `{ handleEvent() }`: the signal itself when it calls
+ * `handleEvent` on listener objects (no allocation), else the closure that calls it, with its
+ * signal. One field of its owner either way, where thousands of owners are held at once. */
+export type Listening = SignalLike | ClosureListening;
+
+/** The registration of {@link listen} on a signal that only calls functions. */
+export class ClosureListening {
+  constructor(
+    readonly signal: SignalLike,
+    readonly listener: () => void,
+  ) {}
+}
+
+/** Call `target.handleEvent()` once when `signal` aborts; {@link unlisten} with what it returns. */
+export function listen(signal: SignalLike, target: { handleEvent(): void }): Listening {
+  if (!takesListenerObjects(signal)) return listenWithClosure(signal, target);
+  signal.addEventListener('abort', target as unknown as () => void, ONCE);
+  return signal;
+}
+
+// Apart from `listen`: a function that makes a closure allocates the closure's context on
+// every call, even when it returns before making it.
+function listenWithClosure(signal: SignalLike, target: { handleEvent(): void }): ClosureListening {
+  const listener = (): void => target.handleEvent();
+  signal.addEventListener('abort', listener, ONCE);
+  return new ClosureListening(signal, listener);
+}
+
+/** Undo {@link listen}. */
+export function unlisten(listening: Listening, target: { handleEvent(): void }): void {
+  if (listening instanceof ClosureListening) listening.signal.removeEventListener('abort', listening.listener);
+  else listening.removeEventListener('abort', target as unknown as () => void);
+}
+
+/** The signal a {@link Listening} listens to. */
+export function signalOf(listening: Listening): SignalLike {
+  return listening instanceof ClosureListening ? listening.signal : listening;
+}
+
 /**
  * Whether `signal` calls `handleEvent()` on listener objects (a Trigger, or an AbortSignal as
  * every EventTarget does), so that a waiter can listen with itself instead of a closure.

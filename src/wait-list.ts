@@ -8,9 +8,23 @@ export interface WaitLink extends Linked<WaitLink> {
   readonly after: string;
 }
 
-/** The waiters of one channel (a {@link LinkedList}: they join and leave at every fan-out). */
+/** The log that keeps wait lists: it counts the waiters in them, and may forget an empty list. */
+export interface WaitListOwner {
+  /** A waiter joined its first list. */
+  waiterJoined(): void;
+  /** A waiter that joined left all its lists (it settled). */
+  waiterLeft(): void;
+  /** The last waiter of `list` left it. */
+  emptied(list: WaitList): void;
+}
+
+/** The waiters of one channel (a {@link LinkedList}: they join and leave at every fan-out). Its
+ * owner is reached through the list, not kept by each waiter. */
 export class WaitList extends LinkedList<WaitLink> {
-  constructor(readonly channel: string) {
+  constructor(
+    readonly channel: string,
+    readonly owner: WaitListOwner,
+  ) {
     super();
   }
 
@@ -38,9 +52,9 @@ class ExtraLink implements WaitLink {
 /**
  * A log's waiter that waits in channel lists. It is its own link in the first list it joins
  * (the usual poll follows one channel: no object more per held poll); each further channel
- * takes an {@link ExtraLink}.
+ * takes an {@link ExtraLink}. The lists' owner (the log) counts it in and out.
  */
-export abstract class ListedWaiter extends LogWaiter implements WaitLink {
+export class ListedWaiter extends LogWaiter implements WaitLink {
   after = '';
   previousLink: WaitLink | undefined;
   nextLink: WaitLink | undefined;
@@ -57,6 +71,7 @@ export abstract class ListedWaiter extends LogWaiter implements WaitLink {
       this.#list = list;
       this.after = after;
       list.add(this);
+      list.owner.waiterJoined();
       return;
     }
     const link = new ExtraLink(this, after, list);
@@ -64,20 +79,18 @@ export abstract class ListedWaiter extends LogWaiter implements WaitLink {
     list.add(link);
   }
 
-  /** A list this waiter left has no waiter any more (the log may forget it). */
-  protected abstract emptied(list: WaitList): void;
-
-  /** Leave every list joined (from `release`). */
-  protected leaveAll(): void {
+  /** Leave every list joined (on settling). */
+  protected release(): void {
     const list = this.#list;
     if (list === undefined) return;
     list.remove(this);
-    if (list.size === 0) this.emptied(list);
+    if (list.size === 0) list.owner.emptied(list);
     if (this.#others !== undefined) {
       for (const link of this.#others) {
         link.list.remove(link);
-        if (link.list.size === 0) this.emptied(link.list);
+        if (link.list.size === 0) link.list.owner.emptied(link.list);
       }
     }
+    list.owner.waiterLeft();
   }
 }

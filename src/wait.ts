@@ -17,15 +17,15 @@ export function waitOf(poller: Poller): <T = unknown>(options: WaitOptions) => P
     waitOptions.channels.forEach((channel) => assertChannel(channel));
     const channels = [...new Set(waitOptions.channels)];
     if (channels.length > maxChannels) throw new TypeError(`Expected at most ${maxChannels} channels, got ${channels.length}`);
-    const { batch, reason, heldMs } = await poller.poll({
-      channels,
-      cursor: waitOptions.cursor,
-      from: assertStartFrom(waitOptions.from ?? 'now'),
-      clientWaitMs: waitOptions.waitMs,
-      limit: Math.min(waitOptions.limit ?? maxEvents, maxEvents),
-      context: { deadline: waitOptions.deadline },
-      signal: waitOptions.signal,
-    });
+    const { batch, reason, heldMs } = await poller.poll(
+      {
+        channels,
+        cursor: waitOptions.cursor,
+        from: assertStartFrom(waitOptions.from ?? 'now'),
+        limit: Math.min(waitOptions.limit ?? maxEvents, maxEvents),
+      },
+      { clientWaitMs: waitOptions.waitMs, context: { deadline: waitOptions.deadline }, signal: waitOptions.signal },
+    );
     return {
       events: batch.events.map(({ channel, event }) => ({ channel, position: event.position, data: JSON.parse(event.json) as T })),
       cursor: cursorOf(batch),

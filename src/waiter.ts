@@ -1,5 +1,5 @@
 import type { WaitSink } from './log.js';
-import { ONCE, takesListenerObjects, type SignalLike } from './signal.js';
+import { listen, signalOf, unlisten, type Listening, type SignalLike } from './signal.js';
 
 /**
  * One wait of a log in progress, settled once: by the log (`settle(true)`, events follow) or
@@ -9,14 +9,18 @@ import { ONCE, takesListenerObjects, type SignalLike } from './signal.js';
  */
 export abstract class LogWaiter {
   #done = false;
-  readonly #listener: LogWaiter | (() => void);
+  /** The signal, listened to (see {@link listen}: one field, no closure for a Trigger). */
+  readonly #listening: Listening;
 
   constructor(
-    readonly signal: SignalLike,
+    signal: SignalLike,
     readonly sink: WaitSink,
   ) {
-    this.#listener = takesListenerObjects(signal) ? this : () => this.settle(false);
-    signal.addEventListener('abort', this.#listener as () => void, ONCE);
+    this.#listening = listen(signal, this);
+  }
+
+  get signal(): SignalLike {
+    return signalOf(this.#listening);
   }
 
   /** Drop every registration of this waiter in its log. Called once, on settling. */
@@ -30,7 +34,7 @@ export abstract class LogWaiter {
   settle(woken: boolean): void {
     if (this.#done) return;
     this.#done = true;
-    this.signal.removeEventListener('abort', this.#listener as () => void);
+    unlisten(this.#listening, this);
     this.release();
     this.sink.woken(woken);
   }

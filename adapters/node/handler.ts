@@ -1,7 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { isHangtimeError } from '../../src/errors.js';
-import { responseForError, type HandlerContext, type WebHandler } from '../../src/http.js';
+import { responseForError, type HandlerContext, type PlainResponse, type WebHandler } from '../../src/http.js';
 import { assertOptionalFunction, assertOptions, assertPositiveInteger, assertPositiveNumber } from '../../src/options.js';
 import { forbiddenMethodAnswer, isForbiddenMethod } from './connect.js';
 import { NodeReply, NodeRequest, readBody, respondingTarget, send } from './exchange.js';
@@ -50,27 +50,45 @@ export function listener(target: NodeTarget, options: NodeAdapterOptions, state:
         deadline === undefined ? NO_DEADLINE : { deadline },
         reply,
       );
-      if (pending !== undefined) {
-        pending.then(
-          (answer) => reply.reply(answer),
-          (error: unknown) => reply.reply(responseForError(error)),
-        );
-      }
+      if (pending !== undefined) replyWhenSettled(pending, reply);
       return;
     }
     // TRACE (or TRACK): no Web `Request` can carry it, so the handler cannot be asked.
     if (isForbiddenMethod(req.method ?? 'GET')) return void send(res, forbiddenMethodAnswer(req.method!), state);
-    const controller = new AbortController();
-    res.once('close', () => {
-      if (!res.writableFinished) controller.abort();
-    });
-    serveWeb(web!, req, res, controller.signal, deadline, maxBodyBytes, state).catch((error: unknown) => {
-      // A request refused for what it is (a body over the limit) is no error of the server's.
-      if (!isHangtimeError(error) || error.status >= 500) onError(error);
-      if (!res.headersSent) send(res, responseForError(error), state);
-      else res.destroy(error instanceof Error ? error : undefined);
-    });
+    serveWebRequest(web!, req, res, deadline, maxBodyBytes, state, onError);
   };
+}
+
+/** A request to a Web handler. Apart from the listener: a function whose closures capture its
+ * variables allocates their context on every call, the polls' included. */
+function serveWebRequest(
+  web: WebHandler,
+  req: IncomingMessage,
+  res: ServerResponse,
+  deadline: number | undefined,
+  maxBodyBytes: number,
+  state: ListenerState,
+  onError: (error: unknown) => void,
+): void {
+  const controller = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  serveWeb(web, req, res, controller.signal, deadline, maxBodyBytes, state).catch((error: unknown) => {
+    // A request refused for what it is (a body over the limit) is no error of the server's.
+    if (!isHangtimeError(error) || error.status >= 500) onError(error);
+    if (!res.headersSent) send(res, responseForError(error), state);
+    else res.destroy(error instanceof Error ? error : undefined);
+  });
+}
+
+/** Apart from the listener: a function whose closures capture its variables allocates their
+ * context on every call (every request), whichever branch runs. */
+function replyWhenSettled(pending: Promise<PlainResponse>, reply: NodeReply): void {
+  pending.then(
+    (answer) => reply.reply(answer),
+    (error: unknown) => reply.reply(responseForError(error)),
+  );
 }
 
 async function serveWeb(

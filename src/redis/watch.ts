@@ -1,4 +1,4 @@
-import { WaitList } from '../wait-list.js';
+import { WaitList, type WaitListOwner } from '../wait-list.js';
 import { follows } from './follows.js';
 import { compareIds } from './position.js';
 import type { ChannelState } from './types.js';
@@ -50,11 +50,11 @@ export interface Watch {
 }
 
 /** A watch of `channel` that knows nothing yet and is not subscribed. */
-export function newWatch(channel: string, wake: string): Watch {
+export function newWatch(channel: string, wake: string, owner: WaitListOwner): Watch {
   return {
     channel,
     wake,
-    waiters: new WaitList(channel),
+    waiters: new WaitList(channel, owner),
     live: undefined,
     state: undefined,
     messages: 0,

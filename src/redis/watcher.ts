@@ -1,6 +1,6 @@
 import type { WaitSink, WaitTarget } from '../log.js';
 import type { SignalLike } from '../signal.js';
-import { ListedWaiter, type WaitList } from '../wait-list.js';
+import { ListedWaiter, type WaitList, type WaitListOwner } from '../wait-list.js';
 import { channelOfWake, redisKeys } from './keys.js';
 import { follows } from './follows.js';
 import type { Subscriber } from './subscriber.js';
@@ -40,30 +40,12 @@ export interface WatcherOptions {
   readonly lingerMs: number;
 }
 
-/** A wait on the Redis log: in the waiters of each watched channel until it settles. */
-class RedisWaiter extends ListedWaiter {
-  constructor(
-    readonly watcher: Watcher,
-    signal: SignalLike,
-    sink: WaitSink,
-  ) {
-    super(signal, sink);
-  }
-
-  protected release(): void {
-    this.leaveAll();
-    this.watcher.released();
-  }
-
-  protected emptied(list: WaitList): void {
-    this.watcher.emptied(list);
-  }
-}
-
 /** Delay before re-checking a channel whose check failed (Redis busy or restarting). */
 const CHECK_RETRY_MS = 250;
 
-export class Watcher {
+/** Every waiter of the process waits in its channels' lists, which the watcher owns: it counts
+ * them, and lingers a channel whose list emptied. */
+export class Watcher implements WaitListOwner {
   readonly #options: WatcherOptions;
   readonly #watches = new Map<string, Watch>();
   readonly #toSubscribe = new Set<Watch>();
@@ -88,15 +70,18 @@ export class Watcher {
       const watch = this.#watches.get(channel);
       if (watch?.live !== undefined && watch.state !== undefined && follows(watch.state, after)) return sink.woken(true);
     }
-    this.#waiterCount++;
-    const waiter = new RedisWaiter(this, signal, sink);
+    const waiter = new ListedWaiter(signal, sink);
     for (const { channel, after } of targets) {
       waiter.join(this.#acquire(channel).waiters, after);
     }
   }
 
-  /** A waiter settled (it has left its watches' lists: see RedisWaiter). */
-  released(): void {
+  waiterJoined(): void {
+    this.#waiterCount++;
+  }
+
+  /** A waiter settled (it has left its watches' lists). */
+  waiterLeft(): void {
     this.#waiterCount--;
   }
 
@@ -211,7 +196,7 @@ export class Watcher {
   #acquire(channel: string): Watch {
     let watch = this.#watches.get(channel);
     if (watch === undefined) {
-      watch = newWatch(channel, redisKeys(this.#options.prefix, channel).wake);
+      watch = newWatch(channel, redisKeys(this.#options.prefix, channel).wake, this);
       this.#watches.set(channel, watch);
       this.#toSubscribe.add(watch);
       this.#options.subscriber.start();

@@ -215,6 +215,29 @@ describe('the hold', () => {
     expect(clock.pending()).toBe(0);
   });
 
+  it('a hold across the wrap of its 32-bit clock ends on its budget and reports how long it held', async () => {
+    // The holder keeps its start as whole ms from the instance's creation in 32 bits (unboxed),
+    // which wrap after 24.8 days: a hold that starts just before the wrap must still end after
+    // its own budget, and report its own length, not one 2^32 ms off.
+    const clock = fakeClock();
+    const hangtime = createHangtime({ maxWaitMs: 60_000, random: () => 0, now: clock.now, timers: clock.timers });
+    await clock.advance(2 ** 31 - 4_000);
+    const timedOut = hangtime.wait({ channels: ['a'], waitMs: 10_000 });
+    const woken = hangtime.wait<string>({ channels: ['b'], waitMs: 10_000 });
+    await clock.advance(7_000);
+    await hangtime.log.append('b', 'x');
+    const event = await woken;
+    expect([event.reason, event.events.map((e) => e.data), event.heldMs]).toEqual(['events', ['x'], 7_000]);
+    // Holds over a second end on a 50 ms grid, never later than their budget.
+    await clock.advance(2_949);
+    expect(hangtime.stats().waiting).toBe(1);
+    await clock.advance(51);
+    const { reason, heldMs } = await timedOut;
+    expect(reason).toBe('timeout');
+    expect(heldMs).toBeGreaterThanOrEqual(9_950);
+    expect(heldMs).toBeLessThanOrEqual(10_000);
+  });
+
   it('holds over a second end on time, each on its own budget', async () => {
     const hangtime = createHangtime({ maxWaitMs: 60_000, random: () => 0 });
     const started = Date.now();

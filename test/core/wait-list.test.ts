@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { memoryLog, type EventLog } from '../../src/index.js';
 import { redisLog } from '../../src/redis/index.js';
-import { WaitList, type WaitLink } from '../../src/wait-list.js';
+import { WaitList, type WaitLink, type WaitListOwner } from '../../src/wait-list.js';
 import type { LogWaiter } from '../../src/waiter.js';
 import { REDIS_URL, adminClient, deletePrefix, describeRedis, testPrefix, until } from '../support/redis.js';
 
@@ -16,9 +16,12 @@ function link(name: string, after = '0'): WaitLink {
   return { waiter: name as unknown as LogWaiter, after, previousLink: undefined, nextLink: undefined };
 }
 
+/** The lists' log, where a test has none (the list itself never calls it). */
+const NO_OWNER: WaitListOwner = { waiterJoined() {}, waiterLeft() {}, emptied() {} };
+
 describe('WaitList', () => {
   it('keeps every other link when links leave from the head, the middle and the tail', () => {
-    const list = new WaitList('chat');
+    const list = new WaitList('chat', NO_OWNER);
     const links = ['a', 'b', 'c', 'd', 'e'].map((name) => link(name));
     for (const l of links) list.add(l);
     expect(list.waiters().sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
@@ -37,8 +40,8 @@ describe('WaitList', () => {
   });
 
   it('leaves the list alone when asked to remove a link it does not hold', () => {
-    const list = new WaitList('chat');
-    const other = new WaitList('other');
+    const list = new WaitList('chat', NO_OWNER);
+    const other = new WaitList('other', NO_OWNER);
     const mine = link('mine');
     const theirs = link('theirs');
     list.add(mine);
@@ -49,7 +52,7 @@ describe('WaitList', () => {
   });
 
   it('lists only the waiters whose position the wake accepts', () => {
-    const list = new WaitList('chat');
+    const list = new WaitList('chat', NO_OWNER);
     for (const [name, after] of [
       ['behind', '1'],
       ['head', '2'],
@@ -126,6 +129,43 @@ describe('a wake that takes a waiter out of the list while it walks it', () => {
     await log.append('b', 2);
     await until(() => woken.length === 2, 'the other waiter woken');
     expect([woken, log.stats().waiters]).toEqual([['both:false', 'onlyB:true'], 0]);
+  });
+});
+
+describe("a log's waiter on a signal that calls only functions (not an AbortSignal)", () => {
+  // Waiters listen to a Trigger or an AbortSignal with themselves (no closure); any other
+  // SignalLike gets a closure, which must be the one removed when the waiter settles.
+  function functionSignal() {
+    const listeners = new Set<() => void>();
+    const signal = {
+      aborted: false,
+      addEventListener: (_type: 'abort', listener: () => void) => void listeners.add(listener),
+      removeEventListener: (_type: 'abort', listener: () => void) => void listeners.delete(listener),
+      abort() {
+        signal.aborted = true;
+        for (const listener of [...listeners]) listener();
+      },
+    };
+    return { signal, listeners };
+  }
+
+  it('memory log: settles on abort and on a wake, and leaves no listener either way', async () => {
+    const log = memoryLog();
+    const head = await log.start('chat', 'now');
+    const outcomes: string[] = [];
+    const aborted = functionSignal();
+    const woken = functionSignal();
+    log.waitInto!([{ channel: 'chat', after: head }], aborted.signal, { woken: (w) => outcomes.push(`aborted:${w}`) });
+    log.waitInto!([{ channel: 'chat', after: head }], woken.signal, { woken: (w) => outcomes.push(`woken:${w}`) });
+    expect([aborted.listeners.size, woken.listeners.size, log.stats().waiters]).toEqual([1, 1, 2]);
+    aborted.signal.abort();
+    expect([outcomes, aborted.listeners.size, log.stats().waiters]).toEqual([['aborted:false'], 0, 1]);
+    await log.append('chat', 1);
+    await until(() => outcomes.length === 2, 'the other waiter woken');
+    expect([outcomes, woken.listeners.size, log.stats().waiters]).toEqual([['aborted:false', 'woken:true'], 0, 0]);
+    // Aborting after the wake changes nothing.
+    woken.signal.abort();
+    expect(outcomes).toHaveLength(2);
   });
 });
 
