@@ -162,7 +162,7 @@ export async function fanoutStage(system, n, ctx) {
         deliveryCommandsPerPublish: perRound(phases.deliveryCommands, ctx.rounds),
         repollCommandsPerPoll: perRound(phases.repollCommands, cycles),
       };
-      result.redis.emptyPoll = await emptyPolls(clients, monitor, n, heldTimeoutMs);
+      if (!process.env.BENCH_SKIP_EMPTY) result.redis.emptyPoll = await emptyPolls(clients, monitor, n, heldTimeoutMs);
     }
   } catch (error) {
     result.status = 'failed';
