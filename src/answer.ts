@@ -89,7 +89,7 @@ const REASONS: readonly WakeReason[] = ['events', 'timeout', 'deadline', 'abort'
 function serverTiming(reason: WakeReason, heldMs: number): string {
   const index = REASONS.indexOf(reason);
   // Whole ms within ±2^27 (37 hours) fit a small-integer key; anything else is built each time.
-  if (!Number.isInteger(heldMs) || Math.abs(heldMs) >= 2 ** 27) return timingText(reason, heldMs);
+  if (index < 0 || !Number.isInteger(heldMs) || Math.abs(heldMs) >= 2 ** 27) return timingText(reason, heldMs);
   const key = heldMs * 8 + index;
   let timing = timings.get(key);
   if (timing === undefined) {
