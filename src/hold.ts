@@ -13,9 +13,8 @@ export interface HoldShared {
   /** Longest a single log read may take before the poll fails with `log_unavailable`. */
   readonly logTimeoutMs: number;
   readonly now: () => number;
-  /** An instant of `now`, taken when the instance was made. The holds keep their times from
-   * it: small whole numbers that V8 keeps in the field itself, where an epoch instant (or a
-   * fraction) is a heap number boxed per held poll. */
+  /** An instant of `now`, taken when the instance was made: the holds keep their times from it,
+   * as 32-bit whole numbers (see `Holder.clock`). */
   readonly clockBase: number;
   /** The instance's timers (the global ones unless `createHangtime({ timers })`). */
   readonly holdTimers: HoldTimers;

@@ -26,6 +26,7 @@ export interface DeliveredEvent {
  * bounds (see `Poller`), so that a held poll keeps one field for them, and a shared read
  * recognises its bounds by identity. */
 export interface ReadBounds extends ReadOptions {
+  // `maxBytes` counts the delivered events' envelopes too (see envelopeBytes).
   /** Instant (epoch ms) by which every log read must be done, when the platform sets one. */
   readonly readBy: number | undefined;
 }
@@ -35,7 +36,7 @@ export interface ReadInput {
   readonly log: EventLog;
   /** Where each channel of the poll stands (already resolved: no missing channel). */
   readonly positions: ReadonlyMap<string, string>;
-  /** `maxBytes`: bytes the delivered events may take in the answer, envelopes included. */
+  /** How many events and bytes the answer may take, and by when the read must be done. */
   readonly bounds: ReadBounds;
   /** Longest a single log read may take before the poll fails with `log_unavailable`. */
   readonly logTimeoutMs: number;

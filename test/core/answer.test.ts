@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { answersFor } from '../../src/answer.js';
+import { answersFor, cursorOf } from '../../src/answer.js';
 import type { WakeReason } from '../../src/budget.js';
 import { emptyBatch } from '../../src/read.js';
 
@@ -19,8 +19,19 @@ describe('the answer of a poll that held', () => {
         }
       }
     }
-    // A gap is answered as a gap (410) whatever the reason given; the header is the same.
-    const first = answers.held(batch, 'events', 5);
-    expect([first.status, first.body]).toEqual([200, '{"events":[],"cursor":"' + JSON.parse(first.body).cursor + '","more":false}']);
+    // The status and body follow the batch, not the cached header: an empty batch is a 200 with
+    // its cursor, a gap a 410 that names its channel, each with its own Server-Timing.
+    const empty = answers.held(batch, 'timeout', 5);
+    expect([empty.status, empty.body]).toEqual([200, `{"events":[],"cursor":"${cursorOf(batch)}","more":false}`]);
+    const gap = {
+      ...batch,
+      gaps: [{ channel: 'a', resumeAfter: '0', missed: 3, reason: 'retention' as const }],
+    };
+    const gone = answers.held(gap, 'gap', 5);
+    expect([gone.status, JSON.parse(gone.body).error.code, gone.headers['server-timing']]).toEqual([
+      410,
+      'cursor_expired',
+      'hold;dur=5.0;desc="gap"',
+    ]);
   });
 });
