@@ -35,9 +35,43 @@ const SLOT_MS = 50;
 let shareTimers = true;
 
 /** Give every hold its own timer from now on: where a timer belongs to the request that set it
- * (Cloudflare Workers), a slot set by one request must not end another's hold. */
+ * (Cloudflare Workers), a slot set by one request must not end another's hold. Work for many
+ * polls then also stays in the turn that started it (see {@link eachInTurns}). */
 export function timerPerHold(): void {
   shareTimers = false;
+}
+
+/** Polls answered in one turn of the event loop when many are answered at once (see {@link eachInTurns}). */
+export const POLLS_PER_TURN = 256;
+
+/**
+ * Call `each` for every item, {@link POLLS_PER_TURN} per turn of the event loop where the
+ * runtime can yield to I/O (`setImmediate`, read when called so that a test's fake timers
+ * apply; not in Cloudflare Workers, see {@link timerPerHold}), else all at once. For the
+ * answers of many polls at once: a publish that wakes 10,000 polls, a slot of holds whose
+ * budget ran out together. Node finishes one slice's responses (its `nextTick` work) before the
+ * next slice begins, so their objects die young instead of living through the whole pass's
+ * scavenges into the old space (measured at N = 4,000: a fan-out's delivery promoted 2.7 KB per
+ * answer in one pass, 2.0–2.2 KB in slices), and the event loop serves other sockets and
+ * timers between slices instead of stalling for the whole pass (about 0.4 s at N = 10,000).
+ *
+ * Each item is called once, in order. One that throws (a bug) keeps no other from its call:
+ * the first error of a slice is rethrown at the slice's end, so that it is seen.
+ */
+export function eachInTurns<T>(items: readonly T[], each: (item: T) => void, from = 0): void {
+  const later = items.length - from > POLLS_PER_TURN && shareTimers && typeof setImmediate === 'function';
+  const end = later ? from + POLLS_PER_TURN : items.length;
+  // Scheduled before this slice runs: an item that throws does not keep the rest waiting.
+  if (later) setImmediate(eachInTurns, items, each, end);
+  let failure: { error: unknown } | undefined;
+  for (let i = from; i < end; i++) {
+    try {
+      each(items[i]!);
+    } catch (error) {
+      failure ??= { error };
+    }
+  }
+  if (failure !== undefined) throw failure.error;
 }
 
 /** A hold's timer: the slot it shares, or its own timer's handle (`undefined`: none). */
@@ -93,8 +127,9 @@ export class HoldTimers {
   #onSlotTimer(slot: Slot): void {
     slot.live = false;
     this.#slots.delete(slot.at);
-    // timedOut() unlinks each holder (stop), and its answer may end others: walk a copy.
-    for (const holder of slot.members()) holder.timedOut();
+    // timedOut() unlinks each holder (stop), and its answer may end others: walk a copy. A
+    // holder woken or left before its slice runs has stopped waiting: timedOut() does nothing.
+    eachInTurns(slot.members(), onHoldTimer);
   }
 }
 

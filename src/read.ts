@@ -1,6 +1,6 @@
 import { HangtimeError, isHangtimeError } from './errors.js';
 import { utf8Length, type EventLog, type GapReason, type ReadOptions, type ReadResult, type StoredEvent } from './log.js';
-import type { HoldTimers } from './hold-timers.js';
+import { eachInTurns, type HoldTimers } from './hold-timers.js';
 import { withTimeout } from './timeout.js';
 
 // Reading a poll's channels once the log said events follow (hold.ts waits; this reads, shares
@@ -162,9 +162,10 @@ function startRead(input: ReadInput, byKey: Map<string, SharedRead[]>, key: stri
     if (reads.length === 0 && byKey.get(key) === reads) byKey.delete(key);
     return read.sinks;
   };
+  // In slices when many polls share the read (a fan-out): see eachInTurns.
   read.batch.then(
-    (batch) => deliverEach(done(), (sink) => sink.read(batch)),
-    (error: unknown) => deliverEach(done(), (sink) => sink.readFailed(error)),
+    (batch) => eachInTurns(done(), (sink) => sink.read(batch)),
+    (error: unknown) => eachInTurns(done(), (sink) => sink.readFailed(error)),
   );
   return read;
 }
@@ -172,21 +173,6 @@ function startRead(input: ReadInput, byKey: Map<string, SharedRead[]>, key: stri
 /** Whether two reads return the same (their deadlines aside: each poll keeps its own, see `readInto`). */
 function sameBounds(a: ReadBounds, b: ReadBounds): boolean {
   return a === b || (a.limit === b.limit && a.maxBytes === b.maxBytes);
-}
-
-/** @internal Call `deliver` for every sink, each in isolation: one that throws (a bug) does
- * not keep the others without their answer. The first such error is rethrown at the end, so
- * that it is seen (an unhandled rejection, as a throwing `then` callback per poll was before). */
-export function deliverEach(sinks: readonly ReadSink[], deliver: (sink: ReadSink) => void): void {
-  let failure: { error: unknown } | undefined;
-  for (const sink of sinks) {
-    try {
-      deliver(sink);
-    } catch (error) {
-      failure ??= { error };
-    }
-  }
-  if (failure !== undefined) throw failure.error;
 }
 
 async function readAllNow(input: ReadInput, timeoutMs: number): Promise<Batch> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { timerPerHold } from '../../src/hold-timers.js';
+import { POLLS_PER_TURN, eachInTurns, timerPerHold } from '../../src/hold-timers.js';
 import { createHangtime } from '../../src/index.js';
 
 // With timerPerHold() (what cloudflare() switches on, because a Worker's timer belongs to the
@@ -40,5 +40,14 @@ describe('holds with a timer each (timerPerHold)', () => {
     const results = await Promise.all(holds);
     for (const result of results) expect(result.events.map((event) => (event as { data: unknown }).data)).toEqual(['now']);
     await hangtime.close();
+  });
+
+  it('answer many polls at once in the turn that woke them, not in slices over later turns', () => {
+    const called: number[] = [];
+    eachInTurns(
+      Array.from({ length: POLLS_PER_TURN * 3 }, (_, i) => i),
+      (i) => called.push(i),
+    );
+    expect(called).toHaveLength(POLLS_PER_TURN * 3);
   });
 });

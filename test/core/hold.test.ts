@@ -2,6 +2,7 @@ import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { createHangtime, memoryLog, type EventLog } from '../../src/index.js';
 import type { SignalLike } from '../../src/signal.js';
+import { POLLS_PER_TURN } from '../../src/hold-timers.js';
 import { fakeClock } from '../support/clock.js';
 import { startServer, until, type PollBody } from './support.js';
 
@@ -213,6 +214,36 @@ describe('the hold', () => {
     expect(ended).toEqual(['abort', 'timeout', 'events', 'abort', 'timeout', 'timeout', 'abort']);
     expect(hangtime.stats().waiting).toBe(0);
     expect(clock.pending()).toBe(0);
+  });
+
+  it('a timer slot of more holds than one turn answers (POLLS_PER_TURN) ends every one of them, once', async () => {
+    // A crowd that started together times out together: the slot answers it over several turns
+    // of the event loop (src/hold-timers.ts, eachInTurns). An append that lands after the slot
+    // fired but before the last slice ran must not answer those holds a second time.
+    const clock = fakeClock();
+    const hangtime = createHangtime({ maxWaitMs: 60_000, maxWaiters: 1_000, random: () => 0, now: clock.now, timers: clock.timers });
+    const total = POLLS_PER_TURN * 2 + 50;
+    const ended: string[] = [];
+    const holds = Array.from({ length: total }, () =>
+      hangtime.wait({ channels: ['a'], waitMs: 10_000 }).then((result) => {
+        ended.push(result.reason);
+        if (ended.length === 1) void hangtime.log.append('a', 'late');
+        return result;
+      }),
+    );
+    await clock.advance(0);
+    expect(clock.pending()).toBe(1);
+    await clock.advance(10_000);
+    const results = await Promise.all(holds);
+    expect(ended).toHaveLength(total);
+    // The first slice timed out; a later hold may have been woken by the append first.
+    expect(ended.slice(0, POLLS_PER_TURN).every((reason) => reason === 'timeout')).toBe(true);
+    for (const result of results) {
+      expect([result.reason, result.events.map((e) => e.data)]).toEqual(
+        result.reason === 'timeout' ? ['timeout', []] : ['events', ['late']],
+      );
+    }
+    expect(hangtime.stats().waiting).toBe(0);
   });
 
   it('a hold across the wrap of its 32-bit clock ends on its budget and reports how long it held', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createHangtime, memoryLog, type EventLog } from '../../src/index.js';
-import { deliverEach, type ReadSink } from '../../src/read.js';
+import { POLLS_PER_TURN, eachInTurns } from '../../src/hold-timers.js';
+import type { ReadSink } from '../../src/read.js';
 import { until } from './support.js';
 
 // Polls that read the same channels from the same positions at the same time share one read
@@ -36,7 +37,70 @@ describe('shared reads', () => {
       readFailed() {},
     });
     const sinks = [sink('a'), sink('b', true), sink('c'), sink('d', true)];
-    expect(() => deliverEach(sinks, (s) => s.read({ events: [], positions: new Map(), more: false, gaps: [] }))).toThrow('b broke');
+    expect(() => eachInTurns(sinks, (s) => s.read({ events: [], positions: new Map(), more: false, gaps: [] }))).toThrow('b broke');
     expect(got).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('many sinks are served in slices, one per turn of the event loop, each once and in order', async () => {
+    const total = POLLS_PER_TURN * 2 + 10;
+    const got: number[] = [];
+    const items = Array.from({ length: total }, (_, i) => i);
+    // The first slice throws (a bug in one sink): it is rethrown at once, and the later slices still run.
+    expect(() =>
+      eachInTurns(items, (i) => {
+        got.push(i);
+        if (i === 3) throw new Error('3 broke');
+      }),
+    ).toThrow('3 broke');
+    expect(got).toHaveLength(POLLS_PER_TURN);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(got).toHaveLength(POLLS_PER_TURN * 2);
+    await until(() => got.length === total);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(got).toEqual(items);
+  });
+
+  it('a fan-out to more polls than one slice: each answered once, with the event or with a cursor that leads to it', async () => {
+    // 700 polls share one read: the batch reaches them over three turns. When the first answer is
+    // out (the first slice served, the last not yet), 200 clients leave, among them those of the
+    // last slice, and a second event is appended: each poll must still end exactly once, and
+    // none may skip the first event.
+    const log = memoryLog();
+    const hangtime = createHangtime({ log, maxWaitMs: 20_000, maxWaiters: 1_000 });
+    const { cursor } = await hangtime.wait({ channels: ['c'], waitMs: 0 });
+    const controllers = Array.from({ length: 700 }, () => new AbortController());
+    let settled = 0;
+    let leftAt = -1;
+    // Polls with their answer so far (their outcome is out, whether or not its promise settled yet).
+    const got = () => 700 - hangtime.stats().waiting;
+    const polls = controllers.map((controller, i) =>
+      hangtime.wait<string>({ channels: ['c'], cursor, signal: controller.signal }).then((result) => {
+        if (settled++ === 0) {
+          leftAt = got();
+          for (const leaving of [...controllers.slice(0, 100), ...controllers.slice(600)]) leaving.abort();
+          void log.append('c', 'second');
+        }
+        return result;
+      }),
+    );
+    await until(() => log.stats().waiters === 700);
+    await log.append('c', 'first');
+    const results = await Promise.all(polls);
+    // When the first answer was seen, one slice had been served (the polls' answers settle in
+    // microtasks, before the next turn).
+    expect(leftAt).toBe(POLLS_PER_TURN);
+    expect(settled).toBe(700);
+    for (const result of results) {
+      if (result.events.length > 0) {
+        expect(result.events[0]!.data).toBe('first');
+        continue;
+      }
+      // Ended without events (its client left): its cursor still leads to the first event.
+      const next = await hangtime.wait<string>({ channels: ['c'], cursor: result.cursor, waitMs: 0 });
+      expect(next.events.map((e) => e.data)).toEqual(['first', 'second']);
+    }
+    expect(results.filter((r) => r.events.length > 0).length).toBeGreaterThanOrEqual(500);
+    expect(hangtime.stats().waiting).toBe(0);
+    await hangtime.close();
   });
 });
