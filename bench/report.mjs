@@ -226,6 +226,39 @@ function stepsDetail(results) {
   return lines.join('\n');
 }
 
+/** What a held poll keeps alive (bench/lib/live.mjs), beside the RSS figure of the fan-out. */
+function liveSection(results) {
+  const live = (results.live ?? []).filter((stage) => stage.status === 'ok');
+  if (live.length === 0) return [];
+  const rows = live
+    .sort(byOrder)
+    .sort((a, b) => a.n - b.n)
+    .map((stage) => {
+      const floor = live.find((f) => f.system === 'floor' && f.n === stage.n);
+      const times = (value, base) => (base && stage.system !== 'floor' ? ` (${(value / base).toFixed(2)}×)` : '');
+      return [
+        labelOf(results, stage.system),
+        num(stage.n, 0),
+        `${num(stage.liveHeapPerHeldPollB, 0)}${times(stage.liveHeapPerHeldPollB, floor?.liveHeapPerHeldPollB)}`,
+        `${num(stage.liveHeapPerClientB, 0)}${times(stage.liveHeapPerClientB, floor?.liveHeapPerClientB)}`,
+        `${stage.liveHeapMiB.idle} / ${stage.liveHeapMiB.connected} / ${stage.liveHeapMiB.held}`,
+      ];
+    });
+  return [
+    '## Live heap per held poll',
+    '',
+    'What a held poll keeps alive, without the garbage the heap carries: the server collects fully (`gc()`; the Node bench servers run with `--expose-gc`) with N re-polls held, and again once they are answered, on the same N open connections (`npm run bench -- --scenarios live`, bench/lib/live.mjs). *Per held poll* = (held − connected) / N: the poll alone; *per client* = (held − idle) / N: the poll and its connection.',
+    '',
+    table(
+      ['system', 'N', 'bytes per held poll', 'bytes per client with its connection', 'heap in use, MiB: idle / connected / held'],
+      rows,
+    ),
+    '',
+    'RSS per held poll (the fan-out tables) is the larger and noisier figure: between major collections the old space carries the garbage promoted round after round, and V8 times those collections from the live size and the allocation rate. Two servers that keep nearly the same can then differ by a collection in the rounds sampled: at N = 10,000 the floor’s old space was collected every third round in one run, hangtime’s every fourth, and the median sample moved by 2–3 KiB per held poll.',
+    '',
+  ];
+}
+
 export function renderMarkdown(results, source = 'bench/results/latest.json') {
   const m = results.machine;
   const ns = [...new Set(results.fanout.map((f) => f.n))].sort((a, b) => a - b);
@@ -369,6 +402,8 @@ export function renderMarkdown(results, source = 'bench/results/latest.json') {
     `How “held” was verified: ${[...new Map(results.fanout.filter((f) => f.heldBy).map((f) => [f.system, f.heldBy])).entries()].map(([id, how]) => `${labelOf(results, id)}: ${how}`).join('; ')}.`,
   );
   md.push('');
+
+  md.push(...liveSection(results));
 
   md.push('## Throughput');
   md.push('');

@@ -22,6 +22,7 @@ import { fanoutStage } from './lib/fanout.mjs';
 import { BENCH_DIR, ROOT, WANTED_OPEN_FILES, hrMs, stopAll } from './lib/proc.mjs';
 import { startRedis } from './lib/redis.mjs';
 import { SYSTEMS, nchanInstallation } from './lib/systems.mjs';
+import { liveStage } from './lib/live.mjs';
 import { throughputStage } from './lib/throughput.mjs';
 import { consoleSummary, writeReport } from './report.mjs';
 
@@ -65,6 +66,7 @@ const results = {
   notes: [],
   systems: [],
   fanout: [],
+  live: [],
   throughput: { params: { ...config.throughput, p99BoundMs: 100 }, results: [] },
 };
 
@@ -92,7 +94,7 @@ async function main() {
   const repeat = args.repeat ? Number(args.repeat) : 1;
   if (!(Number.isInteger(repeat) && repeat >= 1)) throw new Error(`--repeat takes a whole number >= 1, got ${args.repeat}`);
   results.repeat = repeat;
-  const scenarios = (args.scenarios ?? 'fanout,throughput').split(',');
+  const scenarios = (args.scenarios ?? 'fanout,live,throughput').split(',');
   const clientsFor = (n) => (args.clients ? Number(args.clients) : n >= 1000 ? 2 : 1);
 
   let redis;
@@ -179,6 +181,22 @@ async function main() {
         stage.durationS = Math.round(seconds * 10) / 10;
         results.fanout.push(stage);
         log(stageLine(stage));
+      }
+    }
+  }
+  if (scenarios.includes('live')) {
+    // What a held poll keeps alive, after a full collection (bench/lib/live.mjs), at the fan-out
+    // sizes of 1,000 and up, for the Node servers that measure it.
+    for (const n of ns.filter((size) => size >= 1000)) {
+      for (const system of systems.filter((s) => s.live)) {
+        if (ctx.outOfTime()) continue;
+        const stage = await liveStage(system, n, ctx);
+        results.live.push(stage);
+        log(
+          stage.status === 'ok'
+            ? `  live heap ${system.id} N = ${n}: ${stage.liveHeapPerHeldPollB} B per held poll, ${stage.liveHeapPerClientB} B per client with its connection`
+            : `  live heap ${system.id} N = ${n}: failed — ${stage.failure}`,
+        );
       }
     }
   }

@@ -51,6 +51,13 @@ export async function fanoutStage(system, n, ctx) {
       const sample = { rssKiB: measure(running).rssKiB, heap: await running.heap?.() };
       if (monitor) Object.assign(sample, await monitor.clients(), { memory: await monitor.usedMemory() });
       heldSamples.push(sample);
+      if (process.env.BENCH_DEBUG)
+        ctx.log(
+          `    held sample ${heldSamples.length}: RSS ${(sample.rssKiB / 1024).toFixed(1)} MiB` +
+            (sample.heap
+              ? `, heap ${(sample.heap.heapUsed / 1048576).toFixed(1)} of ${(sample.heap.heapTotal / 1048576).toFixed(1)} MiB`
+              : ''),
+        );
     };
     const snapshot = async () => ({ ...measure(running), commands: monitor ? await monitor.commandStats() : undefined });
 

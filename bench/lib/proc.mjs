@@ -29,7 +29,9 @@ export function spawnNode(script, args = [], { name = script, env = {} } = {}) {
   const shell = `ulimit -n ${WANTED_OPEN_FILES} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`;
   // BENCH_SERVER_FLAGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) goes to the servers only:
   // Node refuses --cpu-prof in NODE_OPTIONS, and profiling the load client is rarely the point.
-  const flags = script.startsWith('servers/') ? (process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean) : [];
+  // `--expose-gc` gives the servers `gc()` for the live-heap scenario (bench/lib/live.mjs) and
+  // changes nothing else: the collector runs as without it until `/_bench/gc` is asked.
+  const flags = script.startsWith('servers/') ? ['--expose-gc', ...(process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean)] : [];
   const child = spawn('bash', ['-c', shell, process.execPath, ...flags, join(BENCH_DIR, script), ...args], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: { ...process.env, ...env },

@@ -20,6 +20,7 @@ const NCHAN_MODULE_DIRS = ['/usr/lib/nginx/modules', '/usr/share/nginx/modules',
 export const SYSTEMS = [
   {
     id: 'floor',
+    live: true,
     label: 'floor (bare node:http)',
     protocol: 'hangtime',
     usesRedis: false,
@@ -28,6 +29,7 @@ export const SYSTEMS = [
   },
   {
     id: 'memory',
+    live: true,
     label: 'hangtime + memory log',
     protocol: 'hangtime',
     usesRedis: false,
@@ -36,6 +38,7 @@ export const SYSTEMS = [
   },
   {
     id: 'redis',
+    live: true,
     label: 'hangtime + Redis log',
     protocol: 'hangtime',
     usesRedis: true,
@@ -78,6 +81,7 @@ export const SYSTEMS = [
       running.pids = () => [running.handle.pid, ...childPids(running.handle.pid)];
       // Requests go to workerd itself (no `/_bench/memory`), whose heap is not Node's.
       running.heap = undefined;
+      running.collect = undefined;
       return running;
     },
   },
@@ -114,6 +118,12 @@ async function startNodeServer(script, args, ctx, heldBy) {
     },
     /** The server's `process.memoryUsage()`. */
     heap: async () => (await fetch(`${base}/_bench/memory`)).json(),
+    /** A full collection in the server, then its heap in use (bench/lib/live.mjs). */
+    async collect() {
+      const answer = await (await fetch(`${base}/_bench/gc`)).json();
+      if (answer.error !== undefined) throw new Error(answer.error);
+      return answer;
+    },
     stop: () => stopChild(handle),
     handle,
   };

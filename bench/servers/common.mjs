@@ -1,6 +1,6 @@
 // What every Node bench server shares: an HTTP server tuned the same way for all systems,
 // a `/_bench/stats` control route (held polls, for the "verified held" check), `/_bench/memory`
-// (`process.memoryUsage()`), and the
+// (`process.memoryUsage()`), `/_bench/gc` (a full collection, then the heap in use), and the
 // start-up handshake with bench/run.mjs over IPC.
 import { createServer } from 'node:http';
 import { getHeapSpaceStatistics } from 'node:v8';
@@ -42,6 +42,15 @@ function memory() {
   return { ...process.memoryUsage(), spaces };
 }
 
+/** A full collection (twice: the first may leave what finalizers free), then the heap in use:
+ * what the program keeps alive. Needs `--expose-gc`, which bench/lib/proc.mjs gives the servers. */
+function collect() {
+  if (typeof globalThis.gc !== 'function') return { error: 'started without --expose-gc' };
+  globalThis.gc();
+  globalThis.gc();
+  return { heapUsed: process.memoryUsage().heapUsed };
+}
+
 /**
  * Listen on a free loopback port with `listener`, `GET /_bench/stats` answering `stats()`.
  * @param {import('node:http').RequestListener} listener
@@ -49,6 +58,11 @@ function memory() {
  */
 export async function listen(listener, stats, { onClose = async () => {} } = {}) {
   const server = createServer((req, res) => {
+    if (req.url === '/_bench/gc') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(collect()));
+      return;
+    }
     if (req.url === '/_bench/stats' || req.url === '/_bench/memory') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(req.url === '/_bench/stats' ? stats() : memory()));
