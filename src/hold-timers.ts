@@ -49,11 +49,12 @@ export const POLLS_PER_TURN = 256;
  * runtime can yield to I/O (`setImmediate`, read when called so that a test's fake timers
  * apply; not in Cloudflare Workers, see {@link timerPerHold}), else all at once. For the
  * answers of many polls at once: a publish that wakes 10,000 polls, a slot of holds whose
- * budget ran out together. Node finishes one slice's responses (its `nextTick` work) before the
- * next slice begins, so their objects die young instead of living through the whole pass's
- * scavenges into the old space (measured at N = 4,000: a fan-out's delivery promoted 2.7 KB per
- * answer in one pass, 2.0–2.2 KB in slices), and the event loop serves other sockets and
- * timers between slices instead of stalling for the whole pass (about 0.4 s at N = 10,000).
+ * budget ran out together. The event loop serves other sockets and timers between slices
+ * instead of stalling for the whole pass: during a fan-out to 10,000 its longest stall went from
+ * 612–733 ms to 37–87 ms (bench/stall.mjs). Node also finishes one slice's responses (its
+ * `nextTick` work) before the next begins: the delivery promoted 2.7 KB per answer to the old
+ * space in one pass and 2.0–2.2 KB in slices (N = 4,000), though what an answered connection
+ * keeps until its next request is then promoted during the re-poll instead.
  *
  * Each item is called once, in order. One that throws (a bug) keeps no other from its call:
  * the first error of a slice is rethrown at the slice's end, so that it is seen.

@@ -1,9 +1,11 @@
 // What every Node bench server shares: an HTTP server tuned the same way for all systems,
 // a `/_bench/stats` control route (held polls, for the "verified held" check), `/_bench/memory`
-// (`process.memoryUsage()`), `/_bench/gc` (a full collection, then the heap in use), and the
+// (`process.memoryUsage()`), `/_bench/gc` (a full collection, then the heap in use), `/_bench/stall` (the event loop's longest
+// stall since `/_bench/stall/start`), and the
 // start-up handshake with bench/run.mjs over IPC.
 import { createServer } from 'node:http';
 import { getHeapSpaceStatistics } from 'node:v8';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 
@@ -42,6 +44,23 @@ function memory() {
   return { ...process.memoryUsage(), spaces };
 }
 
+let delay;
+
+/** The event loop's longest stall since `start` (bench/stall.mjs): measured only when asked, so
+ * that the sampling timer costs the other scenarios nothing. */
+function stall(start) {
+  if (start) {
+    delay?.disable();
+    delay = monitorEventLoopDelay({ resolution: 5 });
+    delay.enable();
+    return {};
+  }
+  delay?.disable();
+  const maxMs = delay ? delay.max / 1e6 : undefined;
+  delay = undefined;
+  return { maxMs };
+}
+
 /** A full collection (twice: the first may leave what finalizers free), then the heap in use:
  * what the program keeps alive. Needs `--expose-gc`, which bench/lib/proc.mjs gives the servers. */
 function collect() {
@@ -58,6 +77,11 @@ function collect() {
  */
 export async function listen(listener, stats, { onClose = async () => {} } = {}) {
   const server = createServer((req, res) => {
+    if (req.url === '/_bench/stall/start' || req.url === '/_bench/stall') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(stall(req.url === '/_bench/stall/start')));
+      return;
+    }
     if (req.url === '/_bench/gc') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(collect()));
