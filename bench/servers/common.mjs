@@ -1,7 +1,7 @@
 // What every Node bench server shares: an HTTP server tuned the same way for all systems,
 // a `/_bench/stats` control route (held polls, for the "verified held" check), `/_bench/memory`
-// (`process.memoryUsage()`), `/_bench/gc` (a full collection, then the heap in use), `/_bench/stall` (the event loop's longest
-// stall since `/_bench/stall/start`), and the
+// (`process.memoryUsage()`), `/_bench/gc` (a full collection, then the heap in use),
+// `/_bench/stall` (the event loop's longest stall since `/_bench/stall/start`), and the
 // start-up handshake with bench/run.mjs over IPC.
 import { createServer } from 'node:http';
 import { getHeapSpaceStatistics } from 'node:v8';

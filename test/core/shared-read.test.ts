@@ -73,7 +73,7 @@ describe('shared reads', () => {
     let leftAt = -1;
     // Polls with their answer so far (their outcome is out, whether or not its promise settled yet).
     const got = () => 700 - hangtime.stats().waiting;
-    const polls = controllers.map((controller, i) =>
+    const polls = controllers.map((controller) =>
       hangtime.wait<string>({ channels: ['c'], cursor, signal: controller.signal }).then((result) => {
         if (settled++ === 0) {
           leftAt = got();
