@@ -233,8 +233,7 @@ function liveSection(results) {
   const live = (results.live ?? []).filter((stage) => stage.status === 'ok');
   if (live.length === 0) return [];
   const rows = live
-    .sort(byOrder)
-    .sort((a, b) => a.n - b.n)
+    .sort((a, b) => a.n - b.n || byOrder(a, b))
     .map((stage) => {
       const floor = live.find((f) => f.system === 'floor' && f.n === stage.n);
       const times = (value, base) => (base && stage.system !== 'floor' ? ` (${(value / base).toFixed(2)}×)` : '');

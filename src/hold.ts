@@ -72,10 +72,10 @@ export function holdInto(
  * One hold in progress, as one object rather than a chain of closures and promises: with
  * thousands of polls held, what each keeps alive is what the garbage collector walks, and
  * that was most of a fan-out's server CPU (docs/benchmarks.md). The holder keeps the poll's own
- * fields (not its {@link Budget}) and is the input of its reads
- * (ReadInput) and their sink (ReadSink: a read shared by many polls reaches them all in one
- * pass). It is also the signal (a Trigger) of the log's first wait, fired when the timer
- * or the client ends it; the sink of that wait (`woken`); and the listener of its own sink,
+ * fields (not its {@link Budget}) and is the input of its reads (ReadInput) and their sink
+ * (ReadSink: a read shared by many polls reaches them all without a promise per poll). It is
+ * also the signal (a Trigger) of the log's first wait, fired when the timer or the client ends
+ * it; the sink of that wait (`woken`); and the listener of its own sink,
  * which fires when the client leaves or the server shuts down (`handleEvent`, which `Trigger`
  * calls on listener objects).
  */

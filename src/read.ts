@@ -82,8 +82,8 @@ export interface ReadSink {
  * One read in flight, shared by every poll that reads the same channels from the same positions
  * within the same bounds. When a publish wakes N polls that share a cursor (a fan-out), or N
  * clients re-poll with the cursor they all just got, one read and one batch serve them all
- * instead of N, and the batch reaches them in one pass: one `then` per read, not a promise and
- * two closures per poll. Sharing is safe whatever the timing: a poll that joins a read started
+ * instead of N, and the batch reaches them all from one `then` per read, not a promise and two
+ * closures per poll (256 per turn of the event loop, see `eachInTurns`). Sharing is safe whatever the timing: a poll that joins a read started
  * just before an append gets a batch without that event, and a cursor that says so, so its next
  * poll (or its wait, which is defined by positions) picks it up.
  */

@@ -5,8 +5,9 @@ import type { ReadSink } from '../../src/read.js';
 import { until } from './support.js';
 
 // Polls that read the same channels from the same positions at the same time share one read
-// (src/read.ts, SharedRead), and its batch reaches them in one pass. Sharing must never cross
-// bounds: a poll asking for fewer events must not get a batch read for more, or the reverse.
+// (src/read.ts, SharedRead), and its batch reaches them all, 256 per turn of the event loop.
+// Sharing must never cross bounds: a poll asking for fewer events must not get a batch read for
+// more, or the reverse.
 
 describe('shared reads', () => {
   it('polls woken by one append share one read per bounds, each answered within its own', async () => {
