@@ -51,10 +51,7 @@ export const POLLS_PER_TURN = 256;
  * answers of many polls at once: a publish that wakes 10,000 polls, a slot of holds whose
  * budget ran out together. The event loop serves other sockets and timers between slices
  * instead of stalling for the whole pass: during a fan-out to 10,000 its longest stall went from
- * 612–733 ms to 37–87 ms (bench/stall.mjs). Node also finishes one slice's responses (its
- * `nextTick` work) before the next begins: the delivery promoted 2.7 KB per answer to the old
- * space in one pass and 2.0–2.2 KB in slices (N = 4,000), though what an answered connection
- * keeps until its next request is then promoted during the re-poll instead.
+ * 612–733 ms to 37–87 ms (bench/stall.mjs).
  *
  * Each item is called once, in order, and its place in `items` (which the walk owns) is
  * cleared before the call: what an answered poll keeps (its response, its request, the request
