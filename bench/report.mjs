@@ -29,7 +29,7 @@ const HISTORY = [
   '',
   'Two full runs (`npm run bench -- --full`) on intermediate versions of these changes measured hangtime + Redis at 1.25–1.33× the floor’s server CPU per delivered event, 0.98–1.39× its memory per held poll (RSS-based, the noisiest figure: the floor’s own moved between 15 and 19 KiB per held poll from run to run) and 0.99–1.21× its fan-out completion, at N = 5,000 and 10,000. The tables below are from the run named at the top.',
   '',
-  '**Issue 10: the whole run.** Issue 10 measures the whole fan-out run (connections, first polls and warm-up rounds included; *whole run* in the tables). With `--repeat K` each fan-out stage runs K times, the systems taking turns run by run (floor, memory, Redis, …), and a row is the run with the median whole-run CPU, its memory per held poll the median of the K runs. Full runs of 2026-12-01 (rows with a time only) and later (`npm run bench -- --full --repeat K`), whole-run server CPU per delivery in µs and × the floor of the same run (the ratio of the stages’ medians), N = 5,000 / 10,000. From the 22:54 UTC run on, the Targets table judges issue 10 by the median of the K runs’ own ratios to the floor run beside each (run i of every system ran in the same turn), which a machine drifting within a stage moves least, and gives the ratio of medians beside it:',
+  '**Issue 10: the whole run.** Issue 10 measures the whole fan-out run (connections, first polls and warm-up rounds included; *whole run* in the tables). With `--repeat K` each fan-out stage runs K times, the systems taking turns run by run (floor, memory, Redis, …), and a row is the run with the median whole-run CPU, its memory per held poll the median of the K runs. Full runs of 2026-12-01 (rows with a time only) and later (`npm run bench -- --full --repeat K`), whole-run server CPU per delivery in µs and × the floor of the same run (the ratio of the stages’ medians), N = 5,000 / 10,000. From the 22:54 UTC run on, the Targets table judges issue 10 by the median of the K runs’ own ratios to the floor run beside each (run i of every system ran in the same turn), which a machine drifting within a stage moves least, and gives the ratio of medians beside it; from the 2026-12-02 06:01 UTC run on it judges the fan-out completion targets (issue 6) the same way (before, by the one run with the median whole-run CPU: 1.15× for the memory log at N = 10,000 in that run, where its runs’ own ratios went from 0.89× to 1.15×):',
   '',
   '| run | floor | hangtime + memory log | hangtime + Redis log | memory per held poll, × floor (memory log; Redis log) |',
   '| --- | --- | --- | --- | --- |',
@@ -520,7 +520,7 @@ export function readmeHeadline(results) {
     const redis = results.fanout.find((f) => f.system === 'redis' && f.n === n && f.status === 'ok');
     if (floor === undefined || redis === undefined) continue;
     const naive = results.fanout.find((f) => f.system === 'naive' && f.n === n);
-    const times = (a, b) => `${num(a / b, 2)}×`;
+    const times = (a, b) => `${(a / b).toFixed(2)}×`;
     return (
       `On ${results.machine.cores} cores, hangtime + Redis holds ${num(n, 0)} polls on ${redis.redis.connectionsPeak} Redis connections` +
       `${naive !== undefined && naive.status !== 'ok' ? ' (the 1:1 design fails there)' : ''} and delivers a fan-out to them in ` +
