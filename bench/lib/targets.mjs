@@ -181,7 +181,7 @@ export function evaluateTargets(results) {
       const s = okStage(results, id, n);
       const f = okStage(results, 'floor', n);
       // Repeated: as the issue 10 rows, the median of each run's ratio to the floor run of its
-      // turn (a run's fan-out moved by up to 1.3× between the runs of one stage).
+      // turn (the floor's own fan-out moved by up to 1.6× between the runs of one stage, 2026-12-02).
       const paired = s && f ? pairedRatios(s, f, 'fanoutMs') : undefined;
       const v =
         s && f
