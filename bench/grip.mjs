@@ -14,16 +14,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuMs, freePort, nextMessage, sleep, spawnNode, stopAll, stopChild } from './lib/proc.mjs';
 import { startRedis } from './lib/redis.mjs';
+import { option } from './lib/args.mjs';
 
-const arg = (name, fallback) => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at === -1 ? fallback : process.argv[at + 1];
-};
-const ns = arg('n', '1000,5000').split(',').map(Number);
-const logs = arg('logs', 'memory,redis').split(',');
-const rounds = Number(arg('rounds', '5'));
-const idleS = Number(arg('idle', '10'));
-const modes = arg('modes', 'delegated,function').split(',');
+const ns = option('n', '1000,5000').split(',').map(Number);
+const logs = option('logs', 'memory,redis').split(',');
+const rounds = Number(option('rounds', '5'));
+const idleS = Number(option('idle', '10'));
+const modes = option('modes', 'delegated,function').split(',');
 const WAIT_S = 55;
 
 /** Pushpin with its own config (as test/support/pushpin.ts, see there why), in front of `origin`. */

@@ -21,12 +21,9 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { execFileSync } from 'node:child_process';
 import { startRedis, parseInfo } from './lib/redis.mjs';
+import { option } from './lib/args.mjs';
 import { BENCH_DIR, ROOT, sleep } from './lib/proc.mjs';
 
-const option = (name, fallback) => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at === -1 ? fallback : process.argv[at + 1];
-};
 const list = (value) =>
   value
     .split(',')

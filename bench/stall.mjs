@@ -9,15 +9,13 @@
 // system, the longest stall of each fan-out (publish → every answer received), measured in the
 // server with `monitorEventLoopDelay` (5 ms resolution) from just before the publish.
 import { join } from 'node:path';
+import { option } from './lib/args.mjs';
 import { ask, hrMs, nextMessage, ROOT, sleep, stopAll, stopChild } from './lib/proc.mjs';
 import { publish, startClients, waitHeld } from './lib/load.mjs';
 import { startRedis } from './lib/redis.mjs';
+import { median } from './lib/stats.mjs';
 import { SYSTEMS } from './lib/systems.mjs';
 
-const option = (name, fallback) => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at === -1 ? fallback : process.argv[at + 1];
-};
 const n = Number(option('n', '10000'));
 const rounds = Number(option('rounds', '4'));
 const wanted = option('systems', 'floor,memory').split(',');
@@ -65,9 +63,8 @@ try {
       await Promise.all(clients.map((c) => stopChild(c)));
       await running.stop();
     }
-    const sorted = [...stalls].sort((a, b) => a - b);
     console.log(
-      `${system.label}, N = ${n}: longest stall per fan-out ${stalls.map((ms) => `${ms.toFixed(0)} ms`).join(', ')} (median ${sorted[Math.floor((sorted.length - 1) / 2)].toFixed(0)} ms)`,
+      `${system.label}, N = ${n}: longest stall per fan-out ${stalls.map((ms) => `${ms.toFixed(0)} ms`).join(', ')} (median ${median(stalls).toFixed(0)} ms)`,
     );
   }
 } finally {

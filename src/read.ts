@@ -83,9 +83,10 @@ export interface ReadSink {
  * within the same bounds. When a publish wakes N polls that share a cursor (a fan-out), or N
  * clients re-poll with the cursor they all just got, one read and one batch serve them all
  * instead of N, and the batch reaches them all from one `then` per read, not a promise and two
- * closures per poll (256 per turn of the event loop, see `eachInTurns`). Sharing is safe whatever the timing: a poll that joins a read started
- * just before an append gets a batch without that event, and a cursor that says so, so its next
- * poll (or its wait, which is defined by positions) picks it up.
+ * closures per poll (256 per turn of the event loop, see `eachInTurns`). Sharing is safe
+ * whatever the timing: a poll that joins a read started just before an append gets a batch
+ * without that event, and a cursor that says so, so its next poll (or its wait, which is defined
+ * by positions) picks it up.
  */
 class SharedRead {
   readonly sinks: ReadSink[] = [];

@@ -8,11 +8,9 @@ import { getHeapSpaceStatistics } from 'node:v8';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
+import { option } from '../lib/args.mjs';
 
-export const option = (name, fallback) => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at === -1 ? fallback : process.argv[at + 1];
-};
+export { option };
 
 /** Import a built entry of the package (dist/*.js): benches measure what users install. */
 export const importDist = (entry) => import(pathToFileURL(join(process.env.BENCH_DIST ?? 'dist', `${entry}.js`)).href);
@@ -70,6 +68,14 @@ function collect() {
   return { heapUsed: process.memoryUsage().heapUsed };
 }
 
+/** The bench's own routes besides `/_bench/stats`: each answers its function's result as JSON. */
+const BENCH_ROUTES = new Map([
+  ['/_bench/memory', memory],
+  ['/_bench/gc', collect],
+  ['/_bench/stall/start', () => stall(true)],
+  ['/_bench/stall', () => stall(false)],
+]);
+
 /**
  * Listen on a free loopback port with `listener`, `GET /_bench/stats` answering `stats()`.
  * @param {import('node:http').RequestListener} listener
@@ -77,22 +83,10 @@ function collect() {
  */
 export async function listen(listener, stats, { onClose = async () => {} } = {}) {
   const server = createServer((req, res) => {
-    if (req.url === '/_bench/stall/start' || req.url === '/_bench/stall') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(stall(req.url === '/_bench/stall/start')));
-      return;
-    }
-    if (req.url === '/_bench/gc') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(collect()));
-      return;
-    }
-    if (req.url === '/_bench/stats' || req.url === '/_bench/memory') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(req.url === '/_bench/stats' ? stats() : memory()));
-      return;
-    }
-    listener(req, res);
+    const answer = req.url === '/_bench/stats' ? stats : BENCH_ROUTES.get(req.url);
+    if (answer === undefined) return listener(req, res);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(answer()));
   });
   // Same for every system: idle keep-alive sockets outlive the gap between rounds, and no
   // Node default timeout cuts a held poll.
